@@ -1,0 +1,12 @@
+/*
+ * commands.c - the rows of the top-level command table. Add a command by
+ * writing cmd_<name>.c, declaring its handler in cli.h and adding a row here.
+ */
+#include "core/common.h"
+#include "cli/cli.h"
+
+const struct cli_command cli_commands[] = {
+    {"help", cmd_help, "Show help for skyc or one command"},
+    {"version", cmd_version, "Print skyc's version"},
+    {NULL, NULL, NULL},
+};
