@@ -46,5 +46,11 @@ int cli_main(int argc, const char **argv);
 /* Handlers of the top-level commands, one file each. */
 enum skyc_err cmd_version(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_help(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_catalog(int argc, const char **argv, struct skyc_error *err);
+
+struct catalog;
+/* Load the catalog per its search order, with --catalog DIR when given. */
+enum skyc_err cli_load_catalog(const char *dir, struct catalog *cat,
+                               struct skyc_error *err);
 
 #endif

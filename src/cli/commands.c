@@ -8,5 +8,6 @@
 const struct cli_command cli_commands[] = {
     {"help", cmd_help, "Show help for skyc or one command"},
     {"version", cmd_version, "Print skyc's version"},
+    {"catalog", cmd_catalog, "Inspect or refresh the price catalogs"},
     {NULL, NULL, NULL},
 };
