@@ -1,0 +1,69 @@
+/*
+ * placement.h - the optimizer's core problem, free of catalogs and YAML.
+ *
+ * n tasks; task v may be placed at one of nlabels[v] labels (a label is a
+ * region with the best offering for v there). Placing v at label a costs
+ * unary[v][a]. Each edge e = (from, to) costs pair[e][a * nlabels[to] + b]
+ * when from is at a and to is at b. Minimise the sum. All costs are finite
+ * and non-negative.
+ *
+ * Three exact solvers share this contract:
+ * - placement_solve_dp(): when the undirected graph is a forest (single
+ *   tasks, chains, trees): dynamic programming, O(sum of |A||B| per edge).
+ * - placement_solve_milp(): any DAG, through CBC (solver/milp.h) on the
+ *   local-polytope formulation, after removing labels that provably cannot
+ *   be optimal (dead-end elimination). Optimality is proven by CBC.
+ * - placement_solve_brute(): enumeration, for tests on tiny instances.
+ * Each writes the chosen label of every task into labels[] (caller-owned, n
+ * long) and the objective into *objective.
+ */
+#ifndef SKYC_OPTIMIZER_PLACEMENT_H
+#define SKYC_OPTIMIZER_PLACEMENT_H
+
+#include "core/common.h"
+#include "core/error.h"
+
+struct placement_edge {
+    size_t from, to;
+    double *pair; /* nlabels[from] * nlabels[to], row-major, owned */
+};
+
+struct placement {
+    size_t n;
+    size_t *nlabels;
+    double **unary; /* owned */
+    struct placement_edge *edges;
+    size_t nedges;
+};
+
+struct placement_stats {
+    size_t labels_before, labels_after; /* total labels, before/after DEE */
+    size_t milp_vars, milp_rows;
+    long milp_nodes;
+    bool proven_optimal;
+};
+
+/* Allocate n tasks with the given label counts; costs start at 0. */
+void placement_init(struct placement *p, size_t n, const size_t *nlabels);
+/* Add an edge with a zeroed pair matrix; returns it for filling. */
+struct placement_edge *placement_add_edge(struct placement *p, size_t from,
+                                          size_t to);
+void placement_release(struct placement *p);
+
+/* Objective of a full assignment. */
+double placement_cost(const struct placement *p, const size_t *labels);
+
+/* Whether the undirected graph has no cycle (DP applies). */
+bool placement_is_forest(const struct placement *p);
+
+enum skyc_err placement_solve_dp(const struct placement *p, size_t *labels,
+                                 double *objective, struct skyc_error *err);
+enum skyc_err placement_solve_milp(const struct placement *p, size_t *labels,
+                                   double *objective,
+                                   struct placement_stats *stats,
+                                   struct skyc_error *err);
+enum skyc_err placement_solve_brute(const struct placement *p,
+                                    size_t *labels, double *objective,
+                                    struct skyc_error *err);
+
+#endif
