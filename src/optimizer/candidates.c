@@ -1,0 +1,180 @@
+/*
+ * candidates.c - which catalog offerings can run a task.
+ *
+ * An offering fits a resource alternative when cloud/region/zone/instance
+ * type match the pins, the accelerator (case-insensitive, canonical) and its
+ * count match exactly, vCPUs and memory satisfy "N" (exactly), "N+" (at
+ * least) or "Nx" (memory at least N GB per vCPU), spot is sold when use_spot
+ * is asked (on-demand otherwise), the cluster's hourly price stays within
+ * max_hourly_cost, and nothing in the blocked list covers it.
+ *
+ * With no cpus, memory, accelerator or instance type, a task gets SkyPilot's
+ * default shape: 8+ vCPUs with at least 4 GB per vCPU. Without an
+ * accelerator request, offerings with accelerators are left out (as SkyPilot
+ * does), unless the instance type is pinned.
+ */
+#include "core/common.h"
+#include "core/alloc.h"
+#include "optimizer/optimizer.h"
+
+void opt_params_init(struct opt_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->objective = OPT_MIN_COST;
+    p->solver = OPT_SOLVER_AUTO;
+    p->hours = 1;
+    p->cloud = -1;
+    p->runners_up = 5;
+}
+
+static bool amount_fits(const struct task_amount *a, double have,
+                        double vcpus)
+{
+    switch (a->kind) {
+    case TASK_AMOUNT_ANY:
+        return true;
+    case TASK_AMOUNT_EXACT:
+        return !isnan(have) && fabs(have - a->value) < 1e-6;
+    case TASK_AMOUNT_AT_LEAST:
+        return !isnan(have) && have >= a->value - 1e-9;
+    case TASK_AMOUNT_PER_CPU:
+        return !isnan(have) && !isnan(vcpus) &&
+               have >= a->value * vcpus - 1e-6;
+    }
+    return false;
+}
+
+static bool blocked(const struct catalog *cat, const struct catalog_offering *o,
+                    bool spot, const struct opt_params *p)
+{
+    for (size_t i = 0; i < p->nblocked; i++) {
+        const struct opt_block *b = &p->blocked[i];
+        if (b->cloud >= 0 && b->cloud != o->cloud)
+            continue;
+        if (b->region && strcmp(b->region, cat->regions[o->region].name))
+            continue;
+        if (b->zone && (o->zone == CATALOG_NONE ||
+                        strcmp(b->zone, cat->zones[o->zone].name)))
+            continue;
+        if (b->instance_type &&
+            strcmp(b->instance_type, cat->names[o->instance]))
+            continue;
+        if (b->spot >= 0 && b->spot != (int)spot)
+            continue;
+        return true;
+    }
+    return false;
+}
+
+/* Whether offering o fits alternative r; *hourly gets its per-node price. */
+static bool fits(const struct catalog *cat, const struct catalog_offering *o,
+                 const struct task_resources *r, uint32_t want_accel,
+                 long nodes, const struct opt_params *p, double *hourly)
+{
+    if (p->cloud >= 0 && o->cloud != p->cloud)
+        return false;
+    if (r->cloud && strcmp(r->cloud, cloud_name((enum cloud)o->cloud)))
+        return false;
+    const char *region = cat->regions[o->region].name;
+    if (p->region && strcmp(p->region, region))
+        return false;
+    if (r->region && strcmp(r->region, region))
+        return false;
+    if (r->zone && (o->zone == CATALOG_NONE ||
+                    strcmp(r->zone, cat->zones[o->zone].name)))
+        return false;
+    if (r->instance_type && strcmp(r->instance_type, cat->names[o->instance]))
+        return false;
+    if (r->accelerator) {
+        if (o->accel != want_accel ||
+            fabs(o->accel_count - r->accelerator_count) > 1e-6)
+            return false;
+    } else if (o->accel != CATALOG_NONE && !r->instance_type) {
+        return false;
+    }
+    bool defaults = !r->accelerator && !r->instance_type &&
+                    r->cpus.kind == TASK_AMOUNT_ANY &&
+                    r->memory_gb.kind == TASK_AMOUNT_ANY;
+    struct task_amount cpus = r->cpus, mem = r->memory_gb;
+    if (defaults) {
+        cpus = (struct task_amount){TASK_AMOUNT_AT_LEAST, 8};
+        mem = (struct task_amount){TASK_AMOUNT_PER_CPU, 4};
+    }
+    if (!amount_fits(&cpus, o->vcpus, o->vcpus) ||
+        !amount_fits(&mem, o->memory_gib, o->vcpus))
+        return false;
+    double price = r->use_spot ? o->spot_price : o->price;
+    if (isnan(price))
+        return false;
+    if (r->max_hourly_cost > 0 && price * (double)nodes > r->max_hourly_cost)
+        return false;
+    *hourly = price;
+    return true;
+}
+
+static int cmp_candidate(const void *a, const void *b)
+{
+    const struct opt_candidate *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost < y->cost ? -1 : 1;
+    if (x->offer != y->offer)
+        return x->offer < y->offer ? -1 : 1;
+    return 0;
+}
+
+/* How many hours task t runs: its estimate, else the default. */
+double optimizer_task_hours(const struct task *t,
+                            const struct opt_params *params);
+double optimizer_task_hours(const struct task *t,
+                            const struct opt_params *params)
+{
+    return t->estimated_hours > 0 ? t->estimated_hours
+                                  : (params->hours > 0 ? params->hours : 1);
+}
+
+enum skyc_err optimizer_candidates(const struct catalog *cat,
+                                   const struct task *t,
+                                   const struct opt_params *params,
+                                   struct opt_candidate **out, size_t *n,
+                                   struct skyc_error *err)
+{
+    struct opt_candidate *c = NULL;
+    size_t nc = 0, alloc = 0;
+    double hours = optimizer_task_hours(t, params);
+    long nodes = t->num_nodes > 0 ? t->num_nodes : 1;
+    *out = NULL;
+    *n = 0;
+    for (size_t alt = 0; alt < t->nresources; alt++) {
+        const struct task_resources *r = &t->resources[alt];
+        uint32_t want = CATALOG_NONE;
+        if (r->accelerator) {
+            want = catalog_accel_index(cat, r->accelerator);
+            if (want == CATALOG_NONE)
+                continue; /* reported by the caller when nothing fits */
+        }
+        for (size_t i = 0; i < cat->noffers; i++) {
+            const struct catalog_offering *o = &cat->offers[i];
+            double hourly;
+            if (!fits(cat, o, r, want, nodes, params, &hourly))
+                continue;
+            if (blocked(cat, o, r->use_spot, params))
+                continue;
+            ALLOC_GROW(c, nc + 1, alloc);
+            c[nc++] = (struct opt_candidate){
+                .offer = (uint32_t)i,
+                .spot = r->use_spot,
+                .alt = alt,
+                .hourly = hourly,
+                .cost = hourly * hours * (double)nodes,
+            };
+        }
+        /* ordered alternatives: the first that has candidates wins */
+        if (t->resources_ordered && nc)
+            break;
+    }
+    (void)err;
+    qsort(c, nc, sizeof(*c), cmp_candidate);
+    *out = c;
+    *n = nc;
+    return SKYC_OK;
+}
