@@ -46,5 +46,6 @@ int cli_main(int argc, const char **argv);
 /* Handlers of the top-level commands, one file each. */
 enum skyc_err cmd_version(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_help(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_task(int argc, const char **argv, struct skyc_error *err);
 
 #endif
