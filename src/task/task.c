@@ -170,14 +170,19 @@ static enum skyc_err report_cycle(struct loader *l, const bool *done)
         cyc[len++] = x;
         x = next[x];
     } while (x != cur);
+    /* print forwards, starting at the task written first */
+    size_t first = 0;
+    for (size_t k = 1; k < len; k++)
+        if (cyc[len - 1 - k] < cyc[len - 1 - first])
+            first = k;
     struct strbuf sb = STRBUF_INIT;
     char buf[32];
-    for (size_t i = len; i-- > 0;)
-        strbuf_addf(&sb, "%s -> ", task_display_name(dag, cyc[i], buf,
-                                                     sizeof(buf)));
-    strbuf_addstr(&sb, task_display_name(dag, cyc[len - 1], buf,
-                                         sizeof(buf)));
-    enum skyc_err rc = fail_at(l, dag->tasks[cyc[len - 1]].mark,
+    for (size_t k = 0; k <= len; k++) {
+        size_t idx = cyc[len - 1 - (first + k) % len];
+        strbuf_addf(&sb, "%s%s", k ? " -> " : "",
+                    task_display_name(dag, idx, buf, sizeof(buf)));
+    }
+    enum skyc_err rc = fail_at(l, dag->tasks[cyc[len - 1 - first]].mark,
                                "depends_on: cycle %s", sb.buf);
     strbuf_release(&sb);
     free(cyc);
