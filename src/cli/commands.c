@@ -7,6 +7,7 @@
 
 const struct cli_command cli_commands[] = {
     {"help", cmd_help, "Show help for skyc or one command"},
+    {"task", cmd_task, "Check task YAML files"},
     {"version", cmd_version, "Print skyc's version"},
     {"catalog", cmd_catalog, "Inspect or refresh the price catalogs"},
     {NULL, NULL, NULL},
