@@ -46,12 +46,21 @@ struct catalog_offering {
     uint32_t zone;     /* zones[] index, or CATALOG_NONE */
     uint32_t accel;    /* accels[] index, or CATALOG_NONE */
     uint8_t cloud;     /* enum cloud */
+    uint8_t flags;     /* CATALOG_OFFER_* */
     float accel_count;
     float vcpus;      /* NaN when the catalog does not say */
     float memory_gib; /* NaN when the catalog does not say */
     double price;      /* on-demand $/h; NaN when not sold on demand */
     double spot_price; /* spot $/h; NaN when no spot */
 };
+
+/*
+ * A GPU VM whose host was picked freely from a family (GCP N1 + GPU) and is
+ * smaller than the host SkyPilot would choose by default (8 vCPUs per GPU,
+ * within GCP's limit). Planners use it only when the task asks for cpus or
+ * memory explicitly.
+ */
+#define CATALOG_OFFER_SMALL_HOST 0x1
 
 struct catalog_region {
     uint8_t cloud;

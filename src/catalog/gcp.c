@@ -52,9 +52,10 @@ static double add_prices(double a, double b)
 }
 
 static void pair_one(struct catalog *cat, const struct gcp_accel_row *g,
-                     const struct catalog_offering *host)
+                     const struct catalog_offering *host, uint8_t flags)
 {
     struct catalog_offering o = *host;
+    o.flags = flags;
     o.accel = g->accel;
     o.accel_count = g->count;
     o.price = add_prices(host->price, g->price);
@@ -117,14 +118,18 @@ void catalog_gcp_pair(struct catalog *cat, const struct gcp_accel_row *rows,
                 continue;
             const char *name = cat->names[host.instance];
             bool ok = false;
-            if (max_vcpus > 0)
+            uint8_t flags = 0;
+            if (max_vcpus > 0) {
                 ok = !strncmp(name, "n1-", 3) && host.vcpus <= max_vcpus;
+                if (host.vcpus < SKYC_MIN(8 * g->count, max_vcpus))
+                    flags = CATALOG_OFFER_SMALL_HOST;
+            }
             for (size_t k = 0; !ok && k < ARRAY_SIZE(fixed_hosts); k++)
                 ok = !strcasecmp(fixed_hosts[k].accel, accel) &&
                      fixed_hosts[k].count == g->count &&
                      !strcmp(fixed_hosts[k].host, name);
             if (ok)
-                pair_one(cat, g, &host);
+                pair_one(cat, g, &host, flags);
         }
     }
     free(by_zone);

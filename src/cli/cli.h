@@ -52,6 +52,11 @@ struct catalog;
 /* Load the catalog per its search order, with --catalog DIR when given. */
 enum skyc_err cli_load_catalog(const char *dir, struct catalog *cat,
                                struct skyc_error *err);
+enum skyc_err cmd_optimize(int argc, const char **argv,
+                           struct skyc_error *err);
+enum skyc_err cmd_launch(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_show_gpus(int argc, const char **argv,
+                            struct skyc_error *err);
 enum skyc_err cmd_task(int argc, const char **argv, struct skyc_error *err);
 
 #endif

@@ -6,9 +6,14 @@
 #include "cli/cli.h"
 
 const struct cli_command cli_commands[] = {
-    {"help", cmd_help, "Show help for skyc or one command"},
+    /* compute */
+    {"launch", cmd_launch, "Launch a task (--dryrun: show the plan only)"},
+    {"optimize", cmd_optimize, "Plan where a task or DAG runs cheapest"},
+    {"show-gpus", cmd_show_gpus, "List GPU offerings and their prices"},
     {"task", cmd_task, "Check task YAML files"},
-    {"version", cmd_version, "Print skyc's version"},
     {"catalog", cmd_catalog, "Inspect or refresh the price catalogs"},
+    /* the rest */
+    {"help", cmd_help, "Show help for skyc or one command"},
+    {"version", cmd_version, "Print skyc's version"},
     {NULL, NULL, NULL},
 };

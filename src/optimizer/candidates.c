@@ -11,7 +11,8 @@
  * With no cpus, memory, accelerator or instance type, a task gets SkyPilot's
  * default shape: 8+ vCPUs with at least 4 GB per vCPU. Without an
  * accelerator request, offerings with accelerators are left out (as SkyPilot
- * does), unless the instance type is pinned.
+ * does), unless the instance type is pinned. GPU VMs with a freely picked
+ * small host (CATALOG_OFFER_SMALL_HOST) need cpus or memory asked for.
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -100,6 +101,9 @@ static bool fits(const struct catalog *cat, const struct catalog_offering *o,
         cpus = (struct task_amount){TASK_AMOUNT_AT_LEAST, 8};
         mem = (struct task_amount){TASK_AMOUNT_PER_CPU, 4};
     }
+    if ((o->flags & CATALOG_OFFER_SMALL_HOST) &&
+        r->cpus.kind == TASK_AMOUNT_ANY && r->memory_gb.kind == TASK_AMOUNT_ANY)
+        return false;
     if (!amount_fits(&cpus, o->vcpus, o->vcpus) ||
         !amount_fits(&mem, o->memory_gib, o->vcpus))
         return false;

@@ -82,8 +82,15 @@ static void describe_task(const struct task_dag *dag, size_t i,
     const struct task_resources *r = &t->resources[0];
     strbuf_addstr(sb, " (");
     size_t start = sb->len;
+    static const char *const amount_suffix[] = {"", "", "+", "x"};
     if (r->accelerator)
         strbuf_addf(sb, "%s:%g ", r->accelerator, r->accelerator_count);
+    if (r->cpus.kind != TASK_AMOUNT_ANY)
+        strbuf_addf(sb, "cpus %g%s ", r->cpus.value,
+                    amount_suffix[r->cpus.kind]);
+    if (r->memory_gb.kind != TASK_AMOUNT_ANY)
+        strbuf_addf(sb, "memory %g%s ", r->memory_gb.value,
+                    amount_suffix[r->memory_gb.kind]);
     if (r->instance_type)
         strbuf_addf(sb, "%s ", r->instance_type);
     if (r->cloud)
@@ -96,7 +103,8 @@ static void describe_task(const struct task_dag *dag, size_t i,
         strbuf_addstr(sb, "default shape ");
     strbuf_setlen(sb, sb->len - 1);
     if (t->nresources > 1)
-        strbuf_addf(sb, ", and %zu other alternatives", t->nresources - 1);
+        strbuf_addf(sb, ", or %zu other alternative%s", t->nresources - 1,
+                    t->nresources == 2 ? "" : "s");
     strbuf_addch(sb, ')');
 }
 
@@ -190,6 +198,7 @@ static void fill_task_plan(const struct catalog *cat, const struct task *t,
     /* runners-up: the best candidate of every cloud, cheapest first */
     tp->runners_up = xcalloc(CLOUD_COUNT + 1, sizeof(*tp->runners_up));
     bool seen[CLOUD_COUNT] = {false};
+    seen[cat->offers[tp->chosen.offer].cloud] = true;
     for (size_t i = 0; i < l->ncands && tp->nrunners_up < p->runners_up;
          i++) {
         const struct opt_candidate *c = &l->cands[i];
