@@ -177,7 +177,8 @@ enum skyc_err optimizer_candidates(const struct catalog *cat,
             break;
     }
     (void)err;
-    qsort(c, nc, sizeof(*c), cmp_candidate);
+    if (nc)
+        qsort(c, nc, sizeof(*c), cmp_candidate);
     *out = c;
     *n = nc;
     return SKYC_OK;
