@@ -5,6 +5,7 @@
 #include "catalog/catalog_internal.h"
 #include "catalog/csv.h"
 
+#include <ctype.h>
 #include <sys/stat.h>
 
 static const char *const cloud_names[CLOUD_COUNT] = {"aws", "gcp", "azure",
@@ -114,16 +115,26 @@ uint32_t catalog_intern_name(struct catalog *cat, const char *name)
     return idx;
 }
 
+/* Lower-case copy of name into buf (truncating), for case-free lookups. */
+static const char *lower_key(const char *name, char *buf, size_t size)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < size; i++)
+        buf[i] = (char)tolower((unsigned char)name[i]);
+    buf[i] = '\0';
+    return buf;
+}
+
 uint32_t catalog_intern_accel(struct catalog *cat, const char *name)
 {
     /* Accelerator names are case-insensitive: keep the first spelling. */
-    for (size_t i = 0; i < cat->naccels; i++)
-        if (!strcasecmp(cat->accels[i], name))
-            return (uint32_t)i;
+    char key[256];
     uint32_t idx = (uint32_t)cat->naccels;
-    const char *stored = strmap_put(&cat->intern->accels, name, &idx);
-    ALLOC_GROW(cat->accels, cat->naccels + 1, cat->accels_alloc);
-    cat->accels[cat->naccels++] = stored;
+    strmap_put(&cat->intern->accels, lower_key(name, key, sizeof(key)), &idx);
+    if (idx == cat->naccels) {
+        ALLOC_GROW(cat->accels, cat->naccels + 1, cat->accels_alloc);
+        cat->accels[cat->naccels++] = arena_strdup(&cat->pool->arena, name);
+    }
     return idx;
 }
 
@@ -136,18 +147,18 @@ void catalog_add_offer(struct catalog *cat, const struct catalog_offering *o)
 const char *catalog_accelerator_canonical(const struct catalog *cat,
                                           const char *name)
 {
-    for (size_t i = 0; i < cat->naccels; i++)
-        if (!strcasecmp(cat->accels[i], name))
-            return cat->accels[i];
-    return NULL;
+    uint32_t idx = catalog_accel_index(cat, name);
+    return idx == CATALOG_NONE ? NULL : cat->accels[idx];
 }
 
 uint32_t catalog_accel_index(const struct catalog *cat, const char *name)
 {
-    for (size_t i = 0; i < cat->naccels; i++)
-        if (!strcasecmp(cat->accels[i], name))
-            return (uint32_t)i;
-    return CATALOG_NONE;
+    char key[256];
+    uint32_t idx;
+    return strmap_get(&cat->intern->accels, lower_key(name, key, sizeof(key)),
+                      &idx)
+               ? idx
+               : CATALOG_NONE;
 }
 
 const char *catalog_offer_infra(const struct catalog *cat,
@@ -221,6 +232,7 @@ enum skyc_err catalog_load_csv(struct catalog *cat, enum cloud cloud,
     struct gcp_accel_row *gpu_rows = NULL;
     size_t ngpu = 0, gpu_alloc = 0;
     size_t first = cat->noffers, rows = 0;
+    uint32_t last_region = CATALOG_NONE, last_zone = CATALOG_NONE;
 
     if (csv_open(&r, name, text, len, err))
         goto out;
@@ -268,9 +280,18 @@ enum skyc_err catalog_load_csv(struct catalog *cat, enum cloud cloud,
 
         struct catalog_offering o = {0};
         o.cloud = (uint8_t)cloud;
-        o.region = catalog_intern_region(cat, cloud, region);
-        o.zone = *zone ? catalog_intern_zone(cat, o.region, zone)
-                       : CATALOG_NONE;
+        /* rows come grouped by place: reuse the previous row's lookups */
+        if (last_region == CATALOG_NONE ||
+            strcmp(cat->regions[last_region].name, region))
+            last_region = catalog_intern_region(cat, cloud, region);
+        o.region = last_region;
+        if (!*zone)
+            last_zone = CATALOG_NONE;
+        else if (last_zone == CATALOG_NONE ||
+                 cat->zones[last_zone].region != o.region ||
+                 strcmp(cat->zones[last_zone].name, zone))
+            last_zone = catalog_intern_zone(cat, o.region, zone);
+        o.zone = last_zone;
         o.accel = *accel ? catalog_intern_accel(cat, accel) : CATALOG_NONE;
         o.accel_count = *accel ? (float)count : 0;
         o.vcpus = (float)vcpus;
@@ -382,38 +403,31 @@ static enum skyc_err load_cloud_file(struct catalog *cat, enum cloud c,
     return SKYC_OK;
 }
 
-enum skyc_err catalog_load(struct catalog *cat,
-                           const struct catalog_options *opts,
-                           struct skyc_error *err)
+/* Append "path size mtime" of a file (or "-") to the cache key. */
+static void key_add_file(struct strbuf *key, const char *path)
+{
+    struct stat st;
+    if (path && !stat(path, &st))
+        strbuf_addf(key, "%s %lld %lld\n", path, (long long)st.st_size,
+                    (long long)st.st_mtime);
+    else
+        strbuf_addstr(key, "-\n");
+}
+
+/* Parse every source: the slow path behind the cache. */
+static enum skyc_err load_sources(struct catalog *cat, char *const *files,
+                                  const char *accel_dir,
+                                  struct skyc_error *err)
 {
     enum skyc_err rc = SKYC_OK;
-    char *dirs[3];
-    catalog_init(cat);
-    if (opts->dir && !path_is_dir(opts->dir)) {
-        catalog_release(cat);
-        return skyc_fail(err, SKYC_E_NOT_FOUND,
-                         "catalog directory '%s' does not exist (give a "
-                         "directory with <cloud>/vms.csv files)",
-                         opts->dir);
-    }
-    search_dirs(opts, dirs);
     /* canonical accelerator spellings first, so they win over the rows' */
-    for (int d = 0; d < 3 && !rc; d++)
-        if (dirs[d] && !cat->accelerators_path)
-            rc = load_accelerator_names(cat, dirs[d], err);
+    if (accel_dir && (rc = load_accelerator_names(cat, accel_dir, err)))
+        return rc;
     for (int c = 0; c < CLOUD_COUNT && !rc; c++) {
-        for (int d = 0; d < 3 && !cat->sources[c].loaded; d++) {
-            if (!dirs[d])
-                continue;
-            char *path = xasprintf("%s/%s/vms.csv", dirs[d], cloud_names[c]);
-            if (path_is_file(path))
-                rc = load_cloud_file(cat, (enum cloud)c, path, err);
-            free(path);
-            if (rc)
-                break;
-        }
-        if (rc || cat->sources[c].loaded)
+        if (files[c]) {
+            rc = load_cloud_file(cat, (enum cloud)c, files[c], err);
             continue;
+        }
         const char *date;
         const char *csv = catalog_builtin_csv((enum cloud)c, &date);
         if (!csv)
@@ -425,8 +439,77 @@ enum skyc_err catalog_load(struct catalog *cat,
         cat->sources[c].path = name;
         cat->sources[c].builtin = true;
     }
+    return rc;
+}
+
+enum skyc_err catalog_load(struct catalog *cat,
+                           const struct catalog_options *opts,
+                           struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_OK;
+    char *dirs[3], *files[CLOUD_COUNT] = {NULL};
+    const char *accel_dir = NULL;
+    struct strbuf key = STRBUF_INIT;
+    char *cache_path = NULL;
+    catalog_init(cat);
+    if (opts->dir && !path_is_dir(opts->dir)) {
+        catalog_release(cat);
+        return skyc_fail(err, SKYC_E_NOT_FOUND,
+                         "catalog directory '%s' does not exist (give a "
+                         "directory with <cloud>/vms.csv files)",
+                         opts->dir);
+    }
+    search_dirs(opts, dirs);
+    /* which file serves each cloud: the first directory that has one */
+    strbuf_addf(&key, "skyc %s catalog\n", SKYC_VERSION);
+    for (int c = 0; c < CLOUD_COUNT; c++) {
+        for (int d = 0; d < 3 && !files[c]; d++) {
+            if (!dirs[d])
+                continue;
+            char *path = xasprintf("%s/%s/vms.csv", dirs[d], cloud_names[c]);
+            if (path_is_file(path))
+                files[c] = path;
+            else
+                free(path);
+        }
+        key_add_file(&key, files[c]);
+    }
+    for (int d = 0; d < 3 && !accel_dir; d++) {
+        if (!dirs[d])
+            continue;
+        char *path = xasprintf("%s/common/accelerators.csv", dirs[d]);
+        if (path_is_file(path)) {
+            accel_dir = dirs[d];
+            key_add_file(&key, path);
+        }
+        free(path);
+    }
+
+    const char *no_cache = getenv("SKYC_CATALOG_CACHE");
+    if (!no_cache || strcmp(no_cache, "0")) {
+        char *cache_dir = path_cache_dir();
+        cache_path = xasprintf("%s/catalog-%016" PRIx64 ".bin", cache_dir,
+                               strmap_hash(key.buf));
+        if (catalog_cache_load(cat, key.buf, cache_path)) {
+            free(cache_dir);
+            goto out; /* hit */
+        }
+        catalog_release(cat); /* a stale or damaged image: start over */
+        catalog_init(cat);
+        if (path_mkdir_p(cache_dir, 0755))
+            FREE_AND_NULL(cache_path);
+        free(cache_dir);
+    }
+    rc = load_sources(cat, files, accel_dir, err);
+    if (!rc && cache_path)
+        catalog_cache_save(cat, key.buf, cache_path);
+out:
     for (int d = 0; d < 3; d++)
         free(dirs[d]);
+    for (int c = 0; c < CLOUD_COUNT; c++)
+        free(files[c]);
+    free(cache_path);
+    strbuf_release(&key);
     if (rc)
         catalog_release(cat);
     return rc;

@@ -44,4 +44,14 @@ const char *catalog_builtin_csv(enum cloud c, const char **date);
 
 void catalog_egress_free(struct catalog_egress *e);
 
+/*
+ * The binary cache of a loaded catalog (cache.c). key names every source
+ * with its size and mtime. load returns false, leaving partial contents the
+ * caller must release, when the file is missing, stale or damaged.
+ */
+bool catalog_cache_load(struct catalog *cat, const char *key,
+                        const char *path);
+void catalog_cache_save(const struct catalog *cat, const char *key,
+                        const char *path);
+
 #endif

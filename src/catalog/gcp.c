@@ -86,6 +86,18 @@ void catalog_gcp_pair(struct catalog *cat, const struct gcp_accel_row *rows,
         by_zone[zone_start[zi] + fill[zi]++] = first_host + i;
     }
 
+    /* what each host name can carry: an N1 host, or one fixed_hosts row */
+    enum { HOST_OTHER = -1, HOST_N1 = -2 };
+    uint32_t tpu_vm = catalog_intern_name(cat, "TPU-VM");
+    size_t nkind = cat->nnames;
+    int *kind = xcalloc(nkind + 1, sizeof(*kind));
+    for (size_t k = 0; k < nkind; k++) {
+        kind[k] = strncmp(cat->names[k], "n1-", 3) ? HOST_OTHER : HOST_N1;
+        for (size_t f = 0; f < ARRAY_SIZE(fixed_hosts); f++)
+            if (!strcmp(fixed_hosts[f].host, cat->names[k]))
+                kind[k] = (int)f;
+    }
+
     for (size_t i = 0; i < nrows; i++) {
         const struct gcp_accel_row *g = &rows[i];
         const char *accel = cat->accels[g->accel];
@@ -100,7 +112,7 @@ void catalog_gcp_pair(struct catalog *cat, const struct gcp_accel_row *rows,
             o.memory_gib = NAN;
             o.price = g->price;
             o.spot_price = g->spot_price;
-            o.instance = catalog_intern_name(cat, "TPU-VM");
+            o.instance = tpu_vm;
             if (!isnan(o.price) || !isnan(o.spot_price))
                 catalog_add_offer(cat, &o);
             continue;
@@ -116,18 +128,17 @@ void catalog_gcp_pair(struct catalog *cat, const struct gcp_accel_row *rows,
             struct catalog_offering host = cat->offers[by_zone[h]];
             if (host.accel != CATALOG_NONE)
                 continue;
-            const char *name = cat->names[host.instance];
+            int hk = host.instance < nkind ? kind[host.instance] : HOST_OTHER;
             bool ok = false;
             uint8_t flags = 0;
-            if (max_vcpus > 0) {
-                ok = !strncmp(name, "n1-", 3) && host.vcpus <= max_vcpus;
+            if (max_vcpus > 0 && hk == HOST_N1) {
+                ok = host.vcpus <= max_vcpus;
                 if (host.vcpus < SKYC_MIN(8 * g->count, max_vcpus))
                     flags = CATALOG_OFFER_SMALL_HOST;
+            } else if (hk >= 0) {
+                ok = !strcasecmp(fixed_hosts[hk].accel, accel) &&
+                     fixed_hosts[hk].count == g->count;
             }
-            for (size_t k = 0; !ok && k < ARRAY_SIZE(fixed_hosts); k++)
-                ok = !strcasecmp(fixed_hosts[k].accel, accel) &&
-                     fixed_hosts[k].count == g->count &&
-                     !strcmp(fixed_hosts[k].host, name);
             if (ok)
                 pair_one(cat, g, &host, flags);
         }
@@ -140,13 +151,12 @@ void catalog_gcp_pair(struct catalog *cat, const struct gcp_accel_row *rows,
     size_t w = first_host;
     for (size_t i = first_host; i < cat->noffers; i++) {
         const struct catalog_offering *o = &cat->offers[i];
-        bool gpu_only_host = false;
-        if (o->accel == CATALOG_NONE)
-            for (size_t k = 0; k < ARRAY_SIZE(fixed_hosts); k++)
-                if (!strcmp(fixed_hosts[k].host, cat->names[o->instance]))
-                    gpu_only_host = true;
+        bool gpu_only_host = o->accel == CATALOG_NONE &&
+                             o->instance < nkind &&
+                             kind[o->instance] >= 0;
         if (!gpu_only_host)
             cat->offers[w++] = *o;
     }
     cat->noffers = w;
+    free(kind);
 }

@@ -18,6 +18,13 @@ char *xstrndup(const char *s, size_t n);
 /* A new string formatted like printf. */
 char *xasprintf(const char *fmt, ...) SKYC_PRINTF(1, 2);
 
+/* free(p) and set p to NULL. */
+#define FREE_AND_NULL(p)                                                       \
+    do {                                                                       \
+        free(p);                                                               \
+        (p) = NULL;                                                            \
+    } while (0)
+
 /*
  * Grow an array to hold at least n elements: ALLOC_GROW(arr, n, alloc) with
  * alloc the current capacity (updated). Amortised doubling.
