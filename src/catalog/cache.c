@@ -145,6 +145,14 @@ static const char *cache_str(const char *strings, uint32_t len, uint32_t off)
     return off < len ? strings + off : NULL;
 }
 
+/* The i-th uint32 of an unaligned array. */
+static uint32_t u32_at(const void *base, size_t i)
+{
+    uint32_t v;
+    memcpy(&v, (const char *)base + i * sizeof(v), sizeof(v));
+    return v;
+}
+
 /* Take n bytes at *p if they fit before end. */
 static const void *take(const char **p, const char *end, size_t n)
 {
@@ -179,12 +187,12 @@ bool catalog_cache_load(struct catalog *cat, const char *key,
     const void *sp = take(&p, end, sizeof(sources));
     const void *ap = take(&p, end, sizeof(accel_path));
     const void *op = take(&p, end, (size_t)h.noffers * sizeof(*cat->offers));
-    const struct cache_region *rp =
+    const char *rp =
         take(&p, end, (size_t)h.nregions * sizeof(struct cache_region));
-    const struct cache_zone *zp =
+    const char *zp =
         take(&p, end, (size_t)h.nzones * sizeof(struct cache_zone));
-    const uint32_t *np = take(&p, end, (size_t)h.nnames * sizeof(uint32_t));
-    const uint32_t *cp = take(&p, end, (size_t)h.naccels * sizeof(uint32_t));
+    const void *np = take(&p, end, (size_t)h.nnames * sizeof(uint32_t));
+    const void *cp = take(&p, end, (size_t)h.naccels * sizeof(uint32_t));
     const char *strings = take(&p, end, h.strings_len);
     if (!sp || !ap || !op || !rp || !zp || !np || !cp || !strings ||
         p != end || (h.strings_len && strings[h.strings_len - 1]))
@@ -193,7 +201,7 @@ bool catalog_cache_load(struct catalog *cat, const char *key,
     memcpy(&accel_path, ap, sizeof(accel_path));
     for (uint32_t i = 0; i < h.nregions; i++) {
         struct cache_region r;
-        memcpy(&r, &rp[i], sizeof(r));
+        memcpy(&r, rp + i * sizeof(r), sizeof(r));
         if (r.cloud >= CLOUD_COUNT || !cache_str(strings, h.strings_len, r.name_off) ||
             catalog_intern_region(cat, (enum cloud)r.cloud,
                                   cache_str(strings, h.strings_len, r.name_off)) != i)
@@ -201,16 +209,16 @@ bool catalog_cache_load(struct catalog *cat, const char *key,
     }
     for (uint32_t i = 0; i < h.nzones; i++) {
         struct cache_zone z;
-        memcpy(&z, &zp[i], sizeof(z));
+        memcpy(&z, zp + i * sizeof(z), sizeof(z));
         if (z.region >= h.nregions || !cache_str(strings, h.strings_len, z.name_off) ||
             catalog_intern_zone(cat, z.region, cache_str(strings, h.strings_len, z.name_off)) != i)
             goto out;
     }
     for (uint32_t i = 0; i < h.nnames; i++)
-        if (!cache_str(strings, h.strings_len, np[i]) || catalog_intern_name(cat, cache_str(strings, h.strings_len, np[i])) != i)
+        if (!cache_str(strings, h.strings_len, u32_at(np, i)) || catalog_intern_name(cat, cache_str(strings, h.strings_len, u32_at(np, i))) != i)
             goto out;
     for (uint32_t i = 0; i < h.naccels; i++)
-        if (!cache_str(strings, h.strings_len, cp[i]) || catalog_intern_accel(cat, cache_str(strings, h.strings_len, cp[i])) != i)
+        if (!cache_str(strings, h.strings_len, u32_at(cp, i)) || catalog_intern_accel(cat, cache_str(strings, h.strings_len, u32_at(cp, i))) != i)
             goto out;
     cat->offers = xcalloc(h.noffers + 1, sizeof(*cat->offers));
     memcpy(cat->offers, op, (size_t)h.noffers * sizeof(*cat->offers));

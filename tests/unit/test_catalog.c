@@ -2,6 +2,7 @@
 #include "core/common.h"
 #include "catalog/catalog.h"
 #include "catalog/csv.h"
+#include "core/paths.h"
 
 #include <setjmp.h>
 #include <cmocka.h>
@@ -186,6 +187,56 @@ static void test_missing_dir(void **state)
     assert_non_null(strstr(err.msg, "/nonexistent/catalogs"));
 }
 
+/* The binary cache gives the same catalog, and a damaged one is ignored. */
+static void test_cache(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/skyc-cache-test.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[512], cachedir[512];
+    snprintf(path, sizeof(path), "%s/cat/gcp", dir);
+    assert_int_equal(path_mkdir_p(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/cat/gcp/vms.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(gcp_tiny, f);
+    fclose(f);
+    snprintf(cachedir, sizeof(cachedir), "%s/cache", dir);
+    setenv("XDG_CACHE_HOME", cachedir, 1);
+    snprintf(path, sizeof(path), "%s/cat", dir);
+    struct catalog_options opts = {.dir = path};
+    struct skyc_error err = {0};
+    struct catalog cold, warm, again;
+    assert_int_equal(catalog_load(&cold, &opts, &err), SKYC_OK);
+    assert_int_equal(catalog_load(&warm, &opts, &err), SKYC_OK);
+    assert_int_equal(cold.noffers, warm.noffers);
+    assert_int_equal(cold.nregions, warm.nregions);
+    for (size_t i = 0; i < cold.noffers; i++) {
+        assert_int_equal(cold.offers[i].instance, warm.offers[i].instance);
+        assert_true(cold.offers[i].price == warm.offers[i].price ||
+                    (isnan(cold.offers[i].price) &&
+                     isnan(warm.offers[i].price)));
+    }
+    assert_string_equal(warm.sources[CLOUD_GCP].path,
+                        cold.sources[CLOUD_GCP].path);
+    assert_string_equal(catalog_accelerator_canonical(&warm, "v100"), "V100");
+    /* damage every cache file: the next load parses the CSVs again */
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd),
+             "for f in %s/skyc/*.bin; do head -c 100 \"$f\" > \"$f.x\" && "
+             "mv \"$f.x\" \"$f\"; done",
+             cachedir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(catalog_load(&again, &opts, &err), SKYC_OK);
+    assert_int_equal(again.noffers, cold.noffers);
+    catalog_release(&cold);
+    catalog_release(&warm);
+    catalog_release(&again);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    unsetenv("XDG_CACHE_HOME");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +246,7 @@ int main(void)
         cmocka_unit_test(test_bad_rows),
         cmocka_unit_test(test_builtin_and_egress),
         cmocka_unit_test(test_missing_dir),
+        cmocka_unit_test(test_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
