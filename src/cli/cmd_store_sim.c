@@ -98,6 +98,7 @@ static enum skyc_err replay(const struct store_cost_model *m,
         const char *key = t->keys[e->key];
         uint16_t r = regions[e->region];
         struct skyc_error sub = {0};
+        plan.n = 0;
         place_advance(&p, e->t, &plan); /* put/get would, too */
         res->evictions += plan.n;
         switch (e->op) {

@@ -384,35 +384,71 @@ static double utc_offset(const char *region)
     return 0;
 }
 
-/* Zipf rank in [0, n) by inverse CDF over the prefix cdf[0..n). */
-static size_t zipf_rank(const double *cdf, size_t n, uint64_t *s)
+/*
+ * A growable set of objects with weights, sampled in proportion to weight
+ * through a Fenwick tree of prefix sums (O(log n) add and sample).
+ */
+struct gen_set {
+    uint32_t *obj;
+    double *w, *tree; /* tree is 1-based, cap + 1 entries */
+    size_t n, cap;
+    double total;
+};
+
+static void set_push(struct gen_set *g, uint32_t obj, double w)
 {
-    double u = unif(s) * cdf[n - 1];
-    size_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cdf[mid] > u)
-            hi = mid;
-        else
-            lo = mid + 1;
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? g->cap * 2 : 64;
+        g->obj = xreallocarray(g->obj, cap, sizeof(uint32_t));
+        g->w = xreallocarray(g->w, cap, sizeof(double));
+        free(g->tree);
+        g->tree = xcalloc(cap + 1, sizeof(double));
+        g->cap = cap;
+        for (size_t i = 1; i <= g->n; i++) { /* O(n) rebuild */
+            g->tree[i] += g->w[i - 1];
+            size_t j = i + (i & -i);
+            if (j <= cap)
+                g->tree[j] += g->tree[i];
+        }
     }
-    return lo;
+    g->obj[g->n] = obj;
+    g->w[g->n] = w;
+    for (size_t i = g->n + 1; i <= g->cap; i += i & -i)
+        g->tree[i] += w;
+    g->n++;
+    g->total += w;
 }
 
-struct gen_list {
-    uint32_t *obj;
-    size_t n, alloc;
-};
+static uint32_t set_sample(const struct gen_set *g, uint64_t *s)
+{
+    double target = unif(s) * g->total;
+    size_t pos = 0, step = 1;
+    while (step * 2 <= g->cap)
+        step *= 2;
+    for (; step; step /= 2)
+        if (pos + step <= g->cap && g->tree[pos + step] <= target) {
+            pos += step;
+            target -= g->tree[pos];
+        }
+    return g->obj[pos < g->n ? pos : g->n - 1];
+}
+
+static void set_release(struct gen_set *g)
+{
+    free(g->obj);
+    free(g->w);
+    free(g->tree);
+}
 
 enum skyc_err store_trace_generate(struct store_trace *t,
                                    const struct store_gen_params *p,
                                    struct skyc_error *err)
 {
     enum skyc_err rc = SKYC_E_USAGE;
-    double *cdf = NULL, *offset = NULL;
+    double *weight = NULL, *offset = NULL;
     uint64_t *sizes = NULL;
-    struct gen_list *by_region = NULL;
-    struct gen_list all = {0};
+    struct gen_set *by_region = NULL;
+    struct gen_set all = {0};
     store_trace_release(t);
     if (!p->events || p->events > 100000000)
         return skyc_fail(err, rc, "--events must be 1 to 100000000");
@@ -450,14 +486,18 @@ enum skyc_err store_trace_generate(struct store_trace *t,
         skyc_fail(err, rc, "a region is named twice");
         goto out;
     }
-    cdf = xmalloc(p->objects * sizeof(double));
-    double acc = 0;
-    for (size_t k = 0; k < p->objects; k++) {
-        acc += pow((double)(k + 1), -p->zipf);
-        cdf[k] = acc;
+    /* popularity: object i gets Zipf weight 1/rank^zipf, ranks shuffled */
+    uint64_t s = p->seed * UINT64_C(0x2545f4914f6cdd1d) + 1;
+    weight = xmalloc(p->objects * sizeof(double));
+    for (size_t k = 0; k < p->objects; k++)
+        weight[k] = pow((double)(k + 1), -p->zipf);
+    for (size_t k = p->objects - 1; k > 0; k--) {
+        size_t j = (size_t)(splitmix64(&s) % (k + 1));
+        double tmp = weight[k];
+        weight[k] = weight[j];
+        weight[j] = tmp;
     }
     sizes = xmalloc(p->objects * sizeof(uint64_t));
-    uint64_t s = p->seed * UINT64_C(0x2545f4914f6cdd1d) + 1;
     double mean_gap = p->days * 86400.0 / (double)p->events;
     double tt = p->start;
     double lmin = log(p->min_size), lmax = log(p->max_size);
@@ -467,14 +507,17 @@ enum skyc_err store_trace_generate(struct store_trace *t,
     t->alloc = p->events;
     char key[32];
     for (size_t i = 0; i < p->events; i++) {
-        tt += -log(1.0 - unif(&s)) * mean_gap;
-        double ts = floor(tt);
-        /* the issuing region, by thinning against its diurnal phase */
-        uint16_t r = 0;
-        for (int tries = 0; tries < 64; tries++) {
+        /* thinning: candidates at the peak rate, each kept with its
+         * region's diurnal rate, so every region follows its own day */
+        uint16_t r;
+        double ts;
+        for (;;) {
+            tt += -log(1.0 - unif(&s)) * mean_gap / (1.0 + p->diurnal);
+            ts = floor(tt);
             r = (uint16_t)(splitmix64(&s) % p->nregions);
             double hour = fmod(ts / 3600.0 + offset[r] + 240.0, 24.0);
-            double rate = 1.0 + p->diurnal * cos(2 * M_PI * (hour - 14.0) / 24.0);
+            double rate =
+                1.0 + p->diurnal * cos(2 * M_PI * (hour - 14.0) / 24.0);
             if (unif(&s) * (1.0 + p->diurnal) < rate)
                 break;
         }
@@ -485,11 +528,8 @@ enum skyc_err store_trace_generate(struct store_trace *t,
             if (all.n < p->objects) {
                 obj = (uint32_t)all.n;
                 sizes[obj] = (uint64_t)exp(lmin + unif(&s) * (lmax - lmin));
-                ALLOC_GROW(all.obj, all.n + 1, all.alloc);
-                all.obj[all.n++] = obj;
-                struct gen_list *l = &by_region[r];
-                ALLOC_GROW(l->obj, l->n + 1, l->alloc);
-                l->obj[l->n++] = obj;
+                set_push(&all, obj, weight[obj]);
+                set_push(&by_region[r], obj, weight[obj]);
                 snprintf(key, sizeof(key), "%016" PRIx64,
                          splitmix64(&(uint64_t){p->seed ^ obj}));
                 uint32_t k = intern_key(t, key);
@@ -498,7 +538,7 @@ enum skyc_err store_trace_generate(struct store_trace *t,
                     goto out;
                 }
             } else {
-                obj = all.obj[all.n - 1 - zipf_rank(cdf, all.n, &s)];
+                obj = set_sample(&all, &s);
             }
             e.key = obj;
             e.size = sizes[obj];
@@ -509,13 +549,13 @@ enum skyc_err store_trace_generate(struct store_trace *t,
         } else {
             uint32_t obj;
             e.op = STORE_OP_READ;
-            struct gen_list *l = &by_region[r];
+            struct gen_set *l = &by_region[r];
             if (unif(&s) < p->raw)
                 obj = recent[splitmix64(&s) % nrecent];
             else if (l->n && unif(&s) < p->locality)
-                obj = l->obj[l->n - 1 - zipf_rank(cdf, l->n, &s)];
+                obj = set_sample(l, &s);
             else
-                obj = all.obj[all.n - 1 - zipf_rank(cdf, all.n, &s)];
+                obj = set_sample(&all, &s);
             e.key = obj;
             e.size = sizes[obj];
         }
@@ -523,13 +563,13 @@ enum skyc_err store_trace_generate(struct store_trace *t,
     }
     rc = SKYC_OK;
 out:
-    free(cdf);
+    free(weight);
     free(offset);
     free(sizes);
     for (size_t i = 0; by_region && i < p->nregions; i++)
-        free(by_region[i].obj);
+        set_release(&by_region[i]);
     free(by_region);
-    free(all.obj);
+    set_release(&all);
     if (rc)
         store_trace_release(t);
     return rc;

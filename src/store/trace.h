@@ -64,18 +64,20 @@ enum skyc_err store_trace_write(const struct store_trace *t, const char *path,
 
 /*
  * The trace generator. Deterministic for a given seed and parameters.
- *   - events arrive as a Poisson process over `days`, modulated by a
- *     diurnal phase per region: each region's rate peaks at 14:00 local
- *     time (UTC offset guessed from the region name) with relative
+ *   - events arrive as a Poisson process over about `days`, one per region
+ *     with rates modulated by the region's diurnal phase: a peak at 14:00
+ *     local time (UTC offset guessed from the region name), relative
  *     amplitude `diurnal` (0 = flat, <1);
  *   - a fraction `write_ratio` of requests are writes: new objects until
  *     `objects` exist, then overwrites of popular objects; a new object is
  *     homed in the region that writes it, sized log-uniformly in
  *     [min_size, max_size];
+ *   - popularity: each object has a Zipf(`zipf`) weight 1/rank^zipf, the
+ *     ranks shuffled over the objects (so popularity is unrelated to age);
  *   - reads: with probability `raw` one of the 16 most recent writes
  *     (read-after-write); otherwise, with probability `locality`, an object
- *     homed in the reader's region, else any object; both by Zipf(`zipf`)
- *     popularity over the objects written so far, newest first.
+ *     homed in the reader's region, else any object written so far; both in
+ *     proportion to popularity.
  */
 struct store_gen_params {
     uint64_t seed;
