@@ -76,9 +76,26 @@ static enum skyc_err replay(const struct store_cost_model *m,
     struct place p;
     struct place_plan plan;
     enum skyc_err rc;
+    /* the bucket's regions in order of first use: the first write's
+     * region is single-region's default home */
     uint16_t *bucket_regions = xmalloc((t->nregions + 1) * sizeof(uint16_t));
-    size_t nb = t->nregions;
-    memcpy(bucket_regions, regions, nb * sizeof(uint16_t));
+    bool *seen = xcalloc(t->nregions, sizeof(bool));
+    size_t nb = 0;
+    for (size_t i = 0; i < t->n && nb < t->nregions; i++)
+        if (t->ev[i].op == STORE_OP_WRITE && !seen[t->ev[i].region]) {
+            seen[t->ev[i].region] = true;
+            bucket_regions[nb++] = regions[t->ev[i].region];
+            break;
+        }
+    for (size_t i = 0; i < t->n && nb < t->nregions; i++)
+        if (!seen[t->ev[i].region]) {
+            seen[t->ev[i].region] = true;
+            bucket_regions[nb++] = regions[t->ev[i].region];
+        }
+    for (size_t i = 0; i < t->nregions; i++) /* named but never used */
+        if (!seen[i])
+            bucket_regions[nb++] = regions[i];
+    free(seen);
     if (pol->kind == PLACE_SINGLE_REGION && pol->home != STORE_NO_REGION) {
         bool in = false;
         for (size_t i = 0; i < nb; i++)
@@ -149,7 +166,8 @@ static const char *const sim_usage[] = {
     "Policies: single-region[:REGION], replicate-all, write-local,",
     "ttl:DURATION, always-store, always-evict, break-even; 'all' (default)",
     "runs single-region, replicate-all, write-local, always-evict, ttl:1h,",
-    "ttl:1d, always-store and break-even.",
+    "ttl:1d, always-store and break-even. The simulated bucket spans the",
+    "trace's regions; single-region's home is the first write's region.",
     NULL};
 
 enum skyc_err cmd_store_sim(int argc, const char **argv,
