@@ -499,8 +499,15 @@ static enum skyc_err check_args(const struct place *p, uint32_t bucket,
 static const char *object_key(struct place *p, uint32_t bucket,
                               const char *key)
 {
+    char num[16];
+    size_t n = sizeof(num);
+    num[--n] = '/';
+    do {
+        num[--n] = (char)('0' + bucket % 10);
+        bucket /= 10;
+    } while (bucket);
     strbuf_reset(&p->scratch);
-    strbuf_addf(&p->scratch, "%" PRIu32 "/", bucket);
+    strbuf_add(&p->scratch, num + n, sizeof(num) - n);
     strbuf_addstr(&p->scratch, key);
     return p->scratch.buf;
 }
@@ -556,7 +563,10 @@ enum skyc_err place_put(struct place *p, uint32_t bucket,
     uint16_t primary = b->policy.kind == PLACE_SINGLE_REGION ? home_region(b)
                                                              : region;
     /* the regions the new version goes to: primary first */
-    uint16_t *targets = xmalloc((b->nregions + 1) * sizeof(uint16_t));
+    uint16_t stack_targets[64];
+    uint16_t *targets = b->nregions < ARRAY_SIZE(stack_targets)
+                            ? stack_targets
+                            : xmalloc((b->nregions + 1) * sizeof(uint16_t));
     size_t nt = 0;
     targets[nt++] = primary;
     if (b->policy.kind == PLACE_REPLICATE_ALL)
@@ -607,7 +617,8 @@ enum skyc_err place_put(struct place *p, uint32_t bucket,
         cell(p, bucket, best_src)->gets++;
         cell(p, bucket, dst)->puts++;
     }
-    free(targets);
+    if (targets != stack_targets)
+        free(targets);
     return SKYC_OK;
 }
 
