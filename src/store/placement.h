@@ -63,6 +63,9 @@
  * Names: the engine's API is prefixed place_ (the optimizer's placement_
  * is another module).
  *
+ * Threads: an engine is not locked; call it from one thread (the server's
+ * event loop) or serialise the calls.
+ *
  * Ownership: the engine keeps a pointer to the cost model (which must
  * outlive it) and owns everything else; place_release() frees it. A
  * plan is caller-owned scratch reused across calls (each call resets it).
@@ -154,7 +157,7 @@ struct place_object {
     const char *key; /* owned by the engine's key map */
     uint64_t size;
     bool live;       /* false after a delete */
-    uint8_t ncopies, copies_alloc;
+    uint16_t ncopies, copies_alloc;
     struct place_copy *copies;
 };
 
