@@ -5,6 +5,7 @@
 #include "core/alloc.h"
 #include "core/paths.h"
 #include "core/strbuf.h"
+#include "catalog/catalog.h"
 #include "catalog/csv.h"
 #include "store/cost.h"
 
@@ -22,6 +23,14 @@ static int region_cloud(const char *name)
 }
 
 static const double default_storage[] = {0.023, 0.020, 0.0208, 0.023};
+
+/* The catalog's cloud of a "cloud:region" name (valid names only). */
+static int catalog_cloud_of(const char *name)
+{
+    static const enum cloud map[] = {CLOUD_AWS, CLOUD_GCP, CLOUD_AZURE,
+                                     CLOUD_AWS};
+    return (int)map[region_cloud(name)];
+}
 
 void store_cost_init(struct store_cost_model *m)
 {
@@ -147,9 +156,9 @@ static enum skyc_err read_egress(struct store_cost_model *m, const char *name,
             if (a == b)
                 *cell = 0;
             else if (isnan(*cell))
-                *cell = region_cloud(m->names[a]) == region_cloud(m->names[b])
-                            ? 0.02
-                            : 0.09;
+                *cell = catalog_egress_tier_price(
+                    (enum cloud)catalog_cloud_of(m->names[a]),
+                    (enum cloud)catalog_cloud_of(m->names[b]));
         }
     rc = SKYC_OK;
 out:

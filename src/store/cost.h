@@ -13,9 +13,10 @@
  * price of its cheapest regions, $0.020/GB-month, Class A (put) $5e-6 and
  * Class B (get) $4e-7 per request. A region that storage.csv omits gets its
  * cloud's US list price (aws $0.023, azure $0.0208, gcp $0.020 per
- * GB-month; $4e-7 per GET, $5e-6 per PUT). Egress within one region is free; a pair the grid omits
- * is priced $0.02/GB within a cloud and $0.09/GB across clouds (the list
- * prices of internet egress from each cloud's cheapest tier).
+ * GB-month; $4e-7 per GET, $5e-6 per PUT). Egress within one region is
+ * free. cost.csv is the same grid as the catalog's Skyplane cost grid (all
+ * 4,970 pairs agree); a pair it omits gets the catalog's per-cloud tier
+ * (catalog_egress_tier_price(): $0.02/GB within a cloud, $0.09-0.12 across).
  *
  * Units: GB = 10^9 bytes, a month = 30 days (2,592,000 s). Ingress is free.
  *
