@@ -545,7 +545,8 @@ enum skyc_err cmd_store_cost(int argc, const char **argv,
         table_add_row(&tb);
         table_cell(&tb, "total");
         table_cell(&tb, "");
-        table_cellf(&tb, "%.6f", total.storage_byte_s / STORE_GB / STORE_MONTH_S);
+        table_cellf(&tb, "%.4f",
+                    total.storage_byte_s / STORE_GB / STORE_MONTH_S);
         table_cellf(&tb, "%.6f", total.storage_usd);
         table_cellf(&tb, "%.3f", total.egress_bytes / STORE_GB);
         table_cellf(&tb, "%.6f", total.egress_usd);

@@ -122,6 +122,10 @@ t_contains "unknown region located" "$ERR" "bad-region.csv:3: unknown region 'aw
 printf 'timestamp,op,issue_region,obj_key,size\n' >"$T_TMP/empty.csv"
 t_run "empty trace" 3 skyc store sim --trace "$T_TMP/empty.csv"
 t_contains "empty trace" "$ERR" "no requests"
+printf 'timestamp,op,issue_region,obj_key,size\n1,read,aws:us-east-1,ghost,5\n2,write,aws:us-east-1,k,5\n3,delete,aws:us-east-1,ghost,\n' >"$T_TMP/miss.csv"
+t_run "reads of unwritten objects" 0 skyc store sim --trace "$T_TMP/miss.csv" --policy write-local
+t_contains "misses reported" "$OUT" "2 reads or deletes of objects never written"
+t_run "unwritable --save-trace" 6 skyc store sim --generate --events 10 --save-trace /nonexistent/dir/t.csv
 t_run "missing trace" 4 skyc store sim --trace "$T_TMP/nope.csv"
 t_run "unknown policy" 2 skyc store sim --trace "$TR/two_regions.csv" --policy lru
 t_contains "unknown policy" "$ERR" "unknown policy 'lru'"
