@@ -157,6 +157,13 @@ double catalog_egress_price(struct catalog *cat, uint32_t a, uint32_t b);
  */
 double catalog_bandwidth_gbps(struct catalog *cat, uint32_t a, uint32_t b);
 
+/*
+ * The built-in per-cloud egress tier in $/GB from a region of cloud `from`
+ * to one of cloud `to` (a different region), used where no grid names the
+ * pair.
+ */
+double catalog_egress_tier_price(enum cloud from, enum cloud to);
+
 /* Where the egress prices come from, for `catalog info`. */
 const char *catalog_egress_source(struct catalog *cat);
 

@@ -141,6 +141,11 @@ static double tier_price(enum cloud from, bool same_cloud)
     }
 }
 
+double catalog_egress_tier_price(enum cloud from, enum cloud to)
+{
+    return tier_price(from, from == to);
+}
+
 double catalog_egress_price(struct catalog *cat, uint32_t a, uint32_t b)
 {
     if (a == b || a >= cat->nregions || b >= cat->nregions)

@@ -59,4 +59,11 @@ enum skyc_err cmd_show_gpus(int argc, const char **argv,
                             struct skyc_error *err);
 enum skyc_err cmd_task(int argc, const char **argv, struct skyc_error *err);
 
+/* storage plane: `skyc store` and its subcommands (cmd_store*.c) */
+enum skyc_err cmd_store(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_store_sim(int argc, const char **argv,
+                            struct skyc_error *err);
+enum skyc_err cmd_store_cost(int argc, const char **argv,
+                             struct skyc_error *err);
+
 #endif
