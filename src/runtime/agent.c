@@ -43,6 +43,7 @@ struct agent_job {
     struct agent_proc *procs; /* one per node */
     size_t nprocs;
     bool cancelling, killed, failing;
+    int fail_code; /* exit code of the first node that failed on its own */
     double signalled_at;
 };
 
@@ -258,6 +259,7 @@ static void advance(struct agent *a)
                 /* one node failing fails the job: stop the others */
                 if (code && !aj->failing && !aj->cancelling) {
                     aj->failing = true;
+                    aj->fail_code = code;
                     signal_job(a, aj, SIGTERM);
                 }
             } else
@@ -272,7 +274,7 @@ static void advance(struct agent *a)
             i++;
             continue;
         }
-        int code = 0;
+        int code = aj->fail_code;
         for (size_t r = 0; r < aj->nprocs && !code; r++)
             code = aj->procs[r].code;
         if (aj->cancelling) {

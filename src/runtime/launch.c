@@ -494,6 +494,7 @@ enum skyc_err rt_launch(const struct rt_launch_opts *o, int *job_exit,
     r = rt_cluster_load(&st, name, true, &rc, err);
     if (r == SKYC_E_NOT_FOUND) {
         if (o->exec) {
+            skyc_error_clear(err);
             r = skyc_fail(err, SKYC_E_NOT_FOUND,
                           "no cluster named '%s' (launch it first: 'skyc "
                           "launch -c %s TASK')",
