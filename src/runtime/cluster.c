@@ -462,12 +462,11 @@ enum skyc_err rt_reconcile(struct state *st, FILE *notes,
 {
     struct state_cluster *cs = NULL;
     size_t n = 0;
-    enum skyc_err r = state_cluster_list(st, &cs, &n, err);
+    enum skyc_err r = state_cluster_list_live(st, &cs, &n, err);
     if (r)
         return r;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         rt_reconcile_cluster(st, &cs[i], notes);
-    }
     state_cluster_list_free(cs, n);
     return SKYC_OK;
 }

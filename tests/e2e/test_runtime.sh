@@ -99,6 +99,8 @@ t_run "unknown cluster exec" 4 skyc exec $P-nope 'echo x'
 t_contains "unknown cluster hint" "$ERR" "launch it first"
 t_run "unknown cluster logs" 4 skyc logs $P-nope
 t_run "unknown cluster down" 4 skyc down $P-nope
+t_run "bad cluster name" 2 skyc launch -c ../escape 'echo x'
+t_contains "bad name says why" "$ERR" "invalid cluster name '../escape'"
 t_run "bad yaml" 3 skyc launch -c $P-y "$(printf 'run: [\n' > bad.yaml; echo bad.yaml)"
 printf 'setup: echo setup-broke; exit 3\nrun: echo never\n' > badsetup.yaml
 t_run "failing setup" 3 skyc launch -c $P-s badsetup.yaml
@@ -160,6 +162,16 @@ t_not_contains "no INIT left" "$OUT" "$P-k"
 t_eq "no leaked sandbox" "$(ls "$SB/$P-k" 2>/dev/null | wc -l)" 0
 t_run "cost-report shows it" 0 skyc cost-report
 t_contains "failed launch in history" "$OUT" "FAILED"
+
+# Ctrl-C while provisioning: the new cluster is torn down, nothing is left
+SKYC_DEBUG_LAUNCH_PAUSE_MS=10000 "$SKYC_BIN" launch -c $P-i 'echo x' >/dev/null 2>"$W/i.err" &
+KPID=$!
+for _ in $(seq 100); do [ -d "$SB/$P-i" ] && break; sleep 0.05; done
+kill -INT $KPID; set +e; wait $KPID; KRC=$?; set -e
+t_eq "interrupted launch exit code" "$KRC" 130
+t_contains "interrupted launch says so" "$(cat "$W/i.err")" "was not launched"
+t_run "no cluster after interrupt" 4 skyc status $P-i
+t_eq "no sandbox after interrupt" "$(ls "$SB/$P-i" 2>/dev/null | wc -l)" 0
 
 # an agent killed with -9: its jobs fail, a new agent takes over
 t_run "long job" 0 skyc exec -d $P-c1 'sleep 300'
