@@ -186,6 +186,12 @@ t_run "queue shows failed" 0 skyc queue $P-c1
 t_contains "job failed" "$(echo "$OUT" | grep "^ *$J ")" "FAILED"
 t_eq "its process is gone" "$(pgrep -f 'sleep 300$' | wc -l)" 0
 t_run "new agent runs jobs" 0 skyc exec $P-c1 'echo new-agent'
+t_run "follow a job" 0 skyc exec -d $P-c1 'sleep 300'
+J=$(echo "$OUT" | awk '{print $2}')
+wait_status $P-c1 "$J" RUNNING || t_fail "job never RUNNING"
+( sleep 0.5; kill -9 $(agents_of $P-c1) ) &
+t_run "logs -f ends when the agent dies" 13 timeout 20 "$SKYC_BIN" logs -f $P-c1 "$J"
+wait
 
 # --- Ctrl-C detaches -------------------------------------------------------------
 set -m
