@@ -151,6 +151,15 @@ t_contains "launch 2" "$(cat "$W/c2.out")" "conc-2"
 t_run "both UP" 0 skyc status --json
 t_eq "two concurrent clusters UP" "$(echo "$OUT" | grep -c "\"name\": \"$P-c")" 2
 
+# many writers at once: execs on one cluster while status and queue run
+for i in 1 2 3 4 5 6; do skyc exec $P-c1 "echo par-$i" >"$W/p$i.out" 2>&1 & done
+for _ in 1 2 3; do skyc status >/dev/null 2>&1 || t_fail "status under load"; skyc queue $P-c1 >/dev/null 2>&1 || t_fail "queue under load"; done
+wait
+for i in 1 2 3 4 5 6; do t_contains "parallel exec $i" "$(cat "$W/p$i.out")" "par-$i"; done
+t_run "queue json after parallel" 0 skyc queue --json $P-c1
+t_eq "job ids unique" "$(echo "$OUT" | grep '"id"' | sort | uniq -d | wc -l)" 0
+t_eq "seven jobs, all succeeded" "$(echo "$OUT" | grep -c '"status": "SUCCEEDED"')" 7
+
 # --- kill -9 in the middle of a launch ----------------------------------------
 SKYC_DEBUG_LAUNCH_PAUSE_MS=10000 "$SKYC_BIN" launch -c $P-k 'echo x' >/dev/null 2>&1 &
 KPID=$!
@@ -162,6 +171,16 @@ t_run "status reconciles" 0 skyc status
 t_contains "reconcile note" "$ERR" "left in INIT"
 t_not_contains "no INIT left" "$OUT" "$P-k"
 t_eq "no leaked sandbox" "$(ls "$SB/$P-k" 2>/dev/null | wc -l)" 0
+# killed inside provision(), before its nodes were recorded: the provider
+# still removes what it made for the cluster
+SKYC_DEBUG_LAUNCH_PAUSE_MS=10000 "$SKYC_BIN" launch -c $P-k2 'echo x' >/dev/null 2>&1 &
+KPID=$!
+for _ in $(seq 100); do [ -d "$SB/$P-k2" ] && break; sleep 0.05; done
+kill -9 $KPID; wait $KPID 2>/dev/null || true
+python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('DELETE FROM nodes WHERE cluster=?', (sys.argv[2],)); d.commit()" \
+    "$XDG_STATE_HOME/skyc/state.db" $P-k2
+t_run "status reconciles unrecorded nodes" 0 skyc status
+t_eq "no leaked unrecorded sandbox" "$(ls -d "$SB/$P-k2" 2>/dev/null | wc -l)" 0
 t_run "cost-report shows it" 0 skyc cost-report
 t_contains "failed launch in history" "$OUT" "FAILED"
 
