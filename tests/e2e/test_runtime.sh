@@ -46,8 +46,6 @@ t_contains "exec skips setup" "$OUT" "setup-count=1"
 t_run "status" 0 skyc status
 t_contains "status lists" "$OUT" "$P-a"
 t_contains "status UP" "$OUT" "UP"
-t_run "status of one" 0 skyc status $P-a
-t_contains "attempts shown" "$OUT" "Provisioning attempts"
 t_run "status json" 0 skyc status --json
 t_contains "status json" "$OUT" "\"status\": \"UP\""
 t_run "queue" 0 skyc queue $P-a
