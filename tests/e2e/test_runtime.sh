@@ -83,7 +83,7 @@ resources:
   cpus: $NCPU
 run: echo big-ran
 Y
-t_run "first job" 0 skyc exec -d $P-a 'sleep 2'
+t_run "first job" 0 skyc exec -d $P-a 'sleep 4'
 J1=$(echo "$OUT" | awk '{print $2}')
 wait_status $P-a "$J1" RUNNING || t_fail "job $J1 never RUNNING"
 t_run "big job queued" 0 skyc exec -d $P-a big.yaml
