@@ -68,6 +68,9 @@ struct provider_node {
     bool spot;
     double hourly_price; /* $/h for this node, NaN when unknown */
     enum provider_node_state state;
+    /* What a job may use on the node (the agent's accounting); 0 = unknown,
+     * which the agent treats as no limit. */
+    double cpus, gpus;
 };
 
 void provider_node_release(struct provider_node *n);
@@ -126,6 +129,15 @@ struct provider_ops {
                                const struct provider_node *node,
                                const char *node_path, const char *local_path,
                                struct skyc_error *err);
+
+    /*
+     * Optional (NULL = not offered): remove everything the provider holds
+     * for this cluster name, including nodes no handle was returned for
+     * (a skyc killed inside provision()). Idempotent. Reconciliation calls
+     * it after terminating the recorded nodes.
+     */
+    enum skyc_err (*terminate_cluster)(struct provider *p, const char *cluster,
+                                       struct skyc_error *err);
 
     /* Free the provider's context (not the nodes). */
     void (*release)(struct provider *p);
