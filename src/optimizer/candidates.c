@@ -116,14 +116,20 @@ static bool fits(const struct catalog *cat, const struct catalog_offering *o,
     return true;
 }
 
+bool opt_candidate_before(const struct opt_candidate *x,
+                          const struct opt_candidate *y)
+{
+    if (x->cost != y->cost)
+        return x->cost < y->cost;
+    return x->offer < y->offer;
+}
+
 static int cmp_candidate(const void *a, const void *b)
 {
     const struct opt_candidate *x = a, *y = b;
-    if (x->cost != y->cost)
-        return x->cost < y->cost ? -1 : 1;
-    if (x->offer != y->offer)
-        return x->offer < y->offer ? -1 : 1;
-    return 0;
+    if (opt_candidate_before(x, y))
+        return -1;
+    return opt_candidate_before(y, x);
 }
 
 /* How many hours task t runs: its estimate, else the default. */
@@ -136,21 +142,17 @@ double optimizer_task_hours(const struct task *t,
                                   : (params->hours > 0 ? params->hours : 1);
 }
 
-enum skyc_err optimizer_candidates(const struct catalog *cat,
-                                   const struct task *t,
-                                   const struct opt_params *params,
-                                   struct opt_candidate **out, size_t *n,
-                                   struct skyc_error *err)
+void optimizer_candidates_visit(const struct catalog *cat,
+                                const struct task *t,
+                                const struct opt_params *params,
+                                opt_candidate_fn *fn, void *ctx)
 {
-    struct opt_candidate *c = NULL;
-    size_t nc = 0, alloc = 0;
     double hours = optimizer_task_hours(t, params);
     long nodes = t->num_nodes > 0 ? t->num_nodes : 1;
-    *out = NULL;
-    *n = 0;
     for (size_t alt = 0; alt < t->nresources; alt++) {
         const struct task_resources *r = &t->resources[alt];
         uint32_t want = CATALOG_NONE;
+        bool any = false;
         if (r->accelerator) {
             want = catalog_accel_index(cat, r->accelerator);
             if (want == CATALOG_NONE)
@@ -163,23 +165,45 @@ enum skyc_err optimizer_candidates(const struct catalog *cat,
                 continue;
             if (blocked(cat, o, r->use_spot, params))
                 continue;
-            ALLOC_GROW(c, nc + 1, alloc);
-            c[nc++] = (struct opt_candidate){
-                .offer = (uint32_t)i,
-                .spot = r->use_spot,
-                .alt = alt,
-                .hourly = hourly,
-                .cost = hourly * hours * (double)nodes,
-            };
+            any = true;
+            fn(ctx, &(struct opt_candidate){
+                        .offer = (uint32_t)i,
+                        .spot = r->use_spot,
+                        .alt = alt,
+                        .hourly = hourly,
+                        .cost = hourly * hours * (double)nodes,
+                    });
         }
         /* ordered alternatives: the first that has candidates wins */
-        if (t->resources_ordered && nc)
+        if (t->resources_ordered && any)
             break;
     }
+}
+
+struct collect {
+    struct opt_candidate *c;
+    size_t n, alloc;
+};
+
+static void collect_one(void *ctx, const struct opt_candidate *c)
+{
+    struct collect *col = ctx;
+    ALLOC_GROW(col->c, col->n + 1, col->alloc);
+    col->c[col->n++] = *c;
+}
+
+enum skyc_err optimizer_candidates(const struct catalog *cat,
+                                   const struct task *t,
+                                   const struct opt_params *params,
+                                   struct opt_candidate **out, size_t *n,
+                                   struct skyc_error *err)
+{
+    struct collect col = {0};
+    optimizer_candidates_visit(cat, t, params, collect_one, &col);
     (void)err;
-    if (nc)
-        qsort(c, nc, sizeof(*c), cmp_candidate);
-    *out = c;
-    *n = nc;
+    if (col.n)
+        qsort(col.c, col.n, sizeof(*col.c), cmp_candidate);
+    *out = col.c;
+    *n = col.n;
     return SKYC_OK;
 }

@@ -117,4 +117,19 @@ enum skyc_err optimizer_candidates(const struct catalog *cat,
                                    struct opt_candidate **out, size_t *n,
                                    struct skyc_error *err);
 
+/* Candidates order: cheaper first, then lower offer index. */
+bool opt_candidate_before(const struct opt_candidate *x,
+                          const struct opt_candidate *y);
+
+/*
+ * The same candidates as optimizer_candidates(), unsorted and unstored: fn
+ * sees each one (the struct is only valid during the call). The planner uses
+ * it to keep one candidate per region without sorting tens of thousands.
+ */
+typedef void opt_candidate_fn(void *ctx, const struct opt_candidate *c);
+void optimizer_candidates_visit(const struct catalog *cat,
+                                const struct task *t,
+                                const struct opt_params *params,
+                                opt_candidate_fn *fn, void *ctx);
+
 #endif

@@ -20,6 +20,7 @@
  */
 #include "core/common.h"
 #include "core/alloc.h"
+#include "core/log.h"
 #include "optimizer/placement.h"
 #include "solver/milp.h"
 
@@ -237,8 +238,13 @@ enum skyc_err placement_solve_milp(const struct placement *p, size_t *labels,
     milp_set_start(&m, x0);
     free(x0);
 
+    log_debug("placement milp: %zu tasks, %zu edges, labels %zu -> %zu after "
+              "DEE, %zu vars, %zu rows, %zu nonzeros",
+              p->n, p->nedges, stats->labels_before, stats->labels_after,
+              m.nvars, m.nrows, m.nnz);
+    struct milp_params mp = {.verbose = getenv("SKYC_MILP_VERBOSE") != NULL};
     struct milp_result res;
-    rc = milp_solve(&m, NULL, &res, err);
+    rc = milp_solve(&m, &mp, &res, err);
     if (!rc && res.status != MILP_OPTIMAL && res.status != MILP_FEASIBLE)
         rc = skyc_fail(err, SKYC_E_SOLVER,
                        "CBC found no placement (status %d)", (int)res.status);
