@@ -197,7 +197,7 @@ static enum skyc_err run_optimize(int argc, const char **argv,
         OPT_STRING(0, "region", &o.region, "REGION", "only this region"),
         OPT_LIST(0, "block", &o.block, "CLOUD[/REGION[/ZONE]]",
                  "rule out a cloud, region or zone (repeatable)"),
-        OPT_STRING(0, "solver", &o.solver, "auto|dp|milp",
+        OPT_STRING(0, "solver", &o.solver, "auto|dp|trws|milp",
                    "force a solver (default auto)"),
         OPT_INT(0, "runners-up", &o.runners_up, "N",
                 "runners-up listed per task (default 5)"),
@@ -251,9 +251,12 @@ static enum skyc_err run_optimize(int argc, const char **argv,
         params.solver = OPT_SOLVER_DP;
     else if (o.solver && !strcmp(o.solver, "milp"))
         params.solver = OPT_SOLVER_MILP;
+    else if (o.solver && !strcmp(o.solver, "trws"))
+        params.solver = OPT_SOLVER_TRWS;
     else if (o.solver && strcmp(o.solver, "auto")) {
         rc = skyc_fail(err, SKYC_E_USAGE,
-                       "--solver takes 'auto', 'dp' or 'milp', got '%s'",
+                       "--solver takes 'auto', 'dp', 'trws' or 'milp', got "
+                       "'%s'",
                        o.solver);
         goto out;
     }

@@ -4,7 +4,9 @@
  * Each task's feasible candidates are grouped by region: egress depends on
  * regions only, so within a region only the task's best candidate can be
  * optimal. That turns the DAG into a placement problem (placement.h) whose
- * labels are regions; its exact solution is read back into candidates.
+ * labels are regions; its exact solution (DP on forests, TRW-S with a bound
+ * certificate or a bound-pruned MILP otherwise; see optimizer.h) is read
+ * back into candidates.
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -301,13 +303,17 @@ enum skyc_err optimizer_plan(struct catalog *cat, const struct task_dag *dag,
     if (solver == OPT_SOLVER_DP && !forest) {
         rc = skyc_fail(err, SKYC_E_USAGE,
                        "the DP solver needs a chain or tree, and this DAG "
-                       "has a task with two paths to it (use --solver milp)");
+                       "has a task with two paths to it (use --solver trws "
+                       "or milp)");
         goto out;
     }
-    if (solver == OPT_SOLVER_MILP || (solver == OPT_SOLVER_AUTO && !forest)) {
+    if (solver == OPT_SOLVER_MILP || solver == OPT_SOLVER_TRWS ||
+        (solver == OPT_SOLVER_AUTO && !forest)) {
         struct placement_stats st;
-        rc = placement_solve_milp(&pl, lab, &objective, &st, err);
-        plan->method = "milp";
+        rc = solver == OPT_SOLVER_MILP
+                 ? placement_solve_milp(&pl, lab, &objective, &st, err)
+                 : placement_solve_trws(&pl, lab, &objective, &st, err);
+        plan->method = st.method;
         plan->proven_optimal = st.proven_optimal;
         plan->labels_before = st.labels_before;
         plan->labels_after = st.labels_after;
