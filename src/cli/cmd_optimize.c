@@ -20,6 +20,7 @@ struct optimize_opts {
     const char *cloud;
     const char *region;
     double hours;
+    double time_limit;
     long runners_up;
     bool json;
     bool dryrun;
@@ -199,6 +200,9 @@ static enum skyc_err run_optimize(int argc, const char **argv,
                  "rule out a cloud, region or zone (repeatable)"),
         OPT_STRING(0, "solver", &o.solver, "auto|dp|trws|milp",
                    "force a solver (default auto)"),
+        OPT_DOUBLE(0, "time-limit", &o.time_limit, "SECONDS",
+                   "stop the DAG solver after this long; the plan is then "
+                   "marked not proven optimal (default: no limit)"),
         OPT_INT(0, "runners-up", &o.runners_up, "N",
                 "runners-up listed per task (default 5)"),
         OPT_FLAG(0, "json", &o.json, "print JSON"),
@@ -239,6 +243,14 @@ static enum skyc_err run_optimize(int argc, const char **argv,
         goto out;
     }
     params.runners_up = (size_t)o.runners_up;
+    if (o.time_limit < 0 || isnan(o.time_limit)) {
+        rc = skyc_fail(err, SKYC_E_USAGE,
+                       "--time-limit must be a number of seconds >= 0, got "
+                       "%g",
+                       o.time_limit);
+        goto out;
+    }
+    params.time_limit_s = o.time_limit;
     if (o.minimize && !strcmp(o.minimize, "time"))
         params.objective = OPT_MIN_TIME;
     else if (o.minimize && strcmp(o.minimize, "cost")) {

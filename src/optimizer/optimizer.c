@@ -272,6 +272,7 @@ enum skyc_err optimizer_plan(struct catalog *cat, const struct task_dag *dag,
     }
 
     placement_init(&pl, n, nl);
+    pl.time_limit_s = params->time_limit_s;
     for (size_t v = 0; v < n; v++) {
         double hours = optimizer_task_hours(&dag->tasks[v], params);
         for (size_t a = 0; a < nl[v]; a++) {

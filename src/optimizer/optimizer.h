@@ -74,6 +74,7 @@ struct opt_params {
     const struct opt_block *blocked;
     size_t nblocked;
     size_t runners_up; /* candidates listed per task besides the chosen */
+    double time_limit_s; /* solver budget, 0 = none; hit = not proven */
 };
 
 void opt_params_init(struct opt_params *p);

@@ -48,6 +48,11 @@ struct placement {
     double **unary; /* owned */
     struct placement_edge *edges;
     size_t nedges;
+    /*
+     * Wall-clock budget of trws and milp in seconds, 0 = none. A solver
+     * that runs out returns its best labelling with proven_optimal false.
+     */
+    double time_limit_s;
 };
 
 struct placement_stats {

@@ -13,12 +13,14 @@
  * pair_ok[e][a * nlabels[to] + b] on each edge e. start_lab must be a
  * labelling inside that restriction; it seeds CBC. Fills labels, *objective
  * and stats->milp_*, stats->proven_optimal (CBC proved the restricted model
- * optimal). The other stats fields are left alone.
+ * optimal). time_limit_s > 0 caps CBC's time (then not proven). The other
+ * stats fields are left alone.
  */
 enum skyc_err placement_milp_over(const struct placement *p,
                                   bool *const *alive,
                                   unsigned char *const *pair_ok,
-                                  const size_t *start_lab, size_t *labels,
+                                  const size_t *start_lab,
+                                  double time_limit_s, size_t *labels,
                                   double *objective,
                                   struct placement_stats *stats,
                                   struct skyc_error *err);

@@ -144,7 +144,8 @@ static void icm_start(const struct placement *p, bool **alive, size_t *lab)
 enum skyc_err placement_milp_over(const struct placement *p,
                                   bool *const *alive,
                                   unsigned char *const *pair_ok,
-                                  const size_t *start_lab, size_t *labels,
+                                  const size_t *start_lab,
+                                  double time_limit_s, size_t *labels,
                                   double *objective,
                                   struct placement_stats *stats,
                                   struct skyc_error *err)
@@ -227,7 +228,8 @@ enum skyc_err placement_milp_over(const struct placement *p,
     log_debug("placement milp: %zu tasks, %zu edges, %zu vars, %zu rows, "
               "%zu nonzeros",
               p->n, p->nedges, m.nvars, m.nrows, m.nnz);
-    struct milp_params mp = {.verbose = getenv("SKYC_MILP_VERBOSE") != NULL};
+    struct milp_params mp = {.verbose = getenv("SKYC_MILP_VERBOSE") != NULL,
+                             .time_limit_s = time_limit_s};
     struct milp_result res;
     rc = milp_solve(&m, &mp, &res, err);
     if (!rc && res.status != MILP_OPTIMAL && res.status != MILP_FEASIBLE)
@@ -288,8 +290,8 @@ enum skyc_err placement_solve_milp(const struct placement *p, size_t *labels,
     log_debug("placement milp: labels %zu -> %zu after DEE",
               stats->labels_before, stats->labels_after);
     icm_start(p, alive, start_lab);
-    rc = placement_milp_over(p, alive, NULL, start_lab, labels, objective,
-                             stats, err);
+    rc = placement_milp_over(p, alive, NULL, start_lab, p->time_limit_s,
+                             labels, objective, stats, err);
 out:
     for (size_t v = 0; v < p->n; v++)
         free(alive[v]);

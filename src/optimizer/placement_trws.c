@@ -29,7 +29,7 @@
 #include "optimizer/placement_internal.h"
 
 #define TRWS_MAX_ITERS 300
-#define TRWS_STALL_ITERS 20 /* stop when LB gained nothing over this many */
+#define TRWS_STALL_ITERS 20 /* passes between progress checks */
 #define TRWS_REL_TOL 1e-9
 
 struct trws {
@@ -39,6 +39,13 @@ struct trws {
     double *omega;           /* per task: share sent to each edge */
     double *th, *tmp;        /* scratch, max labels long */
 };
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static double gap_tol(double ub)
 {
@@ -292,7 +299,8 @@ static void icm(const struct trws *t, size_t *lab)
  * <= ub may use, and let the MILP finish on them.
  */
 static enum skyc_err finish_with_milp(struct trws *t, double lb, double ub,
-                                      const size_t *incumbent, size_t *labels,
+                                      const size_t *incumbent,
+                                      double time_limit_s, size_t *labels,
                                       double *objective,
                                       struct placement_stats *stats,
                                       struct skyc_error *err)
@@ -336,7 +344,16 @@ static enum skyc_err finish_with_milp(struct trws *t, double lb, double ub,
               pairs_kept, pairs);
     stats->method = "trws+milp";
     enum skyc_err rc = placement_milp_over(p, alive, pair_ok, incumbent,
-                                           labels, objective, stats, err);
+                                           time_limit_s, labels, objective,
+                                           stats, err);
+    if (rc && time_limit_s > 0) {
+        /* CBC ran out of time before reporting any plan: keep ours */
+        log_debug("placement trws: milp gave up (%s)", err ? err->msg : "");
+        skyc_error_clear(err);
+        rc = SKYC_OK;
+        stats->proven_optimal = false;
+        *objective = INFINITY;
+    }
     if (!rc && *objective > ub) { /* never worse than the incumbent */
         memcpy(labels, incumbent, p->n * sizeof(*labels));
         *objective = ub;
@@ -374,7 +391,8 @@ enum skyc_err placement_solve_trws(const struct placement *p, size_t *labels,
     size_t *lab = xcalloc(p->n + 1, sizeof(*lab));
     size_t *best = xcalloc(p->n + 1, sizeof(*best));
     double ub = INFINITY, lb = -INFINITY, best_lb = -INFINITY;
-    double stall_lb = -INFINITY;
+    double stall_lb = -INFINITY, t0 = now_s();
+    bool out_of_time = false;
     size_t it;
     for (it = 0; it < TRWS_MAX_ITERS; it++) {
         trws_pass(&t, true);
@@ -390,8 +408,14 @@ enum skyc_err placement_solve_trws(const struct placement *p, size_t *labels,
         }
         if (ub - best_lb <= gap_tol(ub))
             break;
+        if (p->time_limit_s > 0 && now_s() - t0 >= p->time_limit_s) {
+            out_of_time = true;
+            break;
+        }
+        /* hand over once 20 passes close less than 1% of the gap */
         if (it % TRWS_STALL_ITERS == 0) {
-            if (it && best_lb - stall_lb <= gap_tol(best_lb))
+            if (it && best_lb - stall_lb <=
+                          SKYC_MAX(gap_tol(ub), 0.01 * (ub - best_lb)))
                 break;
             stall_lb = best_lb;
         }
@@ -407,10 +431,18 @@ enum skyc_err placement_solve_trws(const struct placement *p, size_t *labels,
         memcpy(labels, best, p->n * sizeof(*labels));
         *objective = ub;
         stats->proven_optimal = true;
+    } else if (out_of_time) { /* the best plan so far, honestly */
+        memcpy(labels, best, p->n * sizeof(*labels));
+        *objective = ub;
+        log_debug("placement trws: time limit, gap %.9g not closed",
+                  ub - best_lb);
     } else {
         /* prune with the current messages, whose bound is lb */
-        rc = finish_with_milp(&t, lb, ub, best, labels, objective, stats,
-                              err);
+        double left = 0;
+        if (p->time_limit_s > 0)
+            left = SKYC_MAX(1e-3, p->time_limit_s - (now_s() - t0));
+        rc = finish_with_milp(&t, lb, ub, best, left, labels, objective,
+                              stats, err);
     }
     free(lab);
     free(best);

@@ -94,6 +94,10 @@ t_run "chain trws" 0 skyc optimize --catalog "$CAT" --json --solver trws "$T_TMP
 t_eq "chain: trws agrees" "$(echo "$OUT" | json 'round(d["total_cost"], 6)')" "5.9"
 t_run "diamond dp refused" 2 skyc optimize --catalog "$CAT" --solver dp "$T_TMP/diamond.yaml"
 t_contains "dp refused" "$ERR" "use --solver trws or milp"
+t_run "diamond time limit" 0 skyc optimize --catalog "$CAT" --json --time-limit 30 "$T_TMP/diamond.yaml"
+t_eq "time limit: proven" "$(echo "$OUT" | json 'd["proven_optimal"]')" "True"
+t_run "bad time limit" 2 skyc optimize --catalog "$CAT" --time-limit -1 "$T_TMP/diamond.yaml"
+t_contains "bad time limit msg" "$ERR" "--time-limit must be a number of seconds"
 t_run "bad solver" 2 skyc optimize --catalog "$CAT" --solver magic "$T_TMP/diamond.yaml"
 t_contains "bad solver msg" "$ERR" "'auto', 'dp', 'trws' or 'milp'"
 # blocking us-west-2 forces d elsewhere: nothing else fits its pin
