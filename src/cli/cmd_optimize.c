@@ -243,14 +243,7 @@ static enum skyc_err run_optimize(int argc, const char **argv,
         goto out;
     }
     params.runners_up = (size_t)o.runners_up;
-    if (o.time_limit < 0 || isnan(o.time_limit)) {
-        rc = skyc_fail(err, SKYC_E_USAGE,
-                       "--time-limit must be a number of seconds >= 0, got "
-                       "%g",
-                       o.time_limit);
-        goto out;
-    }
-    params.time_limit_s = o.time_limit;
+    params.time_limit_s = o.time_limit; /* the parser checked it is >= 0 */
     if (o.minimize && !strcmp(o.minimize, "time"))
         params.objective = OPT_MIN_TIME;
     else if (o.minimize && strcmp(o.minimize, "cost")) {
