@@ -186,7 +186,8 @@ static enum skyc_err run_optimize(int argc, const char **argv,
                                   const char *const *usage, bool is_launch,
                                   struct skyc_error *err)
 {
-    struct optimize_opts o = {.hours = 0, .runners_up = 5};
+    struct optimize_opts o = {
+        .hours = 0, .runners_up = 5, .time_limit = OPT_DEFAULT_TIME_LIMIT_S};
     const struct option opts[] = {
         OPT_FLAG(0, "dryrun", &o.dryrun, "show the plan; launch nothing"),
         OPT_STRING(0, "catalog", &o.catalog, "DIR", "read catalogs from DIR"),
@@ -202,7 +203,7 @@ static enum skyc_err run_optimize(int argc, const char **argv,
                    "force a solver (default auto)"),
         OPT_DOUBLE(0, "time-limit", &o.time_limit, "SECONDS",
                    "stop the DAG solver after this long; the plan is then "
-                   "marked not proven optimal (default: no limit)"),
+                   "marked not proven optimal (default 60, 0 = no limit)"),
         OPT_INT(0, "runners-up", &o.runners_up, "N",
                 "runners-up listed per task (default 5)"),
         OPT_FLAG(0, "json", &o.json, "print JSON"),

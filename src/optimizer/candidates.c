@@ -26,6 +26,7 @@ void opt_params_init(struct opt_params *p)
     p->hours = 1;
     p->cloud = -1;
     p->runners_up = 5;
+    p->time_limit_s = OPT_DEFAULT_TIME_LIMIT_S;
 }
 
 static bool amount_fits(const struct task_amount *a, double have,

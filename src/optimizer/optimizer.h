@@ -65,6 +65,13 @@ struct opt_block {
     int spot; /* -1 both, 0 on-demand only, 1 spot only */
 };
 
+/*
+ * The DAG solvers' default budget: certificates come in well under a second
+ * on egress-priced DAGs; a pathological one returns its best plan, marked
+ * not proven, instead of hanging.
+ */
+#define OPT_DEFAULT_TIME_LIMIT_S 60.0
+
 struct opt_params {
     enum opt_objective objective;
     enum opt_solver solver;

@@ -96,6 +96,8 @@ t_run "diamond dp refused" 2 skyc optimize --catalog "$CAT" --solver dp "$T_TMP/
 t_contains "dp refused" "$ERR" "use --solver trws or milp"
 t_run "diamond time limit" 0 skyc optimize --catalog "$CAT" --json --time-limit 30 "$T_TMP/diamond.yaml"
 t_eq "time limit: proven" "$(echo "$OUT" | json 'd["proven_optimal"]')" "True"
+t_run "no time limit" 0 skyc optimize --catalog "$CAT" --json --time-limit 0 "$T_TMP/diamond.yaml"
+t_eq "no time limit: cost" "$(echo "$OUT" | json 'round(d["total_cost"], 6)')" "2.8"
 t_run "bad time limit" 2 skyc optimize --catalog "$CAT" --time-limit -1 "$T_TMP/diamond.yaml"
 t_contains "bad time limit msg" "$ERR" "'--time-limit' expects a non-negative number"
 t_run "bad solver" 2 skyc optimize --catalog "$CAT" --solver magic "$T_TMP/diamond.yaml"
