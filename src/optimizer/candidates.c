@@ -68,7 +68,11 @@ static bool blocked(const struct catalog *cat, const struct catalog_offering *o,
     return false;
 }
 
-/* Whether offering o fits alternative r; *hourly gets its per-node price. */
+/*
+ * Whether offering o fits alternative r; *hourly gets its per-node price.
+ * Keep same_resources() below in step: it must compare every field of r
+ * read here.
+ */
 static bool fits(const struct catalog *cat, const struct catalog_offering *o,
                  const struct task_resources *r, uint32_t want_accel,
                  long nodes, const struct opt_params *p, double *hourly)
@@ -125,14 +129,6 @@ bool opt_candidate_before(const struct opt_candidate *x,
     return x->offer < y->offer;
 }
 
-static int cmp_candidate(const void *a, const void *b)
-{
-    const struct opt_candidate *x = a, *y = b;
-    if (opt_candidate_before(x, y))
-        return -1;
-    return opt_candidate_before(y, x);
-}
-
 /* How many hours task t runs: its estimate, else the default. */
 double optimizer_task_hours(const struct task *t,
                             const struct opt_params *params);
@@ -141,6 +137,55 @@ double optimizer_task_hours(const struct task *t,
 {
     return t->estimated_hours > 0 ? t->estimated_hours
                                   : (params->hours > 0 ? params->hours : 1);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_amount(const struct task_amount *a,
+                        const struct task_amount *b)
+{
+    return a->kind == b->kind && a->value == b->value;
+}
+
+/* Every field of an alternative that fits() reads. */
+static bool same_resources(const struct task_resources *a,
+                           const struct task_resources *b)
+{
+    return same_str(a->cloud, b->cloud) && same_str(a->region, b->region) &&
+           same_str(a->zone, b->zone) &&
+           same_str(a->instance_type, b->instance_type) &&
+           same_str(a->accelerator, b->accelerator) &&
+           a->accelerator_count == b->accelerator_count &&
+           same_amount(&a->cpus, &b->cpus) &&
+           same_amount(&a->memory_gb, &b->memory_gb) &&
+           a->use_spot == b->use_spot &&
+           a->max_hourly_cost == b->max_hourly_cost;
+}
+
+bool optimizer_same_candidates(const struct task *a, const struct task *b,
+                               const struct opt_params *params)
+{
+    long na = a->num_nodes > 0 ? a->num_nodes : 1;
+    long nb = b->num_nodes > 0 ? b->num_nodes : 1;
+    if (na != nb || a->nresources != b->nresources ||
+        a->resources_ordered != b->resources_ordered ||
+        optimizer_task_hours(a, params) != optimizer_task_hours(b, params))
+        return false;
+    for (size_t i = 0; i < a->nresources; i++)
+        if (!same_resources(&a->resources[i], &b->resources[i]))
+            return false;
+    return true;
+}
+
+static int cmp_candidate(const void *a, const void *b)
+{
+    const struct opt_candidate *x = a, *y = b;
+    if (opt_candidate_before(x, y))
+        return -1;
+    return opt_candidate_before(y, x);
 }
 
 void optimizer_candidates_visit(const struct catalog *cat,

@@ -205,6 +205,24 @@ static void build_labels(struct catalog *cat, const struct task *t,
     l->label_of = NULL;
 }
 
+/* A task with the same candidates as an earlier one: copy, except inputs. */
+static void copy_labels(struct catalog *cat, const struct task *t,
+                        const struct task_labels *from, struct task_labels *l)
+{
+    l->cat = cat;
+    l->ncands = from->ncands;
+    l->nlabels = l->alloc = from->nlabels;
+    l->region = xcalloc(l->nlabels + 1, sizeof(*l->region));
+    l->best = xcalloc(l->nlabels + 1, sizeof(*l->best));
+    memcpy(l->region, from->region, l->nlabels * sizeof(*l->region));
+    memcpy(l->best, from->best, l->nlabels * sizeof(*l->best));
+    l->input_cost = xcalloc(l->nlabels + 1, sizeof(*l->input_cost));
+    l->input_hours = xcalloc(l->nlabels + 1, sizeof(*l->input_hours));
+    for (size_t k = 0; k < l->nlabels; k++)
+        input_costs(cat, t, l->region[k], &l->input_cost[k],
+                    &l->input_hours[k]);
+}
+
 static int cmp_label_best(const void *a, const void *b)
 {
     const struct opt_candidate *x = a, *y = b;
@@ -263,7 +281,15 @@ enum skyc_err optimizer_plan(struct catalog *cat, const struct task_dag *dag,
     size_t *nl = xcalloc(n, sizeof(*nl));
     size_t *lab = xcalloc(n, sizeof(*lab));
     for (size_t v = 0; v < n; v++) {
-        build_labels(cat, &dag->tasks[v], params, &l[v]);
+        size_t twin = v;
+        for (size_t u = 0; u < v && twin == v; u++)
+            if (optimizer_same_candidates(&dag->tasks[u], &dag->tasks[v],
+                                          params))
+                twin = u;
+        if (twin < v)
+            copy_labels(cat, &dag->tasks[v], &l[twin], &l[v]);
+        else
+            build_labels(cat, &dag->tasks[v], params, &l[v]);
         if (!l[v].ncands) {
             rc = no_candidates(cat, dag, v, err);
             goto out;

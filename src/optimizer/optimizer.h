@@ -143,6 +143,14 @@ enum skyc_err optimizer_candidates(const struct catalog *cat,
                                    struct opt_candidate **out, size_t *n,
                                    struct skyc_error *err);
 
+/*
+ * Whether tasks a and b get exactly the same candidates (same resource
+ * alternatives as far as matching and pricing go, nodes and hours): the
+ * planner then scans the catalog once for both.
+ */
+bool optimizer_same_candidates(const struct task *a, const struct task *b,
+                               const struct opt_params *params);
+
 /* Candidates order: cheaper first, then lower offer index. */
 bool opt_candidate_before(const struct opt_candidate *x,
                           const struct opt_candidate *y);
