@@ -20,6 +20,7 @@ struct optimize_opts {
     const char *cloud;
     const char *region;
     double hours;
+    double time_limit;
     long runners_up;
     bool json;
     bool dryrun;
@@ -185,7 +186,8 @@ static enum skyc_err run_optimize(int argc, const char **argv,
                                   const char *const *usage, bool is_launch,
                                   struct skyc_error *err)
 {
-    struct optimize_opts o = {.hours = 0, .runners_up = 5};
+    struct optimize_opts o = {
+        .hours = 0, .runners_up = 5, .time_limit = OPT_DEFAULT_TIME_LIMIT_S};
     const struct option opts[] = {
         OPT_FLAG(0, "dryrun", &o.dryrun, "show the plan; launch nothing"),
         OPT_STRING(0, "catalog", &o.catalog, "DIR", "read catalogs from DIR"),
@@ -197,8 +199,11 @@ static enum skyc_err run_optimize(int argc, const char **argv,
         OPT_STRING(0, "region", &o.region, "REGION", "only this region"),
         OPT_LIST(0, "block", &o.block, "CLOUD[/REGION[/ZONE]]",
                  "rule out a cloud, region or zone (repeatable)"),
-        OPT_STRING(0, "solver", &o.solver, "auto|dp|milp",
+        OPT_STRING(0, "solver", &o.solver, "auto|dp|trws|milp",
                    "force a solver (default auto)"),
+        OPT_DOUBLE(0, "time-limit", &o.time_limit, "SECONDS",
+                   "stop the DAG solver after this long; the plan is then "
+                   "marked not proven optimal (default 60, 0 = no limit)"),
         OPT_INT(0, "runners-up", &o.runners_up, "N",
                 "runners-up listed per task (default 5)"),
         OPT_FLAG(0, "json", &o.json, "print JSON"),
@@ -239,6 +244,7 @@ static enum skyc_err run_optimize(int argc, const char **argv,
         goto out;
     }
     params.runners_up = (size_t)o.runners_up;
+    params.time_limit_s = o.time_limit; /* the parser checked it is >= 0 */
     if (o.minimize && !strcmp(o.minimize, "time"))
         params.objective = OPT_MIN_TIME;
     else if (o.minimize && strcmp(o.minimize, "cost")) {
@@ -251,9 +257,12 @@ static enum skyc_err run_optimize(int argc, const char **argv,
         params.solver = OPT_SOLVER_DP;
     else if (o.solver && !strcmp(o.solver, "milp"))
         params.solver = OPT_SOLVER_MILP;
+    else if (o.solver && !strcmp(o.solver, "trws"))
+        params.solver = OPT_SOLVER_TRWS;
     else if (o.solver && strcmp(o.solver, "auto")) {
         rc = skyc_fail(err, SKYC_E_USAGE,
-                       "--solver takes 'auto', 'dp' or 'milp', got '%s'",
+                       "--solver takes 'auto', 'dp', 'trws' or 'milp', got "
+                       "'%s'",
                        o.solver);
         goto out;
     }

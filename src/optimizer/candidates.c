@@ -26,6 +26,7 @@ void opt_params_init(struct opt_params *p)
     p->hours = 1;
     p->cloud = -1;
     p->runners_up = 5;
+    p->time_limit_s = OPT_DEFAULT_TIME_LIMIT_S;
 }
 
 static bool amount_fits(const struct task_amount *a, double have,
@@ -67,7 +68,11 @@ static bool blocked(const struct catalog *cat, const struct catalog_offering *o,
     return false;
 }
 
-/* Whether offering o fits alternative r; *hourly gets its per-node price. */
+/*
+ * Whether offering o fits alternative r; *hourly gets its per-node price.
+ * Keep same_resources() below in step: it must compare every field of r
+ * read here.
+ */
 static bool fits(const struct catalog *cat, const struct catalog_offering *o,
                  const struct task_resources *r, uint32_t want_accel,
                  long nodes, const struct opt_params *p, double *hourly)
@@ -116,14 +121,12 @@ static bool fits(const struct catalog *cat, const struct catalog_offering *o,
     return true;
 }
 
-static int cmp_candidate(const void *a, const void *b)
+bool opt_candidate_before(const struct opt_candidate *x,
+                          const struct opt_candidate *y)
 {
-    const struct opt_candidate *x = a, *y = b;
     if (x->cost != y->cost)
-        return x->cost < y->cost ? -1 : 1;
-    if (x->offer != y->offer)
-        return x->offer < y->offer ? -1 : 1;
-    return 0;
+        return x->cost < y->cost;
+    return x->offer < y->offer;
 }
 
 /* How many hours task t runs: its estimate, else the default. */
@@ -136,21 +139,66 @@ double optimizer_task_hours(const struct task *t,
                                   : (params->hours > 0 ? params->hours : 1);
 }
 
-enum skyc_err optimizer_candidates(const struct catalog *cat,
-                                   const struct task *t,
-                                   const struct opt_params *params,
-                                   struct opt_candidate **out, size_t *n,
-                                   struct skyc_error *err)
+static bool same_str(const char *a, const char *b)
 {
-    struct opt_candidate *c = NULL;
-    size_t nc = 0, alloc = 0;
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_amount(const struct task_amount *a,
+                        const struct task_amount *b)
+{
+    return a->kind == b->kind && a->value == b->value;
+}
+
+/* Every field of an alternative that fits() reads. */
+static bool same_resources(const struct task_resources *a,
+                           const struct task_resources *b)
+{
+    return same_str(a->cloud, b->cloud) && same_str(a->region, b->region) &&
+           same_str(a->zone, b->zone) &&
+           same_str(a->instance_type, b->instance_type) &&
+           same_str(a->accelerator, b->accelerator) &&
+           a->accelerator_count == b->accelerator_count &&
+           same_amount(&a->cpus, &b->cpus) &&
+           same_amount(&a->memory_gb, &b->memory_gb) &&
+           a->use_spot == b->use_spot &&
+           a->max_hourly_cost == b->max_hourly_cost;
+}
+
+bool optimizer_same_candidates(const struct task *a, const struct task *b,
+                               const struct opt_params *params)
+{
+    long na = a->num_nodes > 0 ? a->num_nodes : 1;
+    long nb = b->num_nodes > 0 ? b->num_nodes : 1;
+    if (na != nb || a->nresources != b->nresources ||
+        a->resources_ordered != b->resources_ordered ||
+        optimizer_task_hours(a, params) != optimizer_task_hours(b, params))
+        return false;
+    for (size_t i = 0; i < a->nresources; i++)
+        if (!same_resources(&a->resources[i], &b->resources[i]))
+            return false;
+    return true;
+}
+
+static int cmp_candidate(const void *a, const void *b)
+{
+    const struct opt_candidate *x = a, *y = b;
+    if (opt_candidate_before(x, y))
+        return -1;
+    return opt_candidate_before(y, x);
+}
+
+void optimizer_candidates_visit(const struct catalog *cat,
+                                const struct task *t,
+                                const struct opt_params *params,
+                                opt_candidate_fn *fn, void *ctx)
+{
     double hours = optimizer_task_hours(t, params);
     long nodes = t->num_nodes > 0 ? t->num_nodes : 1;
-    *out = NULL;
-    *n = 0;
     for (size_t alt = 0; alt < t->nresources; alt++) {
         const struct task_resources *r = &t->resources[alt];
         uint32_t want = CATALOG_NONE;
+        bool any = false;
         if (r->accelerator) {
             want = catalog_accel_index(cat, r->accelerator);
             if (want == CATALOG_NONE)
@@ -163,23 +211,45 @@ enum skyc_err optimizer_candidates(const struct catalog *cat,
                 continue;
             if (blocked(cat, o, r->use_spot, params))
                 continue;
-            ALLOC_GROW(c, nc + 1, alloc);
-            c[nc++] = (struct opt_candidate){
-                .offer = (uint32_t)i,
-                .spot = r->use_spot,
-                .alt = alt,
-                .hourly = hourly,
-                .cost = hourly * hours * (double)nodes,
-            };
+            any = true;
+            fn(ctx, &(struct opt_candidate){
+                        .offer = (uint32_t)i,
+                        .spot = r->use_spot,
+                        .alt = alt,
+                        .hourly = hourly,
+                        .cost = hourly * hours * (double)nodes,
+                    });
         }
         /* ordered alternatives: the first that has candidates wins */
-        if (t->resources_ordered && nc)
+        if (t->resources_ordered && any)
             break;
     }
+}
+
+struct collect {
+    struct opt_candidate *c;
+    size_t n, alloc;
+};
+
+static void collect_one(void *ctx, const struct opt_candidate *c)
+{
+    struct collect *col = ctx;
+    ALLOC_GROW(col->c, col->n + 1, col->alloc);
+    col->c[col->n++] = *c;
+}
+
+enum skyc_err optimizer_candidates(const struct catalog *cat,
+                                   const struct task *t,
+                                   const struct opt_params *params,
+                                   struct opt_candidate **out, size_t *n,
+                                   struct skyc_error *err)
+{
+    struct collect col = {0};
+    optimizer_candidates_visit(cat, t, params, collect_one, &col);
     (void)err;
-    if (nc)
-        qsort(c, nc, sizeof(*c), cmp_candidate);
-    *out = c;
-    *n = nc;
+    if (col.n)
+        qsort(col.c, col.n, sizeof(*col.c), cmp_candidate);
+    *out = col.c;
+    *n = col.n;
     return SKYC_OK;
 }

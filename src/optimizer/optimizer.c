@@ -4,7 +4,9 @@
  * Each task's feasible candidates are grouped by region: egress depends on
  * regions only, so within a region only the task's best candidate can be
  * optimal. That turns the DAG into a placement problem (placement.h) whose
- * labels are regions; its exact solution is read back into candidates.
+ * labels are regions; its exact solution (DP on forests, TRW-S with a bound
+ * certificate or a bound-pruned MILP otherwise; see optimizer.h) is read
+ * back into candidates.
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -20,13 +22,15 @@ double optimizer_task_hours(const struct task *t,
                             const struct opt_params *params);
 
 struct task_labels {
-    struct opt_candidate *cands; /* all feasible, cheapest first */
-    size_t ncands;
+    size_t ncands; /* feasible candidates seen */
     size_t nlabels;
-    uint32_t *region;   /* label -> catalog region */
-    size_t *best;       /* label -> index into cands */
+    uint32_t *region;          /* label -> catalog region */
+    struct opt_candidate *best; /* label -> the region's best candidate */
     double *input_cost; /* label -> $ to read the task's inputs there */
     double *input_hours;
+    uint32_t *label_of; /* region -> label or CATALOG_NONE, while building */
+    size_t alloc;
+    struct catalog *cat;
 };
 
 /* The cloud a bucket URL lives in, or -1 for local paths and unknowns. */
@@ -151,7 +155,7 @@ static double unary_value(const struct opt_params *p, double cost,
 static void labels_release(struct task_labels *l, size_t n)
 {
     for (size_t v = 0; v < n; v++) {
-        free(l[v].cands);
+        free(l[v].label_of);
         free(l[v].region);
         free(l[v].best);
         free(l[v].input_cost);
@@ -160,30 +164,71 @@ static void labels_release(struct task_labels *l, size_t n)
     free(l);
 }
 
+/* Keep the region's best candidate (the first in candidate order). */
+static void label_candidate(void *ctx, const struct opt_candidate *c)
+{
+    struct task_labels *l = ctx;
+    uint32_t reg = l->cat->offers[c->offer].region;
+    uint32_t k = l->label_of[reg];
+    l->ncands++;
+    if (k == CATALOG_NONE) {
+        k = (uint32_t)l->nlabels;
+        if (l->nlabels == l->alloc) {
+            l->alloc = l->alloc ? 2 * l->alloc : 16;
+            l->region = xreallocarray(l->region, l->alloc, sizeof(*l->region));
+            l->best = xreallocarray(l->best, l->alloc, sizeof(*l->best));
+        }
+        l->nlabels++;
+        l->label_of[reg] = k;
+        l->region[k] = reg;
+        l->best[k] = *c;
+    } else if (opt_candidate_before(c, &l->best[k])) {
+        l->best[k] = *c;
+    }
+}
+
 /* Group a task's candidates by region: one label per region. */
 static void build_labels(struct catalog *cat, const struct task *t,
                          const struct opt_params *p, struct task_labels *l)
 {
-    double hours = optimizer_task_hours(t, p);
-    uint32_t *label_of = xcalloc(cat->nregions + 1, sizeof(*label_of));
+    l->cat = cat;
+    l->label_of = xcalloc(cat->nregions + 1, sizeof(*l->label_of));
     for (size_t r = 0; r < cat->nregions; r++)
-        label_of[r] = CATALOG_NONE;
-    l->region = xcalloc(l->ncands + 1, sizeof(*l->region));
-    l->best = xcalloc(l->ncands + 1, sizeof(*l->best));
-    l->input_cost = xcalloc(l->ncands + 1, sizeof(*l->input_cost));
-    l->input_hours = xcalloc(l->ncands + 1, sizeof(*l->input_hours));
-    for (size_t i = 0; i < l->ncands; i++) {
-        uint32_t reg = cat->offers[l->cands[i].offer].region;
-        if (label_of[reg] != CATALOG_NONE)
-            continue; /* candidates are cheapest first: keep the first */
-        size_t k = l->nlabels++;
-        label_of[reg] = (uint32_t)k;
-        l->region[k] = reg;
-        l->best[k] = i;
-        input_costs(cat, t, reg, &l->input_cost[k], &l->input_hours[k]);
-    }
-    (void)hours;
-    free(label_of);
+        l->label_of[r] = CATALOG_NONE;
+    optimizer_candidates_visit(cat, t, p, label_candidate, l);
+    l->input_cost = xcalloc(l->nlabels + 1, sizeof(*l->input_cost));
+    l->input_hours = xcalloc(l->nlabels + 1, sizeof(*l->input_hours));
+    for (size_t k = 0; k < l->nlabels; k++)
+        input_costs(cat, t, l->region[k], &l->input_cost[k],
+                    &l->input_hours[k]);
+    free(l->label_of);
+    l->label_of = NULL;
+}
+
+/* A task with the same candidates as an earlier one: copy, except inputs. */
+static void copy_labels(struct catalog *cat, const struct task *t,
+                        const struct task_labels *from, struct task_labels *l)
+{
+    l->cat = cat;
+    l->ncands = from->ncands;
+    l->nlabels = l->alloc = from->nlabels;
+    l->region = xcalloc(l->nlabels + 1, sizeof(*l->region));
+    l->best = xcalloc(l->nlabels + 1, sizeof(*l->best));
+    memcpy(l->region, from->region, l->nlabels * sizeof(*l->region));
+    memcpy(l->best, from->best, l->nlabels * sizeof(*l->best));
+    l->input_cost = xcalloc(l->nlabels + 1, sizeof(*l->input_cost));
+    l->input_hours = xcalloc(l->nlabels + 1, sizeof(*l->input_hours));
+    for (size_t k = 0; k < l->nlabels; k++)
+        input_costs(cat, t, l->region[k], &l->input_cost[k],
+                    &l->input_hours[k]);
+}
+
+static int cmp_label_best(const void *a, const void *b)
+{
+    const struct opt_candidate *x = a, *y = b;
+    if (opt_candidate_before(x, y))
+        return -1;
+    return opt_candidate_before(y, x);
 }
 
 static void fill_task_plan(const struct catalog *cat, const struct task *t,
@@ -191,23 +236,32 @@ static void fill_task_plan(const struct catalog *cat, const struct task *t,
                            const struct task_labels *l, size_t label,
                            struct opt_task_plan *tp)
 {
-    tp->chosen = l->cands[l->best[label]];
+    tp->chosen = l->best[label];
     tp->hours = optimizer_task_hours(t, p);
     tp->input_egress_cost = l->input_cost[label];
     tp->ncandidates = l->ncands;
-    /* runners-up: the best candidate of every cloud, cheapest first */
-    tp->runners_up = xcalloc(CLOUD_COUNT + 1, sizeof(*tp->runners_up));
-    bool seen[CLOUD_COUNT] = {false};
-    seen[cat->offers[tp->chosen.offer].cloud] = true;
-    for (size_t i = 0; i < l->ncands && tp->nrunners_up < p->runners_up;
-         i++) {
-        const struct opt_candidate *c = &l->cands[i];
-        uint8_t cloud = cat->offers[c->offer].cloud;
-        if (seen[cloud] || c->offer == tp->chosen.offer)
+    /*
+     * runners-up: the best candidate of every other cloud, cheapest first;
+     * a cloud's best is the best of its regions' bests
+     */
+    struct opt_candidate per_cloud[CLOUD_COUNT];
+    bool have[CLOUD_COUNT] = {false};
+    uint8_t chosen_cloud = cat->offers[tp->chosen.offer].cloud;
+    for (size_t k = 0; k < l->nlabels; k++) {
+        uint8_t cloud = cat->offers[l->best[k].offer].cloud;
+        if (cloud == chosen_cloud)
             continue;
-        seen[cloud] = true;
-        tp->runners_up[tp->nrunners_up++] = *c;
+        if (!have[cloud] || opt_candidate_before(&l->best[k], &per_cloud[cloud]))
+            per_cloud[cloud] = l->best[k];
+        have[cloud] = true;
     }
+    tp->runners_up = xcalloc(CLOUD_COUNT + 1, sizeof(*tp->runners_up));
+    size_t nr = 0;
+    for (size_t c = 0; c < CLOUD_COUNT; c++)
+        if (have[c])
+            tp->runners_up[nr++] = per_cloud[c];
+    qsort(tp->runners_up, nr, sizeof(*tp->runners_up), cmp_label_best);
+    tp->nrunners_up = SKYC_MIN(nr, p->runners_up);
 }
 
 enum skyc_err optimizer_plan(struct catalog *cat, const struct task_dag *dag,
@@ -227,23 +281,28 @@ enum skyc_err optimizer_plan(struct catalog *cat, const struct task_dag *dag,
     size_t *nl = xcalloc(n, sizeof(*nl));
     size_t *lab = xcalloc(n, sizeof(*lab));
     for (size_t v = 0; v < n; v++) {
-        rc = optimizer_candidates(cat, &dag->tasks[v], params, &l[v].cands,
-                                  &l[v].ncands, err);
-        if (rc)
-            goto out;
+        size_t twin = v;
+        for (size_t u = 0; u < v && twin == v; u++)
+            if (optimizer_same_candidates(&dag->tasks[u], &dag->tasks[v],
+                                          params))
+                twin = u;
+        if (twin < v)
+            copy_labels(cat, &dag->tasks[v], &l[twin], &l[v]);
+        else
+            build_labels(cat, &dag->tasks[v], params, &l[v]);
         if (!l[v].ncands) {
             rc = no_candidates(cat, dag, v, err);
             goto out;
         }
-        build_labels(cat, &dag->tasks[v], params, &l[v]);
         nl[v] = l[v].nlabels;
     }
 
     placement_init(&pl, n, nl);
+    pl.time_limit_s = params->time_limit_s;
     for (size_t v = 0; v < n; v++) {
         double hours = optimizer_task_hours(&dag->tasks[v], params);
         for (size_t a = 0; a < nl[v]; a++) {
-            const struct opt_candidate *c = &l[v].cands[l[v].best[a]];
+            const struct opt_candidate *c = &l[v].best[a];
             pl.unary[v][a] =
                 unary_value(params, c->cost + l[v].input_cost[a],
                             hours + l[v].input_hours[a]);
@@ -271,13 +330,17 @@ enum skyc_err optimizer_plan(struct catalog *cat, const struct task_dag *dag,
     if (solver == OPT_SOLVER_DP && !forest) {
         rc = skyc_fail(err, SKYC_E_USAGE,
                        "the DP solver needs a chain or tree, and this DAG "
-                       "has a task with two paths to it (use --solver milp)");
+                       "has a task with two paths to it (use --solver trws "
+                       "or milp)");
         goto out;
     }
-    if (solver == OPT_SOLVER_MILP || (solver == OPT_SOLVER_AUTO && !forest)) {
+    if (solver == OPT_SOLVER_MILP || solver == OPT_SOLVER_TRWS ||
+        (solver == OPT_SOLVER_AUTO && !forest)) {
         struct placement_stats st;
-        rc = placement_solve_milp(&pl, lab, &objective, &st, err);
-        plan->method = "milp";
+        rc = solver == OPT_SOLVER_MILP
+                 ? placement_solve_milp(&pl, lab, &objective, &st, err)
+                 : placement_solve_trws(&pl, lab, &objective, &st, err);
+        plan->method = st.method;
         plan->proven_optimal = st.proven_optimal;
         plan->labels_before = st.labels_before;
         plan->labels_after = st.labels_after;

@@ -10,10 +10,23 @@
  * region pair's $/GB) and takes GB / bandwidth hours. Inputs read from a
  * bucket (s3://, gs://, ...) pay egress when the task runs on another cloud.
  *
- * Exactness: a single task takes its cheapest candidate; chains and trees are
- * solved by dynamic programming; any other DAG by a MILP (CBC) after dead-end
- * elimination. Either way the plan is optimal for the chosen objective, and
- * plan->proven_optimal says so.
+ * Which method, when (plan->method; --solver forces one):
+ * - "single": one task, its cheapest candidate.
+ * - "dp": chains and trees (the undirected graph is a forest), exact
+ *   dynamic programming over regions.
+ * - "trws": any other DAG (the default there). TRW-S message passing gives a
+ *   lower bound and a plan; when the plan's cost is within 1e-9 (relative)
+ *   of the bound, the bound is the certificate. On egress-priced DAGs it
+ *   nearly always is (100 tasks over all catalogs: about 5 passes, ~0.1 s).
+ * - "trws+milp": the bound left a gap. Regions and region pairs whose
+ *   reduced cost lifts the bound above the plan's cost are dropped (no
+ *   better plan uses them) and CBC solves the local-polytope MILP on the
+ *   rest, from the TRW-S plan; CBC's proof is the certificate.
+ * - "milp" (--solver milp only): CBC on the full local-polytope MILP after
+ *   dead-end elimination; |regions|^2 columns per edge, so only for small
+ *   DAGs.
+ * plan->proven_optimal is true only with one of those certificates; a
+ * solver that stops early (CBC without a proof) reports false.
  *
  * The time objective minimises total hours (task hours + transfer hours),
  * breaking ties by cost at $1 = 1e-6 hours.
@@ -33,7 +46,12 @@
 
 enum opt_objective { OPT_MIN_COST, OPT_MIN_TIME };
 
-enum opt_solver { OPT_SOLVER_AUTO, OPT_SOLVER_DP, OPT_SOLVER_MILP };
+enum opt_solver {
+    OPT_SOLVER_AUTO,
+    OPT_SOLVER_DP,
+    OPT_SOLVER_MILP,
+    OPT_SOLVER_TRWS,
+};
 
 /*
  * A resource the failover loop has ruled out: cloud, and optionally region,
@@ -47,6 +65,13 @@ struct opt_block {
     int spot; /* -1 both, 0 on-demand only, 1 spot only */
 };
 
+/*
+ * The DAG solvers' default budget: certificates come in well under a second
+ * on egress-priced DAGs; a pathological one returns its best plan, marked
+ * not proven, instead of hanging.
+ */
+#define OPT_DEFAULT_TIME_LIMIT_S 60.0
+
 struct opt_params {
     enum opt_objective objective;
     enum opt_solver solver;
@@ -56,6 +81,7 @@ struct opt_params {
     const struct opt_block *blocked;
     size_t nblocked;
     size_t runners_up; /* candidates listed per task besides the chosen */
+    double time_limit_s; /* solver budget, 0 = none; hit = not proven */
 };
 
 void opt_params_init(struct opt_params *p);
@@ -93,7 +119,7 @@ struct opt_plan {
     size_t nedges;
     double compute_cost, egress_cost, total_cost;
     double total_hours;
-    const char *method; /* "single", "dp", "milp" */
+    const char *method; /* "single", "dp", "trws", "trws+milp", "milp" */
     bool proven_optimal;
     size_t labels_before, labels_after; /* regions considered, pruned */
 };
@@ -116,5 +142,28 @@ enum skyc_err optimizer_candidates(const struct catalog *cat,
                                    const struct opt_params *params,
                                    struct opt_candidate **out, size_t *n,
                                    struct skyc_error *err);
+
+/*
+ * Whether tasks a and b get exactly the same candidates (same resource
+ * alternatives as far as matching and pricing go, nodes and hours): the
+ * planner then scans the catalog once for both.
+ */
+bool optimizer_same_candidates(const struct task *a, const struct task *b,
+                               const struct opt_params *params);
+
+/* Candidates order: cheaper first, then lower offer index. */
+bool opt_candidate_before(const struct opt_candidate *x,
+                          const struct opt_candidate *y);
+
+/*
+ * The same candidates as optimizer_candidates(), unsorted and unstored: fn
+ * sees each one (the struct is only valid during the call). The planner uses
+ * it to keep one candidate per region without sorting tens of thousands.
+ */
+typedef void opt_candidate_fn(void *ctx, const struct opt_candidate *c);
+void optimizer_candidates_visit(const struct catalog *cat,
+                                const struct task *t,
+                                const struct opt_params *params,
+                                opt_candidate_fn *fn, void *ctx);
 
 #endif

@@ -61,7 +61,7 @@ t_eq "chain: method" "$(echo "$OUT" | json 'd["method"]')" "dp"
 t_run "chain milp" 0 skyc optimize --catalog "$CAT" --json --solver milp "$T_TMP/chain.yaml"
 t_eq "chain: milp agrees" "$(echo "$OUT" | json 'round(d["total_cost"], 6)')" "5.9"
 
-# 3. a diamond (not a tree): MILP. D pinned to us-west-2; B and C stay east
+# 3. a diamond (not a tree): TRW-S bound = plan cost (proof), MILP agrees. D pinned to us-west-2; B and C stay east
 #    (0.50 + 10 GB x 0.02) rather than west (0.90): 0.5*3 + 0.9 + 0.2*2 = 2.8
 cat >"$T_TMP/diamond.yaml" <<'YAML'
 name: a
@@ -84,10 +84,24 @@ resources: {cpus: 7, infra: aws/us-west-2}
 YAML
 t_run "diamond" 0 skyc optimize --catalog "$CAT" --json "$T_TMP/diamond.yaml"
 t_eq "diamond: cost" "$(echo "$OUT" | json 'round(d["total_cost"], 6)')" "2.8"
-t_eq "diamond: method" "$(echo "$OUT" | json 'd["method"]')" "milp"
+t_eq "diamond: method" "$(echo "$OUT" | json 'd["method"]')" "trws"
 t_eq "diamond: proven" "$(echo "$OUT" | json 'd["proven_optimal"]')" "True"
+t_run "diamond milp" 0 skyc optimize --catalog "$CAT" --json --solver milp "$T_TMP/diamond.yaml"
+t_eq "diamond milp: cost" "$(echo "$OUT" | json 'round(d["total_cost"], 6)')" "2.8"
+t_eq "diamond milp: method" "$(echo "$OUT" | json 'd["method"]')" "milp"
+t_eq "diamond milp: proven" "$(echo "$OUT" | json 'd["proven_optimal"]')" "True"
+t_run "chain trws" 0 skyc optimize --catalog "$CAT" --json --solver trws "$T_TMP/chain.yaml"
+t_eq "chain: trws agrees" "$(echo "$OUT" | json 'round(d["total_cost"], 6)')" "5.9"
 t_run "diamond dp refused" 2 skyc optimize --catalog "$CAT" --solver dp "$T_TMP/diamond.yaml"
-t_contains "dp refused" "$ERR" "use --solver milp"
+t_contains "dp refused" "$ERR" "use --solver trws or milp"
+t_run "diamond time limit" 0 skyc optimize --catalog "$CAT" --json --time-limit 30 "$T_TMP/diamond.yaml"
+t_eq "time limit: proven" "$(echo "$OUT" | json 'd["proven_optimal"]')" "True"
+t_run "no time limit" 0 skyc optimize --catalog "$CAT" --json --time-limit 0 "$T_TMP/diamond.yaml"
+t_eq "no time limit: cost" "$(echo "$OUT" | json 'round(d["total_cost"], 6)')" "2.8"
+t_run "bad time limit" 2 skyc optimize --catalog "$CAT" --time-limit -1 "$T_TMP/diamond.yaml"
+t_contains "bad time limit msg" "$ERR" "'--time-limit' expects a non-negative number"
+t_run "bad solver" 2 skyc optimize --catalog "$CAT" --solver magic "$T_TMP/diamond.yaml"
+t_contains "bad solver msg" "$ERR" "'auto', 'dp', 'trws' or 'milp'"
 # blocking us-west-2 forces d elsewhere: nothing else fits its pin
 t_run "blocked" 5 skyc optimize --catalog "$CAT" --block aws/us-west-2 "$T_TMP/diamond.yaml"
 t_contains "blocked msg" "$ERR" "task 'd'"
