@@ -17,6 +17,7 @@
 #include "provision/sim.h"
 #include "provision/sim_spawn.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -594,6 +595,7 @@ static enum skyc_err sim_provision(struct provider *p,
         char *dir = node_dir(c, n->id);
         char *work = path_join(dir, "work");
         char *procs = path_join(dir, "procs");
+        char *home = path_join(dir, "home");
         made = i + 1;
         n->ip = xstrdup("127.0.0.1");
         n->workdir = work;
@@ -620,9 +622,11 @@ static enum skyc_err sim_provision(struct provider *p,
                                                 type, (long)i, m.created)
                                  : -1;
         bool ok = path_mkdir_p(work, 0755) == 0 &&
-                  path_mkdir_p(procs, 0755) == 0 && meta_write(dir, &m) == 0 &&
+                  path_mkdir_p(procs, 0755) == 0 &&
+                  path_mkdir_p(home, 0755) == 0 && meta_write(dir, &m) == 0 &&
                   state_write(dir, "running\n") == 0;
         free(procs);
+        free(home);
         if (!ok) {
             rc = skyc_fail(err, SKYC_E_IO, "sim: cannot create node '%s': %s",
                            dir, strerror(errno));
@@ -751,13 +755,29 @@ static enum skyc_err sim_terminate(struct provider *p,
     return rc;
 }
 
-static char *node_path(const struct provider_node *node, const char *path)
+/*
+ * A node path on this machine, as the local provider maps them: relative to
+ * the workdir; "~/x" under the node's home/; other absolute paths under its
+ * fs/, so file_mounts never write outside the sandbox.
+ */
+static char *node_path(const struct sim_ctx *c,
+                       const struct provider_node *node, const char *path)
 {
     if (!path || !*path)
         return xstrdup(node->workdir);
-    if (path[0] == '/')
-        return xstrdup(path);
-    return path_join(node->workdir, path);
+    char *dir = node_dir(c, node->id);
+    char *r;
+    size_t n = strlen(dir);
+    if (path[0] == '~' && (path[1] == '/' || !path[1]))
+        r = xasprintf("%s/home%s", dir, path + 1);
+    else if (path[0] == '/')
+        r = !strncmp(path, dir, n) && (path[n] == '/' || !path[n])
+                ? xstrdup(path)
+                : xasprintf("%s/fs%s", dir, path);
+    else
+        r = path_join(node->workdir, path);
+    free(dir);
+    return r;
 }
 
 /* The node must be RUNNING for run and copy. */
@@ -790,15 +810,26 @@ static enum skyc_err sim_run(struct provider *p,
                              struct skyc_error *err)
 {
     struct sim_ctx *c = ctx_of(p);
-    char *dir = NULL, *procs = NULL, *wd = NULL;
+    char *dir = NULL, *procs = NULL, *wd = NULL, *home = NULL;
+    const char **envv = NULL;
     enum skyc_err rc;
     memset(proc, 0, sizeof(*proc));
     if ((rc = need_running(c, node, &dir, err)))
         goto out;
     procs = path_join(dir, "procs");
-    wd = node_path(node, cwd);
+    wd = !cwd || !*cwd ? xstrdup(node->workdir)
+         : cwd[0] == '/' ? xstrdup(cwd)
+                         : path_join(node->workdir, cwd);
+    size_t nenv = 0;
+    while (env && env[nenv])
+        nenv++;
+    home = xasprintf("HOME=%s/home", dir);
+    envv = xcalloc(nenv + 2, sizeof(*envv));
+    envv[0] = home;
+    for (size_t i = 0; i < nenv; i++)
+        envv[i + 1] = env[i];
     long pid;
-    if ((rc = spawn_detached(argv, env, wd, log_path, procs, &pid, err)))
+    if ((rc = spawn_detached(argv, envv, wd, log_path, procs, &pid, err)))
         goto out;
     proc->pid = pid;
     proc->node_id = xstrdup(node->id);
@@ -809,6 +840,8 @@ out:
     free(dir);
     free(procs);
     free(wd);
+    free(home);
+    free(envv);
     return rc;
 }
 
@@ -902,7 +935,7 @@ static enum skyc_err sim_copy_to(struct provider *p,
     enum skyc_err rc;
     if ((rc = need_running(ctx_of(p), node, &dir, err)))
         goto out;
-    dst = node_path(node, npath);
+    dst = node_path(ctx_of(p), node, npath);
     rc = rsync_local(local_path, dst, err);
 out:
     free(dir);
@@ -919,7 +952,7 @@ static enum skyc_err sim_copy_from(struct provider *p,
     enum skyc_err rc;
     if ((rc = need_running(ctx_of(p), node, &dir, err)))
         goto out;
-    src = node_path(node, npath);
+    src = node_path(ctx_of(p), node, npath);
     rc = rsync_local(src, local_path, err);
 out:
     free(dir);
