@@ -434,9 +434,9 @@ static enum skyc_err parse_cloud(const struct sim_ctx *c, const char *name,
                          "sim: unknown cloud '%s' (known: aws, gcp, azure, "
                          "lambda, vast)",
                          name + 4);
-    if (!c->cfg.clouds[cl])
-        return skyc_fail(err, SKYC_E_INFEASIBLE,
-                         "sim: cloud '%s' is not emulated (see clouds: in %s)",
+    if (!c->cfg.clouds[cl]) /* like a cloud without credentials */
+        return skyc_fail(err, SKYC_E_AUTH,
+                         "sim: cloud '%s' is not enabled (see clouds: in %s)",
                          name + 4, config_name(c));
     for (size_t i = 0; i < CLOUD_COUNT; i++)
         allowed[i] = (int)i == cl;
