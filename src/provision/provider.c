@@ -13,6 +13,7 @@ static const struct {
 } provider_table[] = {
     {"local", provider_local_open},
     {"sim", provider_sim_open},
+    {"ssh", provider_ssh_open},
 };
 
 const char *provider_node_state_name(enum provider_node_state s)
