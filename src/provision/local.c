@@ -24,7 +24,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -39,20 +38,9 @@ static char *node_dir(const struct local_ctx *c, const char *id)
     return path_join(c->root, id);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path) && errno != ENOENT ? -1 : 0;
-}
-
 static int rm_rf(const char *path)
 {
-    if (access(path, F_OK))
-        return 0;
-    return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return path_remove_tree(path);
 }
 
 static bool valid_cluster_name(const char *s)
