@@ -150,6 +150,59 @@ static bool is_fatal(enum skyc_err code)
            code == SKYC_E_STATE;
 }
 
+enum block_scope { BLOCK_NONE, BLOCK_CLOUD, BLOCK_REGION, BLOCK_ZONE,
+                   BLOCK_OFFERING };
+
+/* The one rule: what a failure of this class at r rules out. */
+static enum block_scope scope_of(const struct provider_request *r,
+                                 enum skyc_err code)
+{
+    if (is_fatal(code) || catalog_cloud(r->cloud) < 0)
+        return BLOCK_NONE;
+    if (code == SKYC_E_AUTH)
+        return BLOCK_CLOUD;
+    if (code == SKYC_E_CAPACITY || code == SKYC_E_QUOTA) {
+        if (code == SKYC_E_CAPACITY && r->zone && r->region)
+            return BLOCK_ZONE;
+        return r->region ? BLOCK_REGION : BLOCK_CLOUD;
+    }
+    return r->region && r->instance_type ? BLOCK_OFFERING : BLOCK_NONE;
+}
+
+static char *scope_text(const struct provider_request *r, enum skyc_err code,
+                        enum block_scope s)
+{
+    const char *cname = r->cloud ? r->cloud : "?";
+    const char *sp = r->spot && code != SKYC_E_QUOTA ? " (spot)" : "";
+    switch (s) {
+    case BLOCK_NONE:
+        return NULL;
+    case BLOCK_CLOUD:
+        return xasprintf("cloud %s%s", cname,
+                         code == SKYC_E_AUTH ? "" : sp);
+    case BLOCK_REGION:
+        return xasprintf("region %s/%s%s", cname, r->region,
+                         code == SKYC_E_QUOTA ? "" : sp);
+    case BLOCK_ZONE:
+        return xasprintf("zone %s/%s/%s%s", cname, r->region, r->zone, sp);
+    case BLOCK_OFFERING:
+        return xasprintf("offering %s/%s%s%s %s%s", cname, r->region,
+                         r->zone ? "/" : "", r->zone ? r->zone : "",
+                         r->instance_type, sp);
+    }
+    return NULL;
+}
+
+char *failover_blocked_text(const char *cloud, const char *region,
+                            const char *zone, const char *instance_type,
+                            bool spot, enum skyc_err code)
+{
+    struct provider_request r = {.cloud = cloud, .region = region,
+                                 .zone = zone, .instance_type = instance_type,
+                                 .spot = spot};
+    return scope_text(&r, code, scope_of(&r, code));
+}
+
 /*
  * Block what the failure of r says; returns a description ("zone
  * aws/us-east-1/us-east-1a") or NULL when nothing could be blocked.
@@ -158,39 +211,30 @@ static char *block_for(struct blocklist *bl, const struct provider_request *r,
                        enum skyc_err code)
 {
     int cl = catalog_cloud(r->cloud);
-    const char *cname = r->cloud ? r->cloud : "?";
     int spot = r->spot ? 1 : 0;
-    char *what = NULL;
-    if (cl < 0)
+    enum block_scope s = scope_of(r, code);
+    switch (s) {
+    case BLOCK_NONE:
         return NULL;
-    if (code == SKYC_E_AUTH) {
-        blocklist_add(bl, cl, NULL, NULL, NULL, -1, true);
-        return xasprintf("cloud %s", cname);
-    }
-    if (code == SKYC_E_CAPACITY && r->zone && r->region) {
-        blocklist_add(bl, cl, r->region, r->zone, NULL, spot, false);
-        what = xasprintf("zone %s/%s/%s%s", cname, r->region, r->zone,
-                         spot ? " (spot)" : "");
-    } else if ((code == SKYC_E_CAPACITY || code == SKYC_E_QUOTA) &&
-               r->region) {
+    case BLOCK_CLOUD:
+        blocklist_add(bl, cl, NULL, NULL, NULL,
+                      code == SKYC_E_AUTH ? -1 : spot, code == SKYC_E_AUTH);
+        break;
+    case BLOCK_REGION:
         blocklist_add(bl, cl, r->region, NULL, NULL,
                       code == SKYC_E_QUOTA ? -1 : spot, false);
-        what = xasprintf("region %s/%s", cname, r->region);
-    } else if (code == SKYC_E_CAPACITY || code == SKYC_E_QUOTA) {
-        blocklist_add(bl, cl, NULL, NULL, NULL, spot, false);
-        what = xasprintf("cloud %s%s", cname, spot ? " (spot)" : "");
-    } else if (r->region && r->instance_type) {
-        blocklist_add(bl, cl, r->region, r->zone, r->instance_type, spot,
-                      false);
-        what = xasprintf("offering %s/%s%s%s %s%s", cname, r->region,
-                         r->zone ? "/" : "", r->zone ? r->zone : "",
-                         r->instance_type, spot ? " (spot)" : "");
+        break;
+    case BLOCK_ZONE:
+        blocklist_add(bl, cl, r->region, r->zone, NULL, spot, false);
+        break;
+    case BLOCK_OFFERING:
+        break; /* added below */
     }
     /* Never try the very same offering twice in a round. */
     if (r->region && r->instance_type && code != SKYC_E_AUTH)
         blocklist_add(bl, cl, r->region, r->zone, r->instance_type, spot,
                       false);
-    return what;
+    return scope_text(r, code, s);
 }
 
 /* ---- re-optimising ------------------------------------------------------- */

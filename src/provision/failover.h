@@ -110,4 +110,14 @@ void failover_history_table(const struct failover_result *res,
                             struct table *t);
 json_t *failover_history_json(const struct failover_result *res);
 
+/*
+ * What a failed attempt at (cloud, region, zone, type, spot) with this
+ * error class blocks, in the words of failover_attempt.blocked ("zone
+ * sim:aws/us-east-1/us-east-1a"); NULL when nothing (fatal classes, or a
+ * cloud that is not a catalog cloud). Caller frees.
+ */
+char *failover_blocked_text(const char *cloud, const char *region,
+                            const char *zone, const char *instance_type,
+                            bool spot, enum skyc_err code);
+
 #endif
