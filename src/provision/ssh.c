@@ -332,6 +332,8 @@ static enum skyc_err ssh_provision(struct provider *p,
     struct provider_node *nodes = NULL;
     size_t made = 0, fit = 0;
     struct strbuf sb = STRBUF_INIT, outb = STRBUF_INIT;
+    enum skyc_err host_rc = SKYC_OK; /* the first unreachable host's class */
+    struct skyc_error host_err = {0};
 
     *out = NULL;
     *nout = 0;
@@ -380,9 +382,16 @@ static enum skyc_err ssh_provision(struct provider *p,
             goto out;
         }
         if (code) {
-            rc = ssh_failure(h, code, &outb, "preparing the node", err);
+            /* Unreachable or refusing: remember why, try the next host. */
+            struct skyc_error he = {0};
+            enum skyc_err hc = ssh_failure(h, code, &outb,
+                                           "preparing the node", &he);
             claim_drop(c, h);
-            goto out;
+            if (!host_rc) {
+                host_rc = hc;
+                host_err = he;
+            }
+            continue;
         }
         strbuf_setlen(&outb, strcspn(outb.buf, "\r\n"));
         if (outb.buf[0] != '/') {
@@ -407,6 +416,12 @@ static enum skyc_err ssh_provision(struct provider *p,
         n->cpus = h->cpus;
         n->gpus = h->gpus;
         n->state = NODE_RUNNING;
+    }
+    if (made < req->num_nodes && host_rc) {
+        rc = skyc_fail(err, host_rc, "%s (%zu of %zu node%s found)",
+                       host_err.msg, made, req->num_nodes,
+                       req->num_nodes == 1 ? "" : "s");
+        goto out;
     }
     if (made < req->num_nodes) {
         rc = skyc_fail(err, SKYC_E_CAPACITY,
