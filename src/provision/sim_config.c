@@ -4,6 +4,7 @@
  */
 #include "core/common.h"
 #include "core/alloc.h"
+#include "core/paths.h"
 #include "core/strbuf.h"
 #include "core/suggest.h"
 #include "core/units.h"
@@ -365,6 +366,12 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
         }
         path = resolve_path(c->file, file);
         struct strbuf sb = STRBUF_INIT;
+        if (!path_is_file(path)) {
+            yfail(c, file_node, "file: spot trace '%s' is not a readable "
+                                "file (paths are relative to the config)",
+                  path);
+            goto out;
+        }
         if (strbuf_read_file(&sb, path) < 0) {
             yfail(c, file_node, "file: cannot read spot trace '%s': %s", path,
                   strerror(errno));

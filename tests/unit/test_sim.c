@@ -443,7 +443,8 @@ static void test_config_errors(void **state)
         {"preemptions:\n  - after: soon\n", "c.yaml:2:12: after: expected a "
                                             "duration"},
         {"spot_traces:\n  - file: /nonexistent/t.json\n",
-         "c.yaml:2:11: file: cannot read spot trace '/nonexistent/t.json'"},
+         "c.yaml:2:11: file: spot trace '/nonexistent/t.json' is not a "
+         "readable file"},
         {"clouds: [aws, mars]\n", "c.yaml:1:15: clouds: unknown cloud 'mars'"},
         {"faults: [\n", "c.yaml:2:1: bad YAML"},
         {"- a\n", "c.yaml:1:1: the sim config must be a mapping"},
