@@ -587,7 +587,8 @@ static enum skyc_err sim_provision(struct provider *p,
     char *nodes_dir = path_join(c->dir, "nodes");
     path_mkdir_p(nodes_dir, 0755);
     free(nodes_dir);
-    unsigned tag = (unsigned)getpid() ^ (unsigned)(clock_wall() * 1e6);
+    unsigned tag = (unsigned)getpid() ^
+                   (unsigned)(uint64_t)(clock_wall() * 1e6);
     nodes = xcalloc(req->num_nodes, sizeof(*nodes));
     for (size_t i = 0; i < req->num_nodes; i++) {
         struct provider_node *n = &nodes[i];
