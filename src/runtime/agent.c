@@ -506,6 +506,8 @@ int rt_agent_main(const char *cluster)
     struct skyc_error e = {0};
     int code = 1;
     log_init("A");
+    if (!getenv("SKYC_LOG"))
+        log_set_level(LOG_INFO); /* a daemon: keep a record in agent.log */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGUSR1);

@@ -401,6 +401,8 @@ static void reconcile_init(struct state *st, const char *name, FILE *notes)
         rt_node_view(&rc.nodes[i], &pn);
         rc.prov.ops->terminate(&rc.prov, &pn, NULL);
     }
+    if (rc.prov.ops->terminate_cluster)
+        rc.prov.ops->terminate_cluster(&rc.prov, name, NULL);
     rt_agent_shutdown(&rc.c);
     history_mark(st, rc.c.history_id, "FAILED", true, false, NULL);
     state_cluster_delete(st, name, NULL);
@@ -462,12 +464,11 @@ enum skyc_err rt_reconcile(struct state *st, FILE *notes,
 {
     struct state_cluster *cs = NULL;
     size_t n = 0;
-    enum skyc_err r = state_cluster_list(st, &cs, &n, err);
+    enum skyc_err r = state_cluster_list_live(st, &cs, &n, err);
     if (r)
         return r;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         rt_reconcile_cluster(st, &cs[i], notes);
-    }
     state_cluster_list_free(cs, n);
     return SKYC_OK;
 }

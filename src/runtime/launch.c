@@ -102,6 +102,19 @@ static enum skyc_err check_inputs(const struct task_dag *dag,
     return SKYC_OK;
 }
 
+/* Names become directory names: keep them to a safe alphabet. */
+static bool valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n || n > 63 || s[0] == '.' || s[0] == '-')
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
 static char *new_cluster_name(void)
 {
     unsigned v = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
@@ -226,6 +239,8 @@ static void abandon_new(struct state *st, struct rt_cluster *rc,
         rt_node_view(&rc->nodes[i], &pn);
         rc->prov.ops->terminate(&rc->prov, &pn, NULL);
     }
+    if (rc->prov_open && rc->prov.ops->terminate_cluster)
+        rc->prov.ops->terminate_cluster(&rc->prov, rc->c.name, NULL);
     struct state_history h;
     if (!state_history_get(st, rc->c.history_id, &h, NULL)) {
         h.ended_at = state_now();
@@ -481,6 +496,14 @@ enum skyc_err rt_launch(const struct rt_launch_opts *o, int *job_exit,
     if ((r = state_open(&st, err)))
         goto out;
     name = o->cluster ? xstrdup(o->cluster) : new_cluster_name();
+    if (!valid_name(name)) {
+        r = skyc_fail(err, SKYC_E_USAGE,
+                      "invalid cluster name '%s' (use letters, digits, '-', "
+                      "'_' and '.', at most 63, not starting with '.' or "
+                      "'-')",
+                      name);
+        goto out;
+    }
 
     struct state_cluster existing;
     r = state_cluster_get(&st, name, &existing, err);

@@ -37,7 +37,7 @@ enum skyc_err rt_tail_job(struct state *st, const char *cluster, long id,
     if (rc)
         return rc;
     int fd = -1;
-    double last_data = state_now(), last_check = 0;
+    double last_data = state_now(), last_check = 0, last_agent = state_now();
     bool ended = job_status_terminal(j.status);
     for (;;) {
         if (fd < 0)
@@ -53,6 +53,15 @@ enum skyc_err rt_tail_job(struct state *st, const char *cluster, long id,
         }
         if (stop && *stop)
             break;
+        if (now - last_agent >= 1.0) {
+            /* a dead agent would leave the job RUNNING forever */
+            struct state_cluster c;
+            last_agent = now;
+            if (state_cluster_get(st, cluster, &c, NULL) == SKYC_OK) {
+                rt_reconcile_cluster(st, &c, stderr);
+                state_cluster_release(&c);
+            }
+        }
         if (now - last_check >= 0.01) {
             struct state_job k;
             last_check = now;

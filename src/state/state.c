@@ -321,14 +321,13 @@ enum skyc_err state_cluster_get(struct state *st, const char *name,
     return rc;
 }
 
-enum skyc_err state_cluster_list(struct state *st, struct state_cluster **cs,
-                                 size_t *n, struct skyc_error *err)
+static enum skyc_err list_clusters(struct state *st, const char *sql,
+                                   struct state_cluster **cs, size_t *n,
+                                   struct skyc_error *err)
 {
     *cs = NULL;
     *n = 0;
-    sqlite3_stmt *s = prep(
-        st, "SELECT " CLUSTER_COLS " FROM clusters ORDER BY launched_at, name",
-        err);
+    sqlite3_stmt *s = prep(st, sql, err);
     if (!s)
         return SKYC_E_STATE;
     size_t alloc = 0;
@@ -346,6 +345,24 @@ enum skyc_err state_cluster_list(struct state *st, struct state_cluster **cs,
         return db_fail(st, err, "list clusters");
     }
     return SKYC_OK;
+}
+
+enum skyc_err state_cluster_list(struct state *st, struct state_cluster **cs,
+                                 size_t *n, struct skyc_error *err)
+{
+    return list_clusters(
+        st, "SELECT " CLUSTER_COLS " FROM clusters ORDER BY launched_at, name",
+        cs, n, err);
+}
+
+enum skyc_err state_cluster_list_live(struct state *st,
+                                      struct state_cluster **cs, size_t *n,
+                                      struct skyc_error *err)
+{
+    return list_clusters(st,
+                         "SELECT " CLUSTER_COLS " FROM clusters WHERE status"
+                         " IN ('INIT', 'UP') ORDER BY launched_at, name",
+                         cs, n, err);
 }
 
 enum skyc_err state_cluster_insert(struct state *st,

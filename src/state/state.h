@@ -74,6 +74,10 @@ enum skyc_err state_cluster_get(struct state *st, const char *name,
                                 struct skyc_error *err);
 enum skyc_err state_cluster_list(struct state *st, struct state_cluster **cs,
                                  size_t *n, struct skyc_error *err);
+/* Only the INIT and UP clusters (what reconciliation looks at). */
+enum skyc_err state_cluster_list_live(struct state *st,
+                                      struct state_cluster **cs, size_t *n,
+                                      struct skyc_error *err);
 /* SKYC_E_STATE when the name is taken. */
 enum skyc_err state_cluster_insert(struct state *st,
                                    const struct state_cluster *c,

@@ -99,6 +99,8 @@ t_run "unknown cluster exec" 4 skyc exec $P-nope 'echo x'
 t_contains "unknown cluster hint" "$ERR" "launch it first"
 t_run "unknown cluster logs" 4 skyc logs $P-nope
 t_run "unknown cluster down" 4 skyc down $P-nope
+t_run "bad cluster name" 2 skyc launch -c ../escape 'echo x'
+t_contains "bad name says why" "$ERR" "invalid cluster name '../escape'"
 t_run "bad yaml" 3 skyc launch -c $P-y "$(printf 'run: [\n' > bad.yaml; echo bad.yaml)"
 printf 'setup: echo setup-broke; exit 3\nrun: echo never\n' > badsetup.yaml
 t_run "failing setup" 3 skyc launch -c $P-s badsetup.yaml
@@ -147,6 +149,15 @@ t_contains "launch 2" "$(cat "$W/c2.out")" "conc-2"
 t_run "both UP" 0 skyc status --json
 t_eq "two concurrent clusters UP" "$(echo "$OUT" | grep -c "\"name\": \"$P-c")" 2
 
+# many writers at once: execs on one cluster while status and queue run
+for i in 1 2 3 4 5 6; do skyc exec $P-c1 "echo par-$i" >"$W/p$i.out" 2>&1 & done
+for _ in 1 2 3; do skyc status >/dev/null 2>&1 || t_fail "status under load"; skyc queue $P-c1 >/dev/null 2>&1 || t_fail "queue under load"; done
+wait
+for i in 1 2 3 4 5 6; do t_contains "parallel exec $i" "$(cat "$W/p$i.out")" "par-$i"; done
+t_run "queue json after parallel" 0 skyc queue --json $P-c1
+t_eq "job ids unique" "$(echo "$OUT" | grep '"id"' | sort | uniq -d | wc -l)" 0
+t_eq "seven jobs, all succeeded" "$(echo "$OUT" | grep -c '"status": "SUCCEEDED"')" 7
+
 # --- kill -9 in the middle of a launch ----------------------------------------
 SKYC_DEBUG_LAUNCH_PAUSE_MS=10000 "$SKYC_BIN" launch -c $P-k 'echo x' >/dev/null 2>&1 &
 KPID=$!
@@ -158,8 +169,28 @@ t_run "status reconciles" 0 skyc status
 t_contains "reconcile note" "$ERR" "left in INIT"
 t_not_contains "no INIT left" "$OUT" "$P-k"
 t_eq "no leaked sandbox" "$(ls "$SB/$P-k" 2>/dev/null | wc -l)" 0
+# killed inside provision(), before its nodes were recorded: the provider
+# still removes what it made for the cluster
+SKYC_DEBUG_LAUNCH_PAUSE_MS=10000 "$SKYC_BIN" launch -c $P-k2 'echo x' >/dev/null 2>&1 &
+KPID=$!
+for _ in $(seq 100); do [ -d "$SB/$P-k2" ] && break; sleep 0.05; done
+kill -9 $KPID; wait $KPID 2>/dev/null || true
+python3 -c "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('DELETE FROM nodes WHERE cluster=?', (sys.argv[2],)); d.commit()" \
+    "$XDG_STATE_HOME/skyc/state.db" $P-k2
+t_run "status reconciles unrecorded nodes" 0 skyc status
+t_eq "no leaked unrecorded sandbox" "$(ls -d "$SB/$P-k2" 2>/dev/null | wc -l)" 0
 t_run "cost-report shows it" 0 skyc cost-report
 t_contains "failed launch in history" "$OUT" "FAILED"
+
+# Ctrl-C while provisioning: the new cluster is torn down, nothing is left
+SKYC_DEBUG_LAUNCH_PAUSE_MS=10000 "$SKYC_BIN" launch -c $P-i 'echo x' >/dev/null 2>"$W/i.err" &
+KPID=$!
+for _ in $(seq 100); do [ -d "$SB/$P-i" ] && break; sleep 0.05; done
+kill -INT $KPID; set +e; wait $KPID; KRC=$?; set -e
+t_eq "interrupted launch exit code" "$KRC" 130
+t_contains "interrupted launch says so" "$(cat "$W/i.err")" "was not launched"
+t_run "no cluster after interrupt" 4 skyc status $P-i
+t_eq "no sandbox after interrupt" "$(ls "$SB/$P-i" 2>/dev/null | wc -l)" 0
 
 # an agent killed with -9: its jobs fail, a new agent takes over
 t_run "long job" 0 skyc exec -d $P-c1 'sleep 300'
@@ -172,6 +203,12 @@ t_run "queue shows failed" 0 skyc queue $P-c1
 t_contains "job failed" "$(echo "$OUT" | grep "^ *$J ")" "FAILED"
 t_eq "its process is gone" "$(pgrep -f 'sleep 300$' | wc -l)" 0
 t_run "new agent runs jobs" 0 skyc exec $P-c1 'echo new-agent'
+t_run "follow a job" 0 skyc exec -d $P-c1 'sleep 300'
+J=$(echo "$OUT" | awk '{print $2}')
+wait_status $P-c1 "$J" RUNNING || t_fail "job never RUNNING"
+( sleep 0.5; kill -9 $(agents_of $P-c1) ) &
+t_run "logs -f ends when the agent dies" 13 timeout 20 "$SKYC_BIN" logs -f $P-c1 "$J"
+wait
 
 # --- Ctrl-C detaches -------------------------------------------------------------
 set -m
