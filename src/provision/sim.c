@@ -761,6 +761,49 @@ static enum skyc_err sim_terminate(struct provider *p,
  * the workdir; "~/x" under the node's home/; other absolute paths under its
  * fs/, so file_mounts never write outside the sandbox.
  */
+/* Whether node id "<cluster>-<8 hex>-<rank>" belongs to cluster. */
+static bool id_of_cluster(const char *id, const char *cluster)
+{
+    size_t n = strlen(cluster);
+    if (strncmp(id, cluster, n) || id[n] != '-')
+        return false;
+    const char *p = id + n + 1;
+    for (int i = 0; i < 8; i++, p++)
+        if (!isxdigit((unsigned char)*p))
+            return false;
+    if (*p++ != '-' || !*p)
+        return false;
+    for (; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return false;
+    return true;
+}
+
+static enum skyc_err sim_terminate_cluster(struct provider *p,
+                                           const char *cluster,
+                                           struct skyc_error *err)
+{
+    struct sim_ctx *c = ctx_of(p);
+    enum skyc_err rc = SKYC_OK;
+    if (!valid_name(cluster))
+        return SKYC_OK; /* it never had nodes */
+    char *nodes = path_join(c->dir, "nodes");
+    DIR *d = opendir(nodes);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!id_of_cluster(e->d_name, cluster))
+            continue;
+        struct provider_node n = {.id = e->d_name};
+        enum skyc_err r = sim_terminate(p, &n, err);
+        if (r && !rc)
+            rc = r;
+    }
+    if (d)
+        closedir(d);
+    free(nodes);
+    return rc;
+}
+
 static char *node_path(const struct sim_ctx *c,
                        const struct provider_node *node, const char *path)
 {
@@ -986,6 +1029,7 @@ static const struct provider_ops sim_ops = {
     .kill = sim_kill,
     .copy_to = sim_copy_to,
     .copy_from = sim_copy_from,
+    .terminate_cluster = sim_terminate_cluster,
     .release = sim_release,
 };
 

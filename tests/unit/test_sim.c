@@ -480,6 +480,37 @@ static void test_config_errors(void **state)
     }
 }
 
+static void test_terminate_cluster(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    struct provider_node *a = NULL, *b = NULL;
+    size_t na, nb;
+    fix_open(&f, NULL);
+    struct provider_request req = {.cluster = "c1", .num_nodes = 2,
+                                   .cloud = "sim", .instance_type = "m5.large"};
+    assert_int_equal(f.p.ops->provision(&f.p, &req, &a, &na, &err), SKYC_OK);
+    req.cluster = "c1-0"; /* a name that c1's node ids start with */
+    req.num_nodes = 1;
+    assert_int_equal(f.p.ops->provision(&f.p, &req, &b, &nb, &err), SKYC_OK);
+    /* forget c1's handles, as a skyc killed inside provision() would */
+    assert_int_equal(f.p.ops->terminate_cluster(&f.p, "c1", &err), SKYC_OK);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(f.p.ops->status(&f.p, &a[i], &err), SKYC_OK);
+        assert_int_equal(a[i].state, NODE_TERMINATED);
+    }
+    assert_int_equal(f.p.ops->status(&f.p, &b[0], &err), SKYC_OK);
+    assert_int_equal(b[0].state, NODE_RUNNING);
+    assert_int_equal(f.p.ops->terminate_cluster(&f.p, "c1", &err), SKYC_OK);
+    assert_int_equal(f.p.ops->terminate_cluster(&f.p, "c1-0", &err), SKYC_OK);
+    assert_int_equal(f.p.ops->status(&f.p, &b[0], &err), SKYC_OK);
+    assert_int_equal(b[0].state, NODE_TERMINATED);
+    provider_nodes_free(a, na);
+    provider_nodes_free(b, nb);
+    fix_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_auth_fault_and_accelerator),
         cmocka_unit_test(test_timed_preemption),
         cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_terminate_cluster),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
