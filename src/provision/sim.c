@@ -58,6 +58,11 @@ double sim_provider_now(const struct provider *p)
     return sim_now(p->ctx);
 }
 
+const struct sim_config *sim_provider_config(const struct provider *p)
+{
+    return &((const struct sim_ctx *)p->ctx)->cfg;
+}
+
 static bool valid_name(const char *s)
 {
     if (!s || !*s || strlen(s) > 64)
@@ -1002,6 +1007,84 @@ out:
     free(dir);
     free(src);
     return rc;
+}
+
+void sim_node_infos_free(struct sim_node_info *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].id);
+        free(v[i].cloud);
+        free(v[i].region);
+        free(v[i].zone);
+        free(v[i].instance_type);
+    }
+    free(v);
+}
+
+static size_t running_procs(const char *dir)
+{
+    char *procs = path_join(dir, "procs");
+    DIR *d = opendir(procs);
+    struct dirent *e;
+    size_t n = 0;
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len >= 6 && !strcmp(e->d_name + len - 5, ".shim"))
+            n++;
+    }
+    if (d)
+        closedir(d);
+    free(procs);
+    return n;
+}
+
+static int info_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct sim_node_info *)a)->id,
+                  ((const struct sim_node_info *)b)->id);
+}
+
+enum skyc_err sim_provider_nodes(struct provider *p, struct sim_node_info **out,
+                                 size_t *nout, struct skyc_error *err)
+{
+    struct sim_ctx *c = ctx_of(p);
+    char *nodes = path_join(c->dir, "nodes");
+    DIR *d = opendir(nodes);
+    struct dirent *e;
+    struct sim_node_info *v = NULL;
+    size_t n = 0, alloc = 0;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || !valid_name(e->d_name))
+            continue;
+        char *dir = path_join(nodes, e->d_name);
+        struct node_meta m;
+        enum provider_node_state s = refresh(dir);
+        if (s != NODE_TERMINATED && meta_read(dir, &m)) {
+            ALLOC_GROW(v, n + 1, alloc);
+            struct sim_node_info *x = &v[n++];
+            x->id = xstrdup(e->d_name);
+            x->cloud = xstrdup(m.cloud);
+            x->region = xstrdup(m.region);
+            x->zone = m.zone[0] ? xstrdup(m.zone) : NULL;
+            x->instance_type = xstrdup(m.type);
+            x->spot = m.spot;
+            x->hourly_price = m.price;
+            x->created = m.created;
+            x->preempt_at = m.preempt_at;
+            x->procs = running_procs(dir);
+            x->state = s;
+        }
+        free(dir);
+    }
+    if (d)
+        closedir(d);
+    free(nodes);
+    if (n)
+        qsort(v, n, sizeof(*v), info_cmp);
+    *out = v;
+    *nout = n;
+    (void)err;
+    return SKYC_OK;
 }
 
 static void sim_release(struct provider *p)
