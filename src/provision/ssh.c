@@ -24,7 +24,7 @@
 
 struct ssh_ctx {
     struct ssh_config cfg;
-    char *dir, *claims, *procs, *known_hosts;
+    char *dir, *claims, *procs, *known_hosts, *control_dir;
 };
 
 struct claim {
@@ -95,6 +95,17 @@ static void ssh_opts(const struct ssh_ctx *c, const struct ssh_host *h,
     argv_push(a, "LogLevel=ERROR");
     argv_push(a, "-o");
     argv_push(a, "ServerAliveInterval=15");
+    /* One connection per host, reused for a minute: each command after the
+     * first skips the key exchange. Unix socket paths are short. */
+    if (strlen(c->control_dir) + 45 < 104) {
+        argv_push(a, "-o");
+        argv_push(a, "ControlMaster=auto");
+        argv_push(a, "-o");
+        snprintf(buf, sizeof(buf), "ControlPath=%s/%%C", c->control_dir);
+        argv_push(a, buf);
+        argv_push(a, "-o");
+        argv_push(a, "ControlPersist=60");
+    }
     for (size_t i = 0; i < c->cfg.noptions; i++) {
         argv_push(a, "-o");
         argv_push(a, c->cfg.options[i]);
@@ -807,6 +818,7 @@ static void ssh_release(struct provider *p)
     free(c->claims);
     free(c->procs);
     free(c->known_hosts);
+    free(c->control_dir);
     free(c);
     p->ctx = NULL;
 }
@@ -865,7 +877,9 @@ enum skyc_err provider_ssh_open_with(struct provider *p,
     c->claims = path_join(c->dir, "claims");
     c->procs = path_join(c->dir, "procs");
     c->known_hosts = path_join(c->dir, "known_hosts");
-    if (path_mkdir_p(c->claims, 0755) < 0 || path_mkdir_p(c->procs, 0755) < 0) {
+    c->control_dir = path_join(c->dir, "cm");
+    if (path_mkdir_p(c->claims, 0755) < 0 || path_mkdir_p(c->procs, 0755) < 0 ||
+        path_mkdir_p(c->control_dir, 0700) < 0) {
         rc = skyc_fail(err, SKYC_E_IO, "ssh: cannot create '%s': %s", c->dir,
                        strerror(errno));
         goto out;
