@@ -42,6 +42,10 @@
  * process per spot node does it on time even while no skyc runs, and every
  * provider call re-checks it.
  *
+ * The trace reader here is the sim's own (sim_trace_parse): it keeps the
+ * instance counts of the skypilot-org files, which rank preemption needs;
+ * spot/trace.c (the spot plane's) reduces them to available or not.
+ *
  * Error classes (provider.h): injected faults give their class; asking for a
  * cloud the sim does not emulate, or an offering the catalog lacks, is
  * SKYC_E_INFEASIBLE (block the offering).

@@ -182,6 +182,27 @@ static void test_lifecycle(void **state)
     assert_int_equal(code, 128 + 15);
     provider_proc_release(&proc);
 
+    /* a command that does not exist, a cwd that does not: 127, said why */
+    const char *nope[] = {"/nonexistent/skyc-cmd", NULL};
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[0], nope, NULL, NULL, log,
+                                  &proc, &err),
+                     SKYC_OK);
+    assert_int_equal(f.p.ops->wait(&f.p, &proc, 5000, &done, &code, &err),
+                     SKYC_OK);
+    assert_int_equal(code, 127);
+    provider_proc_release(&proc);
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[0], argv, NULL, "no/such/dir",
+                                  log, &proc, &err),
+                     SKYC_OK);
+    assert_int_equal(f.p.ops->wait(&f.p, &proc, 5000, &done, &code, &err),
+                     SKYC_OK);
+    assert_int_equal(code, 127);
+    provider_proc_release(&proc);
+    text = read_file(log);
+    assert_non_null(strstr(text, "cannot run '/nonexistent/skyc-cmd'"));
+    assert_non_null(strstr(text, "cannot enter directory"));
+    free(text);
+
     /* stop kills, start resumes; status follows */
     assert_int_equal(f.p.ops->stop(&f.p, &nodes[0], &err), SKYC_OK);
     assert_int_equal(f.p.ops->status(&f.p, &nodes[0], &err), SKYC_OK);
