@@ -344,6 +344,8 @@ static enum skyc_err ssh_provision(struct provider *p,
     size_t made = 0, fit = 0;
     struct strbuf sb = STRBUF_INIT, outb = STRBUF_INIT;
     enum skyc_err host_rc = SKYC_OK; /* the first unreachable host's class */
+    struct strbuf busy = STRBUF_INIT;
+    size_t nbusy = 0;
     struct skyc_error host_err = {0};
 
     *out = NULL;
@@ -377,8 +379,13 @@ static enum skyc_err ssh_provision(struct provider *p,
         snprintf(cl.id, sizeof(cl.id), "%s-%zu@%s", req->cluster, made,
                  h->name);
         snprintf(cl.state, sizeof(cl.state), "pending");
-        if (claim_write(c, h, &cl, true) < 0)
-            continue; /* busy */
+        if (claim_write(c, h, &cl, true) < 0) { /* busy */
+            struct claim other;
+            if (nbusy++ < 3 && claim_read(c, h, &other))
+                strbuf_addf(&busy, "%s%s by '%s'", nbusy > 1 ? ", " : "",
+                            h->name, other.id);
+            continue;
+        }
         /* Make the node dir on the host; learn its absolute path. */
         strbuf_reset(&sb);
         strbuf_reset(&outb);
@@ -437,11 +444,13 @@ static enum skyc_err ssh_provision(struct provider *p,
     if (made < req->num_nodes) {
         rc = skyc_fail(err, SKYC_E_CAPACITY,
                        "ssh: %zu node%s asked, but only %zu of the %zu "
-                       "fitting host%s (of %zu in %s) %s free",
+                       "fitting host%s (of %zu in %s) %s free%s%s%s%s",
                        req->num_nodes, req->num_nodes == 1 ? "" : "s", made,
                        fit, fit == 1 ? "" : "s", c->cfg.nhosts,
                        c->cfg.path ? c->cfg.path : "the ssh config",
-                       made == 1 ? "is" : "are");
+                       made == 1 ? "is" : "are", nbusy ? " (in use: " : "",
+                       busy.buf, nbusy > 3 ? ", ..." : "",
+                       nbusy ? "; 'skyc down' frees them)" : "");
         goto out;
     }
     *out = nodes;
@@ -456,6 +465,7 @@ out:
     }
     strbuf_release(&sb);
     strbuf_release(&outb);
+    strbuf_release(&busy);
     return rc;
 }
 
