@@ -79,7 +79,8 @@ static bool fits(const struct catalog *cat, const struct catalog_offering *o,
 {
     if (p->cloud >= 0 && o->cloud != p->cloud)
         return false;
-    if (r->cloud && strcmp(r->cloud, cloud_name((enum cloud)o->cloud)))
+    if (r->cloud && !task_resources_provider(r) &&
+        strcmp(r->cloud, cloud_name((enum cloud)o->cloud)))
         return false;
     const char *region = cat->regions[o->region].name;
     if (p->region && strcmp(p->region, region))

@@ -261,7 +261,10 @@ static enum skyc_err provision_new(struct state *st, const char *name,
                                    struct skyc_error *err)
 {
     const struct task *t = &dag->tasks[0];
-    const char *provider = o->provider ? o->provider : "local";
+    const char *provider = o->provider ? o->provider
+                           : task_resources_provider(&t->resources[0])
+                               ? task_resources_provider(&t->resources[0])
+                               : "local";
     enum skyc_err r;
     struct catalog cat;
     bool cat_loaded = false;

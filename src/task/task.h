@@ -135,4 +135,11 @@ const char *task_display_name(const struct task_dag *dag, size_t i,
 /* Total GB of a task's outputs (the data its dependents receive). */
 double task_output_gb(const struct task *t);
 
+/*
+ * The provider an alternative names as its cloud: "local", "ssh" or "sim"
+ * (the emulated cloud, which mirrors every catalog cloud), else NULL (a
+ * catalog cloud, or none). Such a cloud does not narrow catalog offerings.
+ */
+const char *task_resources_provider(const struct task_resources *r);
+
 #endif

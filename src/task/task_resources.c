@@ -779,3 +779,12 @@ void task_resources_default(struct task *t)
     t->resources[0].mark = t->mark;
     t->resources_ordered = false;
 }
+
+const char *task_resources_provider(const struct task_resources *r)
+{
+    static const char *const providers[] = {"local", "ssh", "sim", NULL};
+    for (size_t i = 0; r->cloud && providers[i]; i++)
+        if (!strcmp(r->cloud, providers[i]))
+            return providers[i];
+    return NULL;
+}

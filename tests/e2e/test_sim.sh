@@ -134,7 +134,17 @@ t_contains "spot: clock scale" "$OUT" "at 60x"
 t_run "spot: down" 0 skyc down sp
 t_eq "spot: no sim nodes" "$(nodes_left)" "0"
 
-# 7. the example (built-in catalog, its own fault file)
+# 7. a task that names the emulated cloud as its cloud runs there without
+#    --provider, over the catalog's clouds (and infra: sim/REGION pins one)
+printf "faults: []\n" >"$T_TMP/none.yaml"; export SKYC_SIM_CONFIG="$T_TMP/none.yaml"
+printf 'resources:\n  infra: sim/us-west-2\n  cpus: 2\nrun: echo "on $SKYC_NODE_RANK"\n' >"$T_TMP/simtask.yaml"
+t_run "task cloud sim: launch" 0 skyc launch -c named "$T_TMP/simtask.yaml"
+t_contains "task cloud sim: ran" "$OUT" "on 0"
+t_run "task cloud sim: status" 0 skyc status
+t_contains "task cloud sim: on sim in us-west-2" "$OUT" "sim:aws(m5.large, us-west-2"
+t_run "task cloud sim: down" 0 skyc down named
+
+# 8. the example (built-in catalog, its own fault file)
 unset SKYC_CATALOG_DIR SKYC_SIM_CONFIG
 t_run "example" 0 bash "$SKYC_SOURCE_DIR/examples/sim-failover.sh" "$SKYC_BIN"
 t_contains "example: ran" "$OUT" "running on node 0 of 1"
