@@ -56,7 +56,8 @@ struct transfer_grid {
 void transfer_grid_init(struct transfer_grid *g);
 void transfer_grid_release(struct transfer_grid *g);
 
-/* Parse throughput grid text (name is used in messages). */
+/* Parse throughput grid text into an initialised grid, replacing its
+ * contents (name is used in messages). */
 enum skyc_err transfer_grid_parse_throughput(struct transfer_grid *g,
                                              const char *name,
                                              const char *buf, size_t len,
