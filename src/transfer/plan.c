@@ -64,13 +64,23 @@ static bool edge_usable(const struct transfer_grid *g,
 }
 
 /*
- * Build the model. tput > 0: fixed throughput, minimise cost. tput <= 0:
+ * What to build. tput > 0: fixed throughput, minimise cost. tput <= 0:
  * throughput is a variable, maximised; budget >= 0 adds cost <= budget * T.
+ * int_conns: integer connections per edge (else c = C f / g, continuous).
+ * only: regions in the model (NULL = all).
  */
+struct build {
+    double tput, budget;
+    bool int_conns;
+    const bool *only;
+};
+
 static void model_build(struct model *md, const struct transfer_grid *g,
-                        const struct transfer_request *req, double tput,
-                        double budget, bool int_conns)
+                        const struct transfer_request *req,
+                        const struct build *bo)
 {
+    double tput = bo->tput, budget = bo->budget;
+    bool int_conns = bo->int_conns;
     size_t n = g->n;
     int C = conns_per_vm(req);
     memset(md, 0, sizeof(*md));
@@ -82,7 +92,8 @@ static void model_build(struct model *md, const struct transfer_grid *g,
     md->cvar = xcalloc(n * n, sizeof(*md->cvar));
     bool fixed = tput > 0;
     for (size_t i = 0; i < n; i++) {
-        bool in = !req->direct_only || i == req->src || i == req->dst;
+        bool in = (!req->direct_only && (!bo->only || bo->only[i])) ||
+                  i == req->src || i == req->dst;
         md->nvar[i] =
             in ? milp_add_var(&md->m, 0, req->max_vms,
                               fixed ? VM_COST_SCALE * req->vm_price_h[i] : 0,
@@ -91,7 +102,8 @@ static void model_build(struct model *md, const struct transfer_grid *g,
     }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
-            if (!edge_usable(g, req, i, j))
+            if (!edge_usable(g, req, i, j) || md->nvar[i] < 0 ||
+                md->nvar[j] < 0)
                 continue;
             size_t e = md->ne++;
             md->ea[e] = (uint32_t)i;
@@ -202,11 +214,26 @@ static enum skyc_err model_solve(struct model *md,
                                  struct milp_result *res,
                                  struct skyc_error *err)
 {
+    /*
+     * These models are a few thousand flow columns over a few hundred rows
+     * with few integers: CBC's presolve, preprocessing, cuts, heuristics and
+     * idiot crash cost 4-5x the solve itself here (measured).
+     */
+    static const char *const fast[] = {
+        "presolve", "off", "preprocess", "off", "cuts", "off",
+        "heuristicsOnOff", "off", "idiot", "0", NULL};
     struct milp_params p = {.time_limit_s = req->time_limit_s,
-                            .rel_gap = 1e-9, .abs_gap = 1e-10};
+                            .rel_gap = 1e-9, .abs_gap = 1e-10,
+                            .cbc_options = fast};
     double t0 = now_s();
     enum skyc_err rc = milp_solve(&md->m, &p, res, err);
     plan->solve_s += now_s() - t0;
+    if (getenv("SKYC_TRANSFER_DEBUG"))
+        fprintf(stderr,
+                "transfer: milp %zu vars %zu rows: status %d objective %.9g "
+                "bound %.9g, %.3f s, %ld nodes\n",
+                md->m.nvars, md->m.nrows, (int)res->status, res->objective,
+                res->best_bound, now_s() - t0, res->nodes);
     plan->nodes += res->nodes;
     plan->solves++;
     return rc;
@@ -340,10 +367,77 @@ static bool conns_fit(const struct model *md, const struct transfer_grid *g,
     return ok;
 }
 
+/* Regions with a VM or a flow in solution x of md, into mask. */
+static size_t mark_support(const struct model *md, const struct transfer_grid *g,
+                           const double *x, bool *mask)
+{
+    size_t added = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (md->nvar[i] >= 0 && x[md->nvar[i]] > 0.5 && !mask[i]) {
+            mask[i] = true;
+            added++;
+        }
+    for (size_t e = 0; e < md->ne; e++)
+        if (x[md->fvar[e]] > ZERO)
+            for (int end = 0; end < 2; end++) {
+                uint32_t r = end ? md->eb[e] : md->ea[e];
+                if (!mask[r]) {
+                    mask[r] = true;
+                    added++;
+                }
+            }
+    return added;
+}
+
 /*
- * Solve with continuous connections first (a much smaller model); when the
- * integer rounding of its connections fits, that is the integer optimum.
- * Otherwise solve the full model with integer connections.
+ * Add the k relays with the fastest two-hop path src -> r -> dst (the
+ * slower hop), cheaper egress first on ties: where integer connections
+ * usually find their best use. Only a starting set; exactness does not
+ * depend on it.
+ */
+static void add_fast_relays(const struct transfer_grid *g,
+                            const struct transfer_request *req, bool *mask,
+                            int k)
+{
+    size_t n = g->n;
+    for (int round = 0; round < k; round++) {
+        int best = -1;
+        double bg = 0, bp = 0;
+        for (size_t r = 0; r < n; r++) {
+            if (mask[r] || !edge_usable(g, req, req->src, r) ||
+                !edge_usable(g, req, r, req->dst))
+                continue;
+            double gr = SKYC_MIN(g->gbps[req->src * n + r],
+                                 g->gbps[r * n + req->dst]);
+            double pr = g->price[req->src * n + r] + g->price[r * n + req->dst];
+            if (best < 0 || gr > bg + 1e-9 || (fabs(gr - bg) <= 1e-9 && pr < bp)) {
+                best = (int)r;
+                bg = gr;
+                bp = pr;
+            }
+        }
+        if (best < 0)
+            return;
+        mask[best] = true;
+    }
+}
+
+static bool has_solution(const struct milp_result *res)
+{
+    return res->x &&
+           (res->status == MILP_OPTIMAL || res->status == MILP_FEASIBLE);
+}
+
+/*
+ * Solve exactly, fast. Both goals are minimisations (cost, or -T).
+ *  1. The full model with continuous connections: a lower bound, and the
+ *     answer when the integer rounding of its connections fits.
+ *  2. Else the integer model restricted to a region set S (the regions the
+ *     relaxed solutions use), and the relaxed full model forced to put a VM
+ *     outside S: when that bound is no better than S's integer optimum, no
+ *     plan using other regions can beat it; otherwise S grows by the
+ *     regions of that bound's solution, and again.
+ * On return md and res hold the model and solution to read the plan from.
  */
 static enum skyc_err solve_model(struct model *md,
                                  const struct transfer_grid *g,
@@ -353,14 +447,83 @@ static enum skyc_err solve_model(struct model *md,
                                  struct milp_result *res,
                                  struct skyc_error *err)
 {
-    model_build(md, g, req, tput, budget, false);
+    struct build bo = {.tput = tput, .budget = budget};
+    model_build(md, g, req, &bo);
     enum skyc_err rc = model_solve(md, req, plan, res, err);
-    if (rc || !res->x || conns_fit(md, g, req, res->x))
+    if (rc || !has_solution(res) || conns_fit(md, g, req, res->x))
         return rc;
+    bool *mask = xcalloc(g->n, sizeof(*mask));
+    mask[req->src] = mask[req->dst] = true;
+    mark_support(md, g, res->x, mask);
+    add_fast_relays(g, req, mask, 6);
+    double bound = res->objective; /* no integer plan beats the relaxation */
     milp_result_release(res);
     model_release(md);
-    model_build(md, g, req, tput, budget, true);
-    return model_solve(md, req, plan, res, err);
+    struct build in = {.tput = tput, .budget = budget, .int_conns = true,
+                       .only = mask};
+    model_build(md, g, req, &in);
+    if ((rc = model_solve(md, req, plan, res, err)))
+        goto out;
+    if (res->status == MILP_OPTIMAL &&
+        res->objective <= bound + 1e-9 * SKYC_MAX(1, fabs(bound)))
+        goto out; /* meets the lower bound of the whole model */
+    /* the whole integer model, started from the restricted plan */
+    struct model full;
+    bo.int_conns = true;
+    model_build(&full, g, req, &bo);
+    if (has_solution(res)) {
+        size_t n = g->n;
+        int *at = xcalloc(n * n, sizeof(*at));
+        for (size_t e = 0; e < md->ne; e++)
+            at[(size_t)md->ea[e] * n + md->eb[e]] = (int)e + 1;
+        double *start = xcalloc(full.m.nvars, sizeof(*start));
+        for (size_t i = 0; i < n; i++)
+            if (full.nvar[i] >= 0 && md->nvar[i] >= 0)
+                start[full.nvar[i]] = res->x[md->nvar[i]];
+        for (size_t e = 0; e < full.ne; e++) {
+            int k = at[(size_t)full.ea[e] * n + full.eb[e]] - 1;
+            if (k >= 0) {
+                start[full.fvar[e]] = res->x[md->fvar[k]];
+                start[full.cvar[e]] = res->x[md->cvar[k]];
+            }
+        }
+        if (full.tvar >= 0)
+            start[full.tvar] = res->x[md->tvar];
+        milp_set_start(&full.m, start);
+        free(start);
+        free(at);
+    }
+    struct milp_result rf = {0};
+    rc = model_solve(&full, req, plan, &rf, err);
+    double tol = 1e-9 * SKYC_MAX(1, fabs(rf.objective));
+    if (!rc && has_solution(&rf) &&
+        (!has_solution(res) || rf.objective <= res->objective + tol)) {
+        milp_result_release(res);
+        model_release(md);
+        *res = rf;
+        *md = full;
+    } else {
+        /* keep the restricted plan; the full solve bounds it */
+        if (res->status == MILP_OPTIMAL &&
+            !(rf.status == MILP_OPTIMAL && has_solution(&rf) &&
+              res->objective <= rf.objective + tol))
+            res->status = MILP_FEASIBLE;
+        res->best_bound = has_solution(&rf) ? rf.best_bound : bound;
+        milp_result_release(&rf);
+        model_release(&full);
+    }
+    if (res->best_bound < bound)
+        res->best_bound = bound;
+out:
+    free(mask);
+    return rc;
+}
+
+/* How far a solution may be from the optimum, relative. */
+static double rel_gap(const struct milp_result *res)
+{
+    double d = res->objective - res->best_bound;
+    return d > 0 ? d / SKYC_MAX(1e-12, fabs(res->objective)) : 0;
 }
 
 /* Min cost at throughput t. SKYC_E_INFEASIBLE when t cannot be reached. */
@@ -380,6 +543,8 @@ static enum skyc_err solve_min_cost(const struct transfer_grid *g,
     }
     extract(&md, g, req, res.x, plan);
     plan->proven_optimal = res.status == MILP_OPTIMAL;
+    if (!plan->proven_optimal)
+        plan->gap = SKYC_MAX(plan->gap, rel_gap(&res));
 out:
     milp_result_release(&res);
     model_release(&md);
@@ -400,6 +565,8 @@ static enum skyc_err solve_max_tput(const struct transfer_grid *g,
     if (!rc && (res.status == MILP_OPTIMAL || res.status == MILP_FEASIBLE)) {
         *tmax = res.x[md.tvar];
         *proven = res.status == MILP_OPTIMAL;
+        if (!*proven)
+            plan->gap = SKYC_MAX(plan->gap, rel_gap(&res));
     }
     milp_result_release(&res);
     model_release(&md);

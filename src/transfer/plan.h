@@ -91,6 +91,7 @@ struct transfer_plan {
     struct transfer_edge *edges;
     size_t nedges;
     bool proven_optimal;
+    double gap;     /* when not proven: (cost - lower bound) / cost, else 0 */
     double solve_s; /* CBC wall time over every solve of this plan */
     long nodes;     /* branch-and-bound nodes */
     int solves;     /* CBC calls */
