@@ -61,7 +61,7 @@ const char *transfer_gateway_instance(enum transfer_cloud c)
 static int key_cloud(const char *key)
 {
     const char *colon = strchr(key, ':');
-    if (!colon || colon == key || !colon[1])
+    if (!colon || colon == key || !colon[1] || strlen(key) >= 200)
         return -1;
     size_t n = (size_t)(colon - key);
     if (n == 3 && !strncasecmp(key, "aws", 3))
@@ -78,6 +78,14 @@ static bool premium(const struct csv_reader *r, int col)
 {
     return col < 0 || !r->fields[col][0] ||
            !strcasecmp(r->fields[col], "PREMIUM");
+}
+
+static void lower_key(char *buf, size_t size, const char *key)
+{
+    size_t i = 0;
+    for (; key[i] && i + 1 < size; i++)
+        buf[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
+    buf[i] = '\0';
 }
 
 struct grid_row {
@@ -161,8 +169,12 @@ enum skyc_err transfer_grid_parse_throughput(struct transfer_grid *g,
                               r.fields[cv], &v)))
             goto out;
         rc = SKYC_E_INPUT;
+        /* keys match case-insensitively; the first spelling is kept */
+        char ls[256], ld[256];
+        lower_key(ls, sizeof(ls), ks);
+        lower_key(ld, sizeof(ld), kd);
         uint32_t ia = (uint32_t)g->n, ib;
-        strmap_put(&keys, ks, &ia);
+        strmap_put(&keys, ls, &ia);
         if (ia == g->n) {
             ALLOC_GROW(g->regions, g->n + 1, g->nalloc);
             g->cloud = xreallocarray(g->cloud, g->nalloc, sizeof(*g->cloud));
@@ -170,7 +182,7 @@ enum skyc_err transfer_grid_parse_throughput(struct transfer_grid *g,
             g->cloud[g->n++] = (enum transfer_cloud)c1;
         }
         ib = (uint32_t)g->n;
-        strmap_put(&keys, kd, &ib);
+        strmap_put(&keys, ld, &ib);
         if (ib == g->n) {
             ALLOC_GROW(g->regions, g->n + 1, g->nalloc);
             g->cloud = xreallocarray(g->cloud, g->nalloc, sizeof(*g->cloud));
