@@ -44,6 +44,7 @@ static void model_release(struct model *md)
     free(md->fvar);
     free(md->cvar);
     free(md->nvar);
+    memset(md, 0, sizeof(*md));
 }
 
 static int conns_per_vm(const struct transfer_request *req)
@@ -66,12 +67,14 @@ static bool edge_usable(const struct transfer_grid *g,
 /*
  * What to build. tput > 0: fixed throughput, minimise cost. tput <= 0:
  * throughput is a variable, maximised; budget >= 0 adds cost <= budget * T.
- * int_conns: integer connections per edge (else c = C f / g, continuous).
+ * int_conns: integer connections per edge (else c = C f / g, continuous);
+ * int_near: integer connections on the edges with an end in int_near[].
  * only: regions in the model (NULL = all).
  */
 struct build {
     double tput, budget;
     bool int_conns;
+    const bool *int_near;
     const bool *only;
 };
 
@@ -112,7 +115,8 @@ static void model_build(struct model *md, const struct transfer_grid *g,
             md->fvar[e] = milp_add_var(&md->m, 0, INFINITY,
                                        fixed ? pr + FLOW_EPS : 0, false);
             md->cvar[e] = -1;
-            if (!int_conns)
+            if (!int_conns &&
+                !(bo->int_near && (bo->int_near[i] || bo->int_near[j])))
                 continue;
             md->cvar[e] = milp_add_var(&md->m, 0, (double)C * req->max_vms,
                                        0, true);
@@ -136,7 +140,7 @@ static void model_build(struct model *md, const struct transfer_grid *g,
             for (size_t e = 0; e < md->ne; e++)
                 if ((out ? md->ea[e] : md->eb[e]) == i) {
                     /* relaxed: c = C f / g, continuous */
-                    bool relaxed = conn && !int_conns;
+                    bool relaxed = conn && md->cvar[e] < 0;
                     cols[k] = conn && !relaxed ? md->cvar[e] : md->fvar[e];
                     vals[k++] = relaxed ? C / g->gbps[(size_t)md->ea[e] * n +
                                                       md->eb[e]]
@@ -428,15 +432,62 @@ static bool has_solution(const struct milp_result *res)
            (res->status == MILP_OPTIMAL || res->status == MILP_FEASIBLE);
 }
 
+/* Start model to from solution x of model from (same grid). */
+static void set_start(struct model *to, const struct model *from,
+                      const double *x, size_t n)
+{
+    int *at = xcalloc(n * n, sizeof(*at));
+    for (size_t e = 0; e < from->ne; e++)
+        at[(size_t)from->ea[e] * n + from->eb[e]] = (int)e + 1;
+    double *start = xcalloc(to->m.nvars, sizeof(*start));
+    for (size_t i = 0; i < n; i++)
+        if (to->nvar[i] >= 0 && from->nvar[i] >= 0)
+            start[to->nvar[i]] = x[from->nvar[i]];
+    for (size_t e = 0; e < to->ne; e++) {
+        int k = at[(size_t)to->ea[e] * n + to->eb[e]] - 1;
+        if (k < 0)
+            continue;
+        start[to->fvar[e]] = x[from->fvar[k]];
+        if (to->cvar[e] >= 0 && from->cvar[k] >= 0)
+            start[to->cvar[e]] = x[from->cvar[k]];
+    }
+    if (to->tvar >= 0 && from->tvar >= 0)
+        start[to->tvar] = x[from->tvar];
+    milp_set_start(&to->m, start);
+    free(start);
+    free(at);
+}
+
+static void take(struct model *md, struct milp_result *res, struct model *m2,
+                 struct milp_result *r2)
+{
+    milp_result_release(res);
+    model_release(md);
+    *md = *m2;
+    *res = *r2;
+    memset(m2, 0, sizeof(*m2));
+    memset(r2, 0, sizeof(*r2));
+}
+
+static bool meets(double obj, double bound)
+{
+    return obj <= bound + 1e-9 * SKYC_MAX(1, fabs(bound));
+}
+
 /*
  * Solve exactly, fast. Both goals are minimisations (cost, or -T).
- *  1. The full model with continuous connections: a lower bound, and the
- *     answer when the integer rounding of its connections fits.
- *  2. Else the integer model restricted to a region set S (the regions the
- *     relaxed solutions use), and the relaxed full model forced to put a VM
- *     outside S: when that bound is no better than S's integer optimum, no
- *     plan using other regions can beat it; otherwise S grows by the
- *     regions of that bound's solution, and again.
+ *  1. The whole model with continuous connections (Skyplane's model): a
+ *     lower bound Z_R, and the answer when the integer rounding of its
+ *     connections fits.
+ *  2. Else a region set S (the relaxed solution's regions and the fastest
+ *     two-hop relays) and, until settled:
+ *     a. the integer model on S: a plan, Z_S; settled when Z_S meets Z_R;
+ *     b. the whole model with integer connections on every edge touching S
+ *        and continuous ones elsewhere: a relaxation of the integer model,
+ *        Z_L <= optimum. Settled when Z_L meets Z_S (S's plan is optimal),
+ *        or when Z_L's own connections round to integers that fit (its plan
+ *        is feasible, hence optimal). Else S grows by Z_L's regions.
+ *  3. After 8 rounds, the whole integer model started from the best plan.
  * On return md and res hold the model and solution to read the plan from.
  */
 static enum skyc_err solve_model(struct model *md,
@@ -447,74 +498,71 @@ static enum skyc_err solve_model(struct model *md,
                                  struct milp_result *res,
                                  struct skyc_error *err)
 {
+    size_t n = g->n;
     struct build bo = {.tput = tput, .budget = budget};
     model_build(md, g, req, &bo);
     enum skyc_err rc = model_solve(md, req, plan, res, err);
     if (rc || !has_solution(res) || conns_fit(md, g, req, res->x))
         return rc;
-    bool *mask = xcalloc(g->n, sizeof(*mask));
+    bool proven = res->status == MILP_OPTIMAL;
+    double bound = res->objective;
+    bool *mask = xcalloc(n, sizeof(*mask));
     mask[req->src] = mask[req->dst] = true;
     mark_support(md, g, res->x, mask);
     add_fast_relays(g, req, mask, 6);
-    double bound = res->objective; /* no integer plan beats the relaxation */
     milp_result_release(res);
     model_release(md);
-    struct build in = {.tput = tput, .budget = budget, .int_conns = true,
-                       .only = mask};
-    model_build(md, g, req, &in);
-    if ((rc = model_solve(md, req, plan, res, err)))
-        goto out;
-    if (res->status == MILP_OPTIMAL &&
-        res->objective <= bound + 1e-9 * SKYC_MAX(1, fabs(bound)))
-        goto out; /* meets the lower bound of the whole model */
-    /* the whole integer model, started from the restricted plan */
-    struct model full;
-    bo.int_conns = true;
-    model_build(&full, g, req, &bo);
-    if (has_solution(res)) {
-        size_t n = g->n;
-        int *at = xcalloc(n * n, sizeof(*at));
-        for (size_t e = 0; e < md->ne; e++)
-            at[(size_t)md->ea[e] * n + md->eb[e]] = (int)e + 1;
-        double *start = xcalloc(full.m.nvars, sizeof(*start));
-        for (size_t i = 0; i < n; i++)
-            if (full.nvar[i] >= 0 && md->nvar[i] >= 0)
-                start[full.nvar[i]] = res->x[md->nvar[i]];
-        for (size_t e = 0; e < full.ne; e++) {
-            int k = at[(size_t)full.ea[e] * n + full.eb[e]] - 1;
-            if (k >= 0) {
-                start[full.fvar[e]] = res->x[md->fvar[k]];
-                start[full.cvar[e]] = res->x[md->cvar[k]];
-            }
+    struct model m2;
+    struct milp_result r2 = {0};
+    memset(&m2, 0, sizeof(m2));
+    for (int round = 0; round < 8; round++) {
+        struct build in = {.tput = tput, .budget = budget, .int_conns = true,
+                           .only = mask};
+        model_build(md, g, req, &in);
+        if ((rc = model_solve(md, req, plan, res, err)))
+            goto out;
+        if (has_solution(res) && res->status == MILP_OPTIMAL &&
+            meets(res->objective, bound))
+            goto out; /* meets the lower bound of the whole model */
+        struct build lb = {.tput = tput, .budget = budget, .int_near = mask};
+        model_build(&m2, g, req, &lb);
+        if (has_solution(res))
+            set_start(&m2, md, res->x, n);
+        if ((rc = model_solve(&m2, req, plan, &r2, err)))
+            goto out;
+        bool lb_proven = r2.status == MILP_OPTIMAL ||
+                         r2.status == MILP_INFEASIBLE;
+        if (!has_solution(&r2)) {
+            /* the relaxation is infeasible: so is every integer plan */
+            if (r2.status == MILP_INFEASIBLE)
+                res->status = MILP_INFEASIBLE;
+            goto out;
         }
-        if (full.tvar >= 0)
-            start[full.tvar] = res->x[md->tvar];
-        milp_set_start(&full.m, start);
-        free(start);
-        free(at);
-    }
-    struct milp_result rf = {0};
-    rc = model_solve(&full, req, plan, &rf, err);
-    double tol = 1e-9 * SKYC_MAX(1, fabs(rf.objective));
-    if (!rc && has_solution(&rf) &&
-        (!has_solution(res) || rf.objective <= res->objective + tol)) {
+        if (has_solution(res) && meets(r2.objective, res->objective)) {
+            if (!(proven && lb_proven && res->status == MILP_OPTIMAL))
+                res->status = MILP_FEASIBLE;
+            res->best_bound = r2.objective;
+            goto out;
+        }
+        if (conns_fit(&m2, g, req, r2.x)) {
+            if (!(proven && lb_proven))
+                r2.status = MILP_FEASIBLE;
+            take(md, res, &m2, &r2);
+            goto out;
+        }
+        mark_support(&m2, g, r2.x, mask);
+        milp_result_release(&r2);
+        model_release(&m2);
         milp_result_release(res);
         model_release(md);
-        *res = rf;
-        *md = full;
-    } else {
-        /* keep the restricted plan; the full solve bounds it */
-        if (res->status == MILP_OPTIMAL &&
-            !(rf.status == MILP_OPTIMAL && has_solution(&rf) &&
-              res->objective <= rf.objective + tol))
-            res->status = MILP_FEASIBLE;
-        res->best_bound = has_solution(&rf) ? rf.best_bound : bound;
-        milp_result_release(&rf);
-        model_release(&full);
     }
-    if (res->best_bound < bound)
-        res->best_bound = bound;
+    /* did not settle: the whole integer model */
+    bo.int_conns = true;
+    model_build(md, g, req, &bo);
+    rc = model_solve(md, req, plan, res, err);
 out:
+    milp_result_release(&r2);
+    model_release(&m2);
     free(mask);
     return rc;
 }
