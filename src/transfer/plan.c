@@ -371,16 +371,12 @@ static bool conns_fit(const struct model *md, const struct transfer_grid *g,
     return ok;
 }
 
-/* Regions with a VM or a flow in solution x of md, into mask. */
+/* Regions with a flow in solution x of md, into mask (VMs without flow
+ * are free to be anywhere when the goal is throughput). */
 static size_t mark_support(const struct model *md, const struct transfer_grid *g,
                            const double *x, bool *mask)
 {
     size_t added = 0;
-    for (size_t i = 0; i < g->n; i++)
-        if (md->nvar[i] >= 0 && x[md->nvar[i]] > 0.5 && !mask[i]) {
-            mask[i] = true;
-            added++;
-        }
     for (size_t e = 0; e < md->ne; e++)
         if (x[md->fvar[e]] > ZERO)
             for (int end = 0; end < 2; end++) {
@@ -505,7 +501,7 @@ static enum skyc_err solve_model(struct model *md,
     if (rc || !has_solution(res) || conns_fit(md, g, req, res->x))
         return rc;
     bool proven = res->status == MILP_OPTIMAL;
-    double bound = res->objective;
+    double bound = proven ? res->objective : res->best_bound;
     bool *mask = xcalloc(n, sizeof(*mask));
     mask[req->src] = mask[req->dst] = true;
     mark_support(md, g, res->x, mask);
@@ -538,10 +534,12 @@ static enum skyc_err solve_model(struct model *md,
                 res->status = MILP_INFEASIBLE;
             goto out;
         }
-        if (has_solution(res) && meets(r2.objective, res->objective)) {
+        double lb_value = r2.status == MILP_OPTIMAL ? r2.objective
+                                                    : r2.best_bound;
+        if (has_solution(res) && meets(res->objective, lb_value)) {
             if (!(proven && lb_proven && res->status == MILP_OPTIMAL))
                 res->status = MILP_FEASIBLE;
-            res->best_bound = r2.objective;
+            res->best_bound = lb_value;
             goto out;
         }
         if (conns_fit(&m2, g, req, r2.x)) {
