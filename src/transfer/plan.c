@@ -597,6 +597,35 @@ out:
     return rc;
 }
 
+/*
+ * A $/GB budget no loop-free plan without idle VMs can exceed once its
+ * throughput is at least the direct path's: every GB crosses at most n-1
+ * edges and pays at most the dearest VM in every region. Some plan of
+ * maximum throughput is such a plan, so the row "cost <= budget * T" leaves
+ * the maximum unchanged -- and CBC solves the model several times faster
+ * with it (measured). -1 when the direct path carries nothing.
+ */
+static double slack_budget(const struct transfer_grid *g,
+                           const struct transfer_request *req)
+{
+    size_t n = g->n;
+    if (!edge_usable(g, req, req->src, req->dst))
+        return -1;
+    double t = g->gbps[req->src * n + req->dst];
+    t = SKYC_MIN(t, transfer_egress_cap(g->cloud[req->src]));
+    t = SKYC_MIN(t, transfer_ingress_cap(g->cloud[req->dst]));
+    if (!(t > 0))
+        return -1;
+    double pmax = 0, vmax = 0;
+    for (size_t i = 0; i < n * n; i++)
+        if (!isnan(g->price[i]))
+            pmax = SKYC_MAX(pmax, g->price[i]);
+    for (size_t i = 0; i < n; i++)
+        vmax = SKYC_MAX(vmax, req->vm_price_h[i]);
+    return 1 + pmax * (double)n +
+           VM_COST_SCALE * vmax * req->max_vms * (double)n / t;
+}
+
 /* Max throughput, optionally under a $/GB budget (budget < 0: none). */
 static enum skyc_err solve_max_tput(const struct transfer_grid *g,
                                     const struct transfer_request *req,
@@ -607,6 +636,8 @@ static enum skyc_err solve_max_tput(const struct transfer_grid *g,
     struct model md;
     struct milp_result res = {0};
     *tmax = 0;
+    if (budget < 0)
+        budget = slack_budget(g, req);
     enum skyc_err rc = solve_model(&md, g, req, 0, budget, plan, &res, err);
     if (!rc && (res.status == MILP_OPTIMAL || res.status == MILP_FEASIBLE)) {
         *tmax = res.x[md.tvar];
