@@ -331,7 +331,7 @@ struct bf {
  * the node-split graph. Returns the cost, or INFINITY when t is too much.
  */
 static double min_cost_flow(size_t n, double ecap[8][8], double price[8][8],
-                            const double *ncap, double t)
+                            const double *ncap, double t, double *pushed)
 {
     /* nodes: 2i = in(i), 2i+1 = out(i); arcs: in->out cap ncap, out(i) ->
      * in(j) cap ecap */
@@ -365,8 +365,10 @@ static double min_cost_flow(size_t n, double ecap[8][8], double price[8][8],
                         prev[v] = (int)u;
                     }
                 }
-        if (isinf(dist[d]))
+        if (isinf(dist[d])) {
+            *pushed = t - left;
             return INFINITY;
+        }
         double push = left;
         for (size_t v = d; v != s; v = (size_t)prev[v]) {
             size_t u = (size_t)prev[v];
@@ -381,6 +383,7 @@ static double min_cost_flow(size_t n, double ecap[8][8], double price[8][8],
         total += push * dist[d];
         left -= push;
     }
+    *pushed = t;
     return total;
 }
 
@@ -392,6 +395,7 @@ struct bf_search {
     int conn[8][8];
     int outc[8], inc[8];
     double best;
+    double tmax; /* the most any assignment carries */
 };
 
 static void bf_edges(struct bf_search *s, size_t k)
@@ -435,9 +439,14 @@ static void bf_edges(struct bf_search *s, size_t k)
         for (size_t j = 0; j < n; j++)
             ecap[i][j] = b->cap[i][j] * s->conn[i][j] / s->C;
     }
-    double f = min_cost_flow(n, ecap, (double(*)[8])b->price, ncap, s->t);
+    double pushed;
+    double f = min_cost_flow(n, ecap, (double(*)[8])b->price, ncap, s->t,
+                             &pushed);
     if (f + vm < s->best)
         s->best = f + vm;
+    min_cost_flow(n, ecap, (double(*)[8])b->price, ncap, 1e9, &pushed);
+    if (pushed > s->tmax)
+        s->tmax = pushed;
 }
 
 static void bf_vms(struct bf_search *s, size_t i)
@@ -463,7 +472,7 @@ static void test_against_brute_force(void **state)
     static const char *const names[] = {"aws:r0", "gcp:r1", "azure:r2",
                                         "aws:r3"};
     srand(12345);
-    int checked = 0, infeasible = 0;
+    int checked = 0, infeasible = 0, max_checked = 0;
     for (int round = 0; round < 36; round++) {
         struct bf b = {.n = 4};
         int C = round % 2 ? 1 : 2, N = round % 2 ? 2 : 1;
@@ -531,9 +540,24 @@ static void test_against_brute_force(void **state)
             checked++;
         }
         transfer_plan_release(&p);
+        /* the maximum throughput, too */
+        r.goal = TRANSFER_GOAL_MAX;
+        rc = transfer_plan_solve(&g, &r, &p, &err);
+        if (s.tmax <= 1e-9) {
+            assert_int_equal(rc, SKYC_E_INFEASIBLE);
+        } else {
+            assert_int_equal(rc, SKYC_OK);
+            if (!(fabs(p.tput_gbps - s.tmax) <= 1e-6 * SKYC_MAX(1, s.tmax)))
+                fail_msg("round %d: planner max %.9f Gbps, brute force %.9f",
+                         round, p.tput_gbps, s.tmax);
+            assert_true(p.proven_optimal);
+            max_checked++;
+        }
+        transfer_plan_release(&p);
         transfer_grid_release(&g);
     }
     /* both kinds of outcome were exercised */
+    assert_true(max_checked >= 20);
     assert_true(checked >= 10);
     assert_true(infeasible >= 3);
 }
