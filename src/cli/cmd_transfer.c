@@ -293,7 +293,7 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
 
     struct transfer_grid g;
     struct catalog cat;
-    catalog_init(&cat);
+    bool have_cat = false;
     double *price = NULL;
     bool *from_catalog = NULL;
     struct transfer_plan plan, direct;
@@ -320,6 +320,7 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
     }
     if ((rc = cli_load_catalog(o.catalog, &cat, err)))
         goto out;
+    have_cat = true;
     price = xcalloc(g.n, sizeof(*price));
     from_catalog = xcalloc(g.n, sizeof(*from_catalog));
     transfer_vm_prices(&g, &cat, o.vm_price, price, from_catalog);
@@ -406,7 +407,8 @@ out:
     transfer_plan_release(&direct);
     free(price);
     free(from_catalog);
-    catalog_release(&cat);
+    if (have_cat)
+        catalog_release(&cat);
     transfer_grid_release(&g);
     return rc;
 }
