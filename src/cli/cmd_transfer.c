@@ -116,6 +116,15 @@ static json_t *plan_json(const struct transfer_grid *g,
                      (json_int_t)p->nodes, "solves", p->solves);
 }
 
+static json_t *grid_json(const struct transfer_grid *g)
+{
+    return json_pack("{s:s, s:s, s:I, s:I, s:I}", "throughput",
+                     g->throughput_source, "prices", g->price_source,
+                     "regions", (json_int_t)g->n, "throughput_rows",
+                     (json_int_t)g->throughput_rows, "price_rows",
+                     (json_int_t)g->price_rows);
+}
+
 static size_t count_relays(const struct transfer_plan *p)
 {
     size_t n = 0;
@@ -175,10 +184,11 @@ static enum skyc_err run_pareto(const struct transfer_grid *g,
         json_t *arr = json_array();
         for (size_t k = 0; k < npts; k++)
             json_array_append_new(arr, plan_json(g, &pts[k], from_catalog));
-        output_json(json_pack("{s:s, s:s, s:s, s:i, s:o}", "src",
+        output_json(json_pack("{s:s, s:s, s:s, s:i, s:o, s:o}", "src",
                               g->regions[req->src], "dst",
                               g->regions[req->dst], "mode", "pareto",
-                              "max_vms", req->max_vms, "pareto", arr));
+                              "max_vms", req->max_vms, "grid", grid_json(g),
+                              "pareto", arr));
     } else {
         printf("Pareto curve %s -> %s (max %d VM%s per region; Gbps = "
                "bit/s / 2^30)\n",
@@ -372,6 +382,7 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
                               plan_json(&g, &plan, from_catalog), "direct",
                               have_direct ? plan_json(&g, &direct, from_catalog)
                                           : json_null());
+        json_object_set_new(j, "grid", grid_json(&g));
         if (req.goal == TRANSFER_GOAL_TPUT)
             json_object_set_new(j, "goal_gbps", json_real(o.tput));
         if (req.goal == TRANSFER_GOAL_BUDGET)

@@ -90,6 +90,13 @@ t_run "real gcp region" 0 skyc transfer plan gcp:us-central1 aws:us-east-1 --tpu
 t_eq "gcp zone" "$(echo "$OUT" | json 'd["src"]')" "gcp:us-central1-a"
 t_eq "catalog price" "$(echo "$OUT" | json '[g["price_from"] for g in d["plan"]["gateways"] if g["region"]=="aws:us-east-1"][0]')" "catalog"
 
+# the 2022-01 grid (63 regions, PREMIUM rows only) with its cost grid
+t_run "2022-01 grid" 0 skyc transfer plan aws:us-east-1 gcp:us-central1 --tput 6 --max-vms 2 \
+    --grid "$G/throughput_grid_2022-01.csv" --prices "$G/cost_grid_2022-05.csv" --json
+t_eq "2022-01: regions" "$(echo "$OUT" | json 'd["grid"]["regions"]')" "63"
+t_eq "2022-01: tput" "$(echo "$OUT" | json 'round(d["plan"]["throughput_gbps"], 6)')" "6.0"
+t_eq "2022-11: regions" "$(skyc transfer plan aws:a gcp:c --tput 1 "${tiny[@]}" --json | json 'd["grid"]["regions"]')" "3"
+
 # 7. bad input
 t_run "no args" 2 skyc transfer plan
 t_run "two goals" 2 skyc transfer plan aws:a gcp:c --tput 1 --pareto "${tiny[@]}"
