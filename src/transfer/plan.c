@@ -792,27 +792,31 @@ enum skyc_err transfer_pareto(const struct transfer_grid *g,
     enum skyc_err rc = transfer_plan_solve(g, &r, &top, err);
     if (rc)
         return rc;
-    struct transfer_plan *all = xcalloc(npoints + 2, sizeof(*all));
-    size_t nall = 0;
+    /* the direct path's best throughput: below it plans rarely beat it */
+    r.direct_only = true;
+    double tlo = 0;
+    if (transfer_plan_solve(g, &r, &direct, NULL) == SKYC_OK)
+        tlo = direct.tput_gbps;
+    r.direct_only = false;
     double tmax = top.tput_gbps;
+    if (tlo >= tmax - 1e-9)
+        tlo = 0;
+    size_t below = tlo > 0 ? (npoints + 1) / 2 : 0;
+    struct transfer_plan *all =
+        xcalloc(npoints + below + 2, sizeof(*all));
+    size_t nall = 0;
     all[nall++] = top;
     r.goal = TRANSFER_GOAL_TPUT;
-    for (size_t k = 1; k < npoints; k++) {
-        r.tput_gbps = tmax * (double)k / (double)npoints;
+    /* npoints over [tlo, tmax), half as many below tlo */
+    for (size_t k = 0; k < npoints + below; k++) {
+        if (k < npoints)
+            r.tput_gbps = tlo + (tmax - tlo) * (double)k / (double)npoints;
+        else
+            r.tput_gbps = tlo * (double)(k - npoints + 1) / (double)(below + 1);
+        if (!(r.tput_gbps > 1e-9))
+            continue;
         rc = transfer_plan_solve(g, &r, &all[nall], err);
         if (rc)
-            goto out;
-        nall++;
-    }
-    /* the direct path's best throughput, planned over the whole graph */
-    r.goal = TRANSFER_GOAL_MAX;
-    r.direct_only = true;
-    if (transfer_plan_solve(g, &r, &direct, NULL) == SKYC_OK &&
-        direct.tput_gbps > 1e-6) {
-        r.goal = TRANSFER_GOAL_TPUT;
-        r.direct_only = false;
-        r.tput_gbps = direct.tput_gbps;
-        if ((rc = transfer_plan_solve(g, &r, &all[nall], err)))
             goto out;
         nall++;
     }

@@ -112,10 +112,10 @@ enum skyc_err transfer_plan_solve(const struct transfer_grid *g,
                                   struct skyc_error *err);
 
 /*
- * The cost/throughput Pareto curve: the maximum throughput T_max, then the
- * min-cost plan at npoints throughputs T_max*k/npoints (k = 1..npoints) and
- * at the direct path's best throughput; dominated points (another point is
- * at least as fast and no dearer) are dropped. *pts (owned by the caller,
+ * The cost/throughput Pareto curve, sampled: the maximum throughput T_max,
+ * the direct path's best T_d, and the min-cost plan at npoints throughputs
+ * evenly over [T_d, T_max) and (npoints+1)/2 evenly below T_d; dominated
+ * points (another point is at least as fast and no dearer) are dropped. *pts (owned by the caller,
  * free each with transfer_plan_release() and the array with free()) is
  * sorted by throughput, strictly rising in both throughput and cost/GB.
  */
