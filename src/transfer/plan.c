@@ -68,7 +68,8 @@ static bool edge_usable(const struct transfer_grid *g,
  * What to build. tput > 0: fixed throughput, minimise cost. tput <= 0:
  * throughput is a variable, maximised; budget >= 0 adds cost <= budget * T.
  * int_conns: integer connections per edge (else c = C f / g, continuous);
- * int_near: integer connections on the edges with an end in int_near[].
+ * int_near: integer connections on the edges between two regions of
+ * int_near[], out of the source and into the destination.
  * only: regions in the model (NULL = all).
  */
 struct build {
@@ -116,7 +117,8 @@ static void model_build(struct model *md, const struct transfer_grid *g,
                                        fixed ? pr + FLOW_EPS : 0, false);
             md->cvar[e] = -1;
             if (!int_conns &&
-                !(bo->int_near && (bo->int_near[i] || bo->int_near[j])))
+                !(bo->int_near && ((bo->int_near[i] && bo->int_near[j]) ||
+                                  i == req->src || j == req->dst)))
                 continue;
             md->cvar[e] = milp_add_var(&md->m, 0, (double)C * req->max_vms,
                                        0, true);
@@ -478,8 +480,9 @@ static bool meets(double obj, double bound)
  *  2. Else a region set S (the relaxed solution's regions and the fastest
  *     two-hop relays) and, until settled:
  *     a. the integer model on S: a plan, Z_S; settled when Z_S meets Z_R;
- *     b. the whole model with integer connections on every edge touching S
- *        and continuous ones elsewhere: a relaxation of the integer model,
+ *     b. the whole model with integer connections on the edges within S,
+ *        out of the source and into the destination, and continuous ones
+ *        elsewhere: a relaxation of the integer model,
  *        Z_L <= optimum. Settled when Z_L meets Z_S (S's plan is optimal),
  *        or when Z_L's own connections round to integers that fit (its plan
  *        is feasible, hence optimal). Else S grows by Z_L's regions.
