@@ -106,13 +106,14 @@ static json_t *plan_json(const struct transfer_grid *g,
                              e->price_per_gb));
     }
     return json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:o, s:o, s:o, s:b, "
-                     "s:f, s:I, s:i}",
+                     "s:f, s:f, s:I, s:i}",
                      "throughput_gbps", p->tput_gbps, "cost_per_gb",
                      p->cost_per_gb, "egress_per_gb", p->egress_per_gb,
                      "vm_per_gb", p->vm_per_gb, "vm_cost_per_hour",
                      p->vm_cost_per_h, "vms", p->vms, "gateways", gws,
                      "relays", relays, "edges", edges, "proven_optimal",
-                     p->proven_optimal, "solve_seconds", p->solve_s, "nodes",
+                     p->proven_optimal, "gap", p->gap, "solve_seconds",
+                     p->solve_s, "nodes",
                      (json_int_t)p->nodes, "solves", p->solves);
 }
 
@@ -408,10 +409,15 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
         print_edges(&g, &plan);
         printf("\n");
         print_compare(&plan, &direct, have_direct, note[0] ? note : NULL);
-        printf("\nsolved by CBC in %.3f s (%d solve%s, %ld node%s), %s\n",
+        printf("\nsolved by CBC in %.3f s (%d solve%s, %ld node%s), ",
                plan.solve_s, plan.solves, plan.solves == 1 ? "" : "s",
-               plan.nodes, plan.nodes == 1 ? "" : "s",
-               plan.proven_optimal ? "proven optimal" : "NOT proven optimal");
+               plan.nodes, plan.nodes == 1 ? "" : "s");
+        if (plan.proven_optimal)
+            printf("proven optimal\n");
+        else
+            printf("NOT proven optimal (within %.3g%% of the bound; raise "
+                   "--time-limit)\n",
+                   100 * plan.gap);
     }
 out:
     transfer_plan_release(&plan);
