@@ -105,13 +105,15 @@ static json_t *plan_json(const struct transfer_grid *g,
                              "grid_gbps", e->grid_gbps, "egress_per_gb",
                              e->price_per_gb));
     }
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:o, s:o, s:o, s:b, "
-                     "s:f, s:f, s:I, s:i}",
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:o, s:o, s:o, s:f, "
+                     "s:b, s:f, s:f, s:I, s:i}",
                      "throughput_gbps", p->tput_gbps, "cost_per_gb",
                      p->cost_per_gb, "egress_per_gb", p->egress_per_gb,
                      "vm_per_gb", p->vm_per_gb, "vm_cost_per_hour",
                      p->vm_cost_per_h, "vms", p->vms, "gateways", gws,
-                     "relays", relays, "edges", edges, "proven_optimal",
+                     "relays", relays, "edges", edges,
+                     "fractional_cost_per_gb", p->fractional_cost_per_gb,
+                     "proven_optimal",
                      p->proven_optimal, "gap", p->gap, "solve_seconds",
                      p->solve_s, "nodes",
                      (json_int_t)p->nodes, "solves", p->solves);
@@ -409,6 +411,9 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
         print_edges(&g, &plan);
         printf("\n");
         print_compare(&plan, &direct, have_direct, note[0] ? note : NULL);
+        printf("Skyplane's model (fractional connections) at %.3f Gbps: "
+               "$%.5f/GB\n",
+               plan.tput_gbps, plan.fractional_cost_per_gb);
         printf("\nsolved by CBC in %.3f s (%d solve%s, %ld node%s), ",
                plan.solve_s, plan.solves, plan.solves == 1 ? "" : "s",
                plan.nodes, plan.nodes == 1 ? "" : "s");

@@ -494,13 +494,14 @@ static enum skyc_err solve_model(struct model *md,
                                  const struct transfer_request *req,
                                  double tput, double budget,
                                  struct transfer_plan *plan,
-                                 struct milp_result *res,
+                                 struct milp_result *res, double *relaxed,
                                  struct skyc_error *err)
 {
     size_t n = g->n;
     struct build bo = {.tput = tput, .budget = budget};
     model_build(md, g, req, &bo);
     enum skyc_err rc = model_solve(md, req, plan, res, err);
+    *relaxed = !rc && has_solution(res) ? res->objective : NAN;
     if (rc || !has_solution(res) || conns_fit(md, g, req, res->x))
         return rc;
     bool proven = res->status == MILP_OPTIMAL;
@@ -583,7 +584,9 @@ static enum skyc_err solve_min_cost(const struct transfer_grid *g,
 {
     struct model md;
     struct milp_result res = {0};
-    enum skyc_err rc = solve_model(&md, g, req, t, -1, plan, &res, err);
+    double relaxed;
+    enum skyc_err rc =
+        solve_model(&md, g, req, t, -1, plan, &res, &relaxed, err);
     if (rc)
         goto out;
     if (res.status == MILP_INFEASIBLE || res.status == MILP_FAILED) {
@@ -591,6 +594,7 @@ static enum skyc_err solve_min_cost(const struct transfer_grid *g,
         goto out;
     }
     extract(&md, g, req, res.x, plan);
+    plan->fractional_cost_per_gb = relaxed / t;
     plan->proven_optimal = res.status == MILP_OPTIMAL;
     if (!plan->proven_optimal)
         plan->gap = SKYC_MAX(plan->gap, rel_gap(&res));
@@ -641,7 +645,9 @@ static enum skyc_err solve_max_tput(const struct transfer_grid *g,
     *tmax = 0;
     if (budget < 0)
         budget = slack_budget(g, req);
-    enum skyc_err rc = solve_model(&md, g, req, 0, budget, plan, &res, err);
+    double relaxed;
+    enum skyc_err rc =
+        solve_model(&md, g, req, 0, budget, plan, &res, &relaxed, err);
     if (!rc && (res.status == MILP_OPTIMAL || res.status == MILP_FEASIBLE)) {
         *tmax = res.x[md.tvar];
         *proven = res.status == MILP_OPTIMAL;

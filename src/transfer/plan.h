@@ -85,6 +85,12 @@ struct transfer_plan {
     double vm_per_gb;     /* $/GB */
     double cost_per_gb;   /* egress + VM */
     double vm_cost_per_h; /* all gateways */
+    /*
+     * The optimum of Skyplane's own model (fractional connections) at this
+     * throughput, $/GB: a lower bound on cost_per_gb, equal to it whenever
+     * integer connections cost nothing extra.
+     */
+    double fractional_cost_per_gb;
     int vms;              /* all gateways */
     struct transfer_gateway *gateways; /* source first, destination last */
     size_t ngateways;

@@ -146,6 +146,9 @@ static void test_relay_with_integer_connections(void **state)
     assert_string_equal(g.regions[p.gateways[2].region], "gcp:c");
     assert_close(p.cost_per_gb,
                  (0.09 * 0.65625 + 0.11 * 3.34375 + 3 * K) / 4);
+    /* Skyplane's fractional model would send 2/3 Gbps direct */
+    assert_close(p.fractional_cost_per_gb,
+                 (0.09 * 2.0 / 3 + 0.11 * 10.0 / 3 + 3 * K) / 4);
     transfer_plan_release(&p);
     transfer_grid_release(&g);
 }
@@ -532,6 +535,9 @@ static void test_against_brute_force(void **state)
                          "brute force $%.8f/GB",
                          round, C, N, s.t, p.cost_per_gb, s.best / s.t);
             assert_true(p.proven_optimal);
+            if (p.fractional_cost_per_gb > p.cost_per_gb + 1e-7)
+                fail_msg("round %d: fractional %.9f above integer %.9f", round,
+                         p.fractional_cost_per_gb, p.cost_per_gb);
             /* the plan itself respects the integer caps */
             for (size_t e = 0; e < p.nedges; e++)
                 assert_true(p.edges[e].gbps <=
