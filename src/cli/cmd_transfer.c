@@ -242,11 +242,11 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
         "skyc transfer plan SRC DST [--tput GBPS | --max-cost USD_PER_GB | "
         "--pareto] [--max-vms N] [--grid CSV] [--prices CSV] "
         "[--vm-price USD_PER_H] [--json]",
-        "  SRC, DST: grid regions such as aws:us-east-1, gcp:us-west1-a, "
-        "azure:eastus",
-        "  with no goal: the fastest plan, at its lowest cost", NULL};
+        NULL};
     const struct option opts[] = {
-        OPT_GROUP("goal (one of)"),
+        OPT_GROUP("SRC, DST: grid regions (aws:us-east-1, gcp:us-west1-a, "
+                  "azure:eastus)\n\ngoal (one of; none: the fastest plan, at "
+                  "its lowest cost)"),
         OPT_DOUBLE(0, "tput", &o.tput, "GBPS",
                    "cheapest plan that moves GBPS (Skyplane Gbps, bit/s/2^30)"),
         OPT_DOUBLE(0, "max-cost", &o.max_cost, "USD_PER_GB",
