@@ -372,8 +372,11 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
                      "per side",
                      direct.tput_gbps, req.max_vms,
                      req.max_vms == 1 ? "" : "s");
-        else
+        else {
             have_direct = false;
+            snprintf(note, sizeof(note),
+                     "the grid has no measured and priced direct link");
+        }
     }
     if (o.json) {
         const char *mode = req.goal == TRANSFER_GOAL_TPUT     ? "tput"
