@@ -58,6 +58,8 @@ enum skyc_err cmd_launch(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_show_gpus(int argc, const char **argv,
                             struct skyc_error *err);
 enum skyc_err cmd_task(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_transfer(int argc, const char **argv,
+                           struct skyc_error *err);
 
 /* storage plane: `skyc store` and its subcommands (cmd_store*.c) */
 enum skyc_err cmd_store(int argc, const char **argv, struct skyc_error *err);

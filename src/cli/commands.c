@@ -27,6 +27,8 @@ const struct cli_command cli_commands[] = {
     {"failover-history", cmd_failover_history, "Where each launch tried to provision, and why it moved on"},
     {"sim", cmd_sim, "Inspect the emulated cloud: instances, fault config, clock"},
     {"agent", cmd_agent, "(internal) a cluster's agent, started by launch"},
+    /* data */
+    {"transfer", cmd_transfer, "Plan transfers between regions (Skyplane-style)"},
     /* the rest */
     {"help", cmd_help, "Show help for skyc or one command"},
     {"version", cmd_version, "Print skyc's version"},

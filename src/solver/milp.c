@@ -158,6 +158,9 @@ enum skyc_err milp_solve(const struct milp *m, const struct milp_params *p,
         free(cols);
         free(vals);
     }
+    if (p && p->cbc_options)
+        for (size_t i = 0; p->cbc_options[i] && p->cbc_options[i + 1]; i += 2)
+            Cbc_setParameter(model, p->cbc_options[i], p->cbc_options[i + 1]);
     int status = Cbc_solve(model);
     enum skyc_err rc = SKYC_OK;
     res->nodes = Cbc_getNodeCount(model);

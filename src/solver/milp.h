@@ -34,6 +34,12 @@ struct milp_params {
     double abs_gap;      /* 0 = 1e-9 */
     double rel_gap;      /* 0 = 1e-9 */
     bool verbose;        /* CBC's own log on stderr */
+    /*
+     * NULL, or NULL-terminated name, value pairs handed to
+     * Cbc_setParameter() (e.g. {"presolve", "off", NULL}): tuning only,
+     * optimality is still CBC's proof.
+     */
+    const char *const *cbc_options;
 };
 
 enum milp_status {

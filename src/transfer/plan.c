@@ -1,0 +1,912 @@
+/*
+ * plan.c - Skyplane's transfer MILP, solved exactly with CBC (see plan.h).
+ */
+#include "core/common.h"
+#include "core/alloc.h"
+#include "catalog/catalog.h"
+#include "solver/milp.h"
+#include "transfer/plan.h"
+
+#include <time.h>
+
+/* $ per VM-hour -> $ per GB at 1 Gbps: 8 Gbit per GB, 3600 s per hour. */
+#define VM_COST_SCALE (8.0 / 3600.0)
+/* A vanishing cost per Gbps of flow so that no zero-price cycle survives. */
+#define FLOW_EPS 1e-8
+#define ZERO 1e-7
+
+void transfer_plan_init(struct transfer_plan *p)
+{
+    memset(p, 0, sizeof(*p));
+}
+
+void transfer_plan_release(struct transfer_plan *p)
+{
+    free(p->gateways);
+    free(p->edges);
+    transfer_plan_init(p);
+}
+
+struct model {
+    struct milp m;
+    size_t ne;
+    uint32_t *ea, *eb; /* edge endpoints */
+    int *fvar, *cvar;  /* per edge */
+    int *nvar;         /* per region, -1 when not in the model */
+    int tvar;          /* throughput variable, -1 when fixed */
+};
+
+static void model_release(struct model *md)
+{
+    milp_release(&md->m);
+    free(md->ea);
+    free(md->eb);
+    free(md->fvar);
+    free(md->cvar);
+    free(md->nvar);
+    memset(md, 0, sizeof(*md));
+}
+
+static int conns_per_vm(const struct transfer_request *req)
+{
+    return req->conns_per_vm > 0 ? req->conns_per_vm : 64;
+}
+
+static bool edge_usable(const struct transfer_grid *g,
+                        const struct transfer_request *req, size_t i,
+                        size_t j)
+{
+    if (i == j || i == req->dst || j == req->src)
+        return false;
+    if (req->direct_only && (i != req->src || j != req->dst))
+        return false;
+    double gb = g->gbps[i * g->n + j], pr = g->price[i * g->n + j];
+    return !isnan(gb) && gb > 0 && !isnan(pr);
+}
+
+/*
+ * What to build. tput > 0: fixed throughput, minimise cost. tput <= 0:
+ * throughput is a variable, maximised; budget >= 0 adds cost <= budget * T.
+ * int_conns: integer connections per edge (else c = C f / g, continuous);
+ * int_near: integer connections on the edges between two regions of
+ * int_near[], out of the source and into the destination.
+ * only: regions in the model (NULL = all).
+ */
+struct build {
+    double tput, budget;
+    bool int_conns;
+    const bool *int_near;
+    const bool *only;
+};
+
+static void model_build(struct model *md, const struct transfer_grid *g,
+                        const struct transfer_request *req,
+                        const struct build *bo)
+{
+    double tput = bo->tput, budget = bo->budget;
+    bool int_conns = bo->int_conns;
+    size_t n = g->n;
+    int C = conns_per_vm(req);
+    memset(md, 0, sizeof(*md));
+    milp_init(&md->m);
+    md->nvar = xcalloc(n, sizeof(*md->nvar));
+    md->ea = xcalloc(n * n, sizeof(*md->ea));
+    md->eb = xcalloc(n * n, sizeof(*md->eb));
+    md->fvar = xcalloc(n * n, sizeof(*md->fvar));
+    md->cvar = xcalloc(n * n, sizeof(*md->cvar));
+    bool fixed = tput > 0;
+    for (size_t i = 0; i < n; i++) {
+        bool in = (!req->direct_only && (!bo->only || bo->only[i])) ||
+                  i == req->src || i == req->dst;
+        md->nvar[i] =
+            in ? milp_add_var(&md->m, 0, req->max_vms,
+                              fixed ? VM_COST_SCALE * req->vm_price_h[i] : 0,
+                              true)
+               : -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            if (!edge_usable(g, req, i, j) || md->nvar[i] < 0 ||
+                md->nvar[j] < 0)
+                continue;
+            size_t e = md->ne++;
+            md->ea[e] = (uint32_t)i;
+            md->eb[e] = (uint32_t)j;
+            double pr = g->price[i * n + j];
+            md->fvar[e] = milp_add_var(&md->m, 0, INFINITY,
+                                       fixed ? pr + FLOW_EPS : 0, false);
+            md->cvar[e] = -1;
+            if (!int_conns &&
+                !(bo->int_near && ((bo->int_near[i] && bo->int_near[j]) ||
+                                  i == req->src || j == req->dst)))
+                continue;
+            md->cvar[e] = milp_add_var(&md->m, 0, (double)C * req->max_vms,
+                                       0, true);
+            int cols[2] = {md->fvar[e], md->cvar[e]};
+            double v[2] = {1, -g->gbps[i * n + j] / C};
+            milp_add_row(&md->m, 2, cols, v, -INFINITY, 0);
+        }
+    md->tvar = fixed ? -1 : milp_add_var(&md->m, 0, INFINITY, -1, false);
+
+    /* per-region rows: connection, NIC and conservation */
+    size_t cap = md->ne + 2;
+    int *cols = xcalloc(cap, sizeof(*cols));
+    double *vals = xcalloc(cap, sizeof(*vals));
+    for (size_t i = 0; i < n; i++) {
+        if (md->nvar[i] < 0)
+            continue;
+        for (int pass = 0; pass < 4; pass++) {
+            /* 0: out conns, 1: in conns, 2: out flow, 3: in flow */
+            size_t k = 0;
+            bool out = pass == 0 || pass == 2, conn = pass < 2;
+            for (size_t e = 0; e < md->ne; e++)
+                if ((out ? md->ea[e] : md->eb[e]) == i) {
+                    /* relaxed: c = C f / g, continuous */
+                    bool relaxed = conn && md->cvar[e] < 0;
+                    cols[k] = conn && !relaxed ? md->cvar[e] : md->fvar[e];
+                    vals[k++] = relaxed ? C / g->gbps[(size_t)md->ea[e] * n +
+                                                      md->eb[e]]
+                                        : 1;
+                }
+            if (!k)
+                continue;
+            enum transfer_cloud c = g->cloud[i];
+            cols[k] = md->nvar[i];
+            vals[k++] = conn ? -(double)C
+                        : out ? -transfer_egress_cap(c)
+                              : -transfer_ingress_cap(c);
+            milp_add_row(&md->m, k, cols, vals, -INFINITY, 0);
+        }
+        /* conservation: in - out = -T at src, +T at dst, 0 elsewhere */
+        size_t k = 0;
+        for (size_t e = 0; e < md->ne; e++) {
+            if (md->eb[e] == i) {
+                cols[k] = md->fvar[e];
+                vals[k++] = 1;
+            } else if (md->ea[e] == i) {
+                cols[k] = md->fvar[e];
+                vals[k++] = -1;
+            }
+        }
+        double rhs = 0;
+        bool ends = i == req->src || i == req->dst;
+        double sign = i == req->src ? 1 : -1; /* in - out + sign*T = 0 */
+        if (ends && !fixed) {
+            cols[k] = md->tvar;
+            vals[k++] = sign;
+        } else if (ends) {
+            rhs = -sign * tput;
+        }
+        if (k)
+            milp_add_row(&md->m, k, cols, vals, rhs, rhs);
+        else if (ends && fixed)
+            milp_add_row(&md->m, 1, &md->nvar[i], (double[]){0}, rhs, rhs);
+    }
+    if (!fixed && budget >= 0) {
+        /* sum price f + k sum p n - B T <= 0 */
+        size_t k = 0;
+        int *bc = xcalloc(md->ne + n + 1, sizeof(*bc));
+        double *bv = xcalloc(md->ne + n + 1, sizeof(*bv));
+        for (size_t e = 0; e < md->ne; e++) {
+            bc[k] = md->fvar[e];
+            bv[k++] = g->price[(size_t)md->ea[e] * n + md->eb[e]];
+        }
+        for (size_t i = 0; i < n; i++)
+            if (md->nvar[i] >= 0) {
+                bc[k] = md->nvar[i];
+                bv[k++] = VM_COST_SCALE * req->vm_price_h[i];
+            }
+        bc[k] = md->tvar;
+        bv[k++] = -budget;
+        milp_add_row(&md->m, k, bc, bv, -INFINITY, 0);
+        free(bc);
+        free(bv);
+    }
+    free(cols);
+    free(vals);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Solve a model, accounting time and nodes in plan. */
+static enum skyc_err model_solve(struct model *md,
+                                 const struct transfer_request *req,
+                                 struct transfer_plan *plan,
+                                 struct milp_result *res,
+                                 struct skyc_error *err)
+{
+    /*
+     * These models are a few thousand flow columns over a few hundred rows
+     * with few integers: CBC's presolve, preprocessing, cuts, heuristics and
+     * idiot crash cost 4-5x the solve itself here (measured).
+     */
+    static const char *const fast[] = {
+        "presolve", "off", "preprocess", "off", "cuts", "off",
+        "heuristicsOnOff", "off", "idiot", "0", NULL};
+    struct milp_params p = {.time_limit_s = req->time_limit_s,
+                            .rel_gap = 1e-9, .abs_gap = 1e-10,
+                            .cbc_options = fast};
+    double t0 = now_s();
+    enum skyc_err rc = milp_solve(&md->m, &p, res, err);
+    plan->solve_s += now_s() - t0;
+    if (getenv("SKYC_TRANSFER_DEBUG"))
+        fprintf(stderr,
+                "transfer: milp %zu vars %zu rows: status %d objective %.9g "
+                "bound %.9g, %.3f s, %ld nodes\n",
+                md->m.nvars, md->m.nrows, (int)res->status, res->objective,
+                res->best_bound, now_s() - t0, res->nodes);
+    plan->nodes += res->nodes;
+    plan->solves++;
+    return rc;
+}
+
+/*
+ * Turn a solution into the plan: edges with flow, the fewest integer
+ * connections that carry it, the fewest VMs that carry those, and costs
+ * recomputed from the grid.
+ */
+static void extract(const struct model *md, const struct transfer_grid *g,
+                    const struct transfer_request *req, const double *x,
+                    struct transfer_plan *plan)
+{
+    size_t n = g->n;
+    int C = conns_per_vm(req);
+    double *fout = xcalloc(n, sizeof(*fout)), *fin = xcalloc(n, sizeof(*fin));
+    long *cout_ = xcalloc(n, sizeof(*cout_)), *cin = xcalloc(n, sizeof(*cin));
+    free(plan->edges);
+    free(plan->gateways);
+    plan->edges = xcalloc(md->ne + 1, sizeof(*plan->edges));
+    plan->nedges = 0;
+    double egress = 0;
+    for (size_t e = 0; e < md->ne; e++) {
+        double f = x[md->fvar[e]];
+        if (f <= ZERO)
+            continue;
+        uint32_t a = md->ea[e], b = md->eb[e];
+        double gb = g->gbps[(size_t)a * n + b];
+        int c = (int)ceil(C * f / gb - 1e-6);
+        if (c < 1)
+            c = 1;
+        if (md->cvar[e] >= 0) {
+            int solver_c = (int)llround(x[md->cvar[e]]);
+            if (c > solver_c && solver_c >= 1)
+                c = solver_c;
+        }
+        struct transfer_edge *te = &plan->edges[plan->nedges++];
+        te->from = a;
+        te->to = b;
+        te->gbps = f;
+        te->conns = c;
+        te->grid_gbps = gb;
+        te->price_per_gb = g->price[(size_t)a * n + b];
+        egress += f * te->price_per_gb;
+        fout[a] += f;
+        fin[b] += f;
+        cout_[a] += c;
+        cin[b] += c;
+    }
+    plan->gateways = xcalloc(n + 1, sizeof(*plan->gateways));
+    plan->ngateways = 0;
+    plan->vms = 0;
+    plan->vm_cost_per_h = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool end = i == req->src || i == req->dst;
+        if (!end && fout[i] <= ZERO && fin[i] <= ZERO)
+            continue;
+        enum transfer_cloud c = g->cloud[i];
+        double need = SKYC_MAX(fout[i] / transfer_egress_cap(c),
+                               fin[i] / transfer_ingress_cap(c));
+        need = SKYC_MAX(need, (double)SKYC_MAX(cout_[i], cin[i]) / C);
+        int vms = (int)ceil(need - 1e-6);
+        int solver_n = md->nvar[i] >= 0 ? (int)llround(x[md->nvar[i]]) : 0;
+        if (vms > solver_n)
+            vms = solver_n; /* never above what the solver proved feasible */
+        if (vms < 1)
+            vms = 1;
+        struct transfer_gateway *gw = &plan->gateways[plan->ngateways++];
+        gw->region = (uint32_t)i;
+        gw->vms = vms;
+        gw->vm_price_h = req->vm_price_h[i];
+        gw->relay = !end;
+        plan->vms += vms;
+        plan->vm_cost_per_h += vms * req->vm_price_h[i];
+    }
+    /* source first, then relays in grid order, destination last */
+    struct transfer_gateway *gw = plan->gateways;
+    for (size_t k = 0; k < plan->ngateways; k++)
+        if (gw[k].region == req->src && k) {
+            struct transfer_gateway t = gw[k];
+            memmove(gw + 1, gw, k * sizeof(*gw));
+            gw[0] = t;
+        }
+    for (size_t k = 0; k + 1 < plan->ngateways; k++)
+        if (gw[k].region == req->dst) {
+            struct transfer_gateway t = gw[k];
+            memmove(gw + k, gw + k + 1,
+                    (plan->ngateways - k - 1) * sizeof(*gw));
+            gw[plan->ngateways - 1] = t;
+            break;
+        }
+    double t = fin[req->dst];
+    plan->tput_gbps = t;
+    plan->egress_per_gb = t > 0 ? egress / t : 0;
+    plan->vm_per_gb = t > 0 ? VM_COST_SCALE * plan->vm_cost_per_h / t : 0;
+    plan->cost_per_gb = plan->egress_per_gb + plan->vm_per_gb;
+    free(fout);
+    free(fin);
+    free(cout_);
+    free(cin);
+}
+
+/*
+ * Whether a solution of the model with continuous connections stays
+ * feasible when every edge gets the integer ceil(C f / g) connections: then
+ * it is optimal for the integer model too (whose feasible set is smaller).
+ */
+static bool conns_fit(const struct model *md, const struct transfer_grid *g,
+                      const struct transfer_request *req, const double *x)
+{
+    size_t n = g->n;
+    int C = conns_per_vm(req);
+    long *out = xcalloc(n, sizeof(*out)), *in = xcalloc(n, sizeof(*in));
+    bool ok = true;
+    for (size_t e = 0; e < md->ne; e++) {
+        double f = x[md->fvar[e]];
+        if (f <= ZERO)
+            continue;
+        long c = (long)ceil(C * f / g->gbps[(size_t)md->ea[e] * n +
+                                            md->eb[e]] - 1e-6);
+        out[md->ea[e]] += c < 1 ? 1 : c;
+        in[md->eb[e]] += c < 1 ? 1 : c;
+    }
+    for (size_t i = 0; i < n && ok; i++) {
+        long cap = md->nvar[i] >= 0 ? C * llround(x[md->nvar[i]]) : 0;
+        ok = out[i] <= cap && in[i] <= cap;
+    }
+    free(out);
+    free(in);
+    return ok;
+}
+
+/* Regions with a flow in solution x of md, into mask (VMs without flow
+ * are free to be anywhere when the goal is throughput). */
+static size_t mark_support(const struct model *md, const struct transfer_grid *g,
+                           const double *x, bool *mask)
+{
+    size_t added = 0;
+    for (size_t e = 0; e < md->ne; e++)
+        if (x[md->fvar[e]] > ZERO)
+            for (int end = 0; end < 2; end++) {
+                uint32_t r = end ? md->eb[e] : md->ea[e];
+                if (!mask[r]) {
+                    mask[r] = true;
+                    added++;
+                }
+            }
+    return added;
+}
+
+/*
+ * Add the k relays with the fastest two-hop path src -> r -> dst (the
+ * slower hop), cheaper egress first on ties: where integer connections
+ * usually find their best use. Only a starting set; exactness does not
+ * depend on it.
+ */
+static void add_fast_relays(const struct transfer_grid *g,
+                            const struct transfer_request *req, bool *mask,
+                            int k)
+{
+    size_t n = g->n;
+    for (int round = 0; round < k; round++) {
+        int best = -1;
+        double bg = 0, bp = 0;
+        for (size_t r = 0; r < n; r++) {
+            if (mask[r] || !edge_usable(g, req, req->src, r) ||
+                !edge_usable(g, req, r, req->dst))
+                continue;
+            double gr = SKYC_MIN(g->gbps[req->src * n + r],
+                                 g->gbps[r * n + req->dst]);
+            double pr = g->price[req->src * n + r] + g->price[r * n + req->dst];
+            if (best < 0 || gr > bg + 1e-9 || (fabs(gr - bg) <= 1e-9 && pr < bp)) {
+                best = (int)r;
+                bg = gr;
+                bp = pr;
+            }
+        }
+        if (best < 0)
+            return;
+        mask[best] = true;
+    }
+}
+
+static bool has_solution(const struct milp_result *res)
+{
+    return res->x &&
+           (res->status == MILP_OPTIMAL || res->status == MILP_FEASIBLE);
+}
+
+/* Start model to from solution x of model from (same grid). */
+static void set_start(struct model *to, const struct model *from,
+                      const double *x, size_t n)
+{
+    int *at = xcalloc(n * n, sizeof(*at));
+    for (size_t e = 0; e < from->ne; e++)
+        at[(size_t)from->ea[e] * n + from->eb[e]] = (int)e + 1;
+    double *start = xcalloc(to->m.nvars, sizeof(*start));
+    for (size_t i = 0; i < n; i++)
+        if (to->nvar[i] >= 0 && from->nvar[i] >= 0)
+            start[to->nvar[i]] = x[from->nvar[i]];
+    for (size_t e = 0; e < to->ne; e++) {
+        int k = at[(size_t)to->ea[e] * n + to->eb[e]] - 1;
+        if (k < 0)
+            continue;
+        start[to->fvar[e]] = x[from->fvar[k]];
+        if (to->cvar[e] >= 0 && from->cvar[k] >= 0)
+            start[to->cvar[e]] = x[from->cvar[k]];
+    }
+    if (to->tvar >= 0 && from->tvar >= 0)
+        start[to->tvar] = x[from->tvar];
+    milp_set_start(&to->m, start);
+    free(start);
+    free(at);
+}
+
+static void take(struct model *md, struct milp_result *res, struct model *m2,
+                 struct milp_result *r2)
+{
+    milp_result_release(res);
+    model_release(md);
+    *md = *m2;
+    *res = *r2;
+    memset(m2, 0, sizeof(*m2));
+    memset(r2, 0, sizeof(*r2));
+}
+
+static bool meets(double obj, double bound)
+{
+    return obj <= bound + 1e-9 * SKYC_MAX(1, fabs(bound));
+}
+
+/*
+ * Solve exactly, fast. Both goals are minimisations (cost, or -T).
+ *  1. The whole model with continuous connections (Skyplane's model): a
+ *     lower bound Z_R, and the answer when the integer rounding of its
+ *     connections fits.
+ *  2. Else a region set S (the relaxed solution's regions and the fastest
+ *     two-hop relays) and, until settled:
+ *     a. the integer model on S: a plan, Z_S; settled when Z_S meets Z_R;
+ *     b. the whole model with integer connections on the edges within S,
+ *        out of the source and into the destination, and continuous ones
+ *        elsewhere: a relaxation of the integer model,
+ *        Z_L <= optimum. Settled when Z_L meets Z_S (S's plan is optimal),
+ *        or when Z_L's own connections round to integers that fit (its plan
+ *        is feasible, hence optimal). Else S grows by Z_L's regions.
+ *  3. After 8 rounds, the whole integer model started from the best plan.
+ * On return md and res hold the model and solution to read the plan from.
+ */
+static enum skyc_err solve_model(struct model *md,
+                                 const struct transfer_grid *g,
+                                 const struct transfer_request *req,
+                                 double tput, double budget,
+                                 struct transfer_plan *plan,
+                                 struct milp_result *res, double *relaxed,
+                                 struct skyc_error *err)
+{
+    size_t n = g->n;
+    struct build bo = {.tput = tput, .budget = budget};
+    model_build(md, g, req, &bo);
+    enum skyc_err rc = model_solve(md, req, plan, res, err);
+    *relaxed = !rc && has_solution(res) ? res->objective : NAN;
+    if (rc || !has_solution(res) || conns_fit(md, g, req, res->x))
+        return rc;
+    bool proven = res->status == MILP_OPTIMAL;
+    double bound = proven ? res->objective : res->best_bound;
+    bool *mask = xcalloc(n, sizeof(*mask));
+    mask[req->src] = mask[req->dst] = true;
+    mark_support(md, g, res->x, mask);
+    add_fast_relays(g, req, mask, 6);
+    milp_result_release(res);
+    model_release(md);
+    struct model m2;
+    struct milp_result r2 = {0};
+    memset(&m2, 0, sizeof(m2));
+    for (int round = 0; round < 8; round++) {
+        struct build in = {.tput = tput, .budget = budget, .int_conns = true,
+                           .only = mask};
+        model_build(md, g, req, &in);
+        if ((rc = model_solve(md, req, plan, res, err)))
+            goto out;
+        if (has_solution(res) && res->status == MILP_OPTIMAL &&
+            meets(res->objective, bound))
+            goto out; /* meets the lower bound of the whole model */
+        struct build lb = {.tput = tput, .budget = budget, .int_near = mask};
+        model_build(&m2, g, req, &lb);
+        if (has_solution(res))
+            set_start(&m2, md, res->x, n);
+        if ((rc = model_solve(&m2, req, plan, &r2, err)))
+            goto out;
+        bool lb_proven = r2.status == MILP_OPTIMAL ||
+                         r2.status == MILP_INFEASIBLE;
+        if (!has_solution(&r2)) {
+            /* the relaxation is infeasible: so is every integer plan */
+            if (r2.status == MILP_INFEASIBLE)
+                res->status = MILP_INFEASIBLE;
+            goto out;
+        }
+        double lb_value = r2.status == MILP_OPTIMAL ? r2.objective
+                                                    : r2.best_bound;
+        if (has_solution(res) && meets(res->objective, lb_value)) {
+            if (!(proven && lb_proven && res->status == MILP_OPTIMAL))
+                res->status = MILP_FEASIBLE;
+            res->best_bound = lb_value;
+            goto out;
+        }
+        if (conns_fit(&m2, g, req, r2.x)) {
+            if (!(proven && lb_proven))
+                r2.status = MILP_FEASIBLE;
+            take(md, res, &m2, &r2);
+            goto out;
+        }
+        mark_support(&m2, g, r2.x, mask);
+        milp_result_release(&r2);
+        model_release(&m2);
+        milp_result_release(res);
+        model_release(md);
+    }
+    /* did not settle: the whole integer model */
+    bo.int_conns = true;
+    model_build(md, g, req, &bo);
+    rc = model_solve(md, req, plan, res, err);
+out:
+    milp_result_release(&r2);
+    model_release(&m2);
+    free(mask);
+    return rc;
+}
+
+/* How far a solution may be from the optimum, relative. */
+static double rel_gap(const struct milp_result *res)
+{
+    double d = res->objective - res->best_bound;
+    return d > 0 ? d / SKYC_MAX(1e-12, fabs(res->objective)) : 0;
+}
+
+/* Min cost at throughput t. SKYC_E_INFEASIBLE when t cannot be reached. */
+static enum skyc_err solve_min_cost(const struct transfer_grid *g,
+                                    const struct transfer_request *req,
+                                    double t, struct transfer_plan *plan,
+                                    struct skyc_error *err)
+{
+    struct model md;
+    struct milp_result res = {0};
+    double relaxed;
+    enum skyc_err rc =
+        solve_model(&md, g, req, t, -1, plan, &res, &relaxed, err);
+    if (rc)
+        goto out;
+    if (res.status == MILP_INFEASIBLE || res.status == MILP_FAILED) {
+        rc = SKYC_E_INFEASIBLE;
+        goto out;
+    }
+    extract(&md, g, req, res.x, plan);
+    plan->fractional_cost_per_gb = relaxed / t;
+    plan->proven_optimal = res.status == MILP_OPTIMAL;
+    if (!plan->proven_optimal)
+        plan->gap = SKYC_MAX(plan->gap, rel_gap(&res));
+out:
+    milp_result_release(&res);
+    model_release(&md);
+    return rc;
+}
+
+/*
+ * A $/GB budget no loop-free plan without idle VMs can exceed once its
+ * throughput is at least the direct path's: every GB crosses at most n-1
+ * edges and pays at most the dearest VM in every region. Some plan of
+ * maximum throughput is such a plan, so the row "cost <= budget * T" leaves
+ * the maximum unchanged -- and CBC solves the model several times faster
+ * with it (measured). -1 when the direct path carries nothing.
+ */
+static double slack_budget(const struct transfer_grid *g,
+                           const struct transfer_request *req)
+{
+    size_t n = g->n;
+    if (!edge_usable(g, req, req->src, req->dst))
+        return -1;
+    double t = g->gbps[req->src * n + req->dst];
+    t = SKYC_MIN(t, transfer_egress_cap(g->cloud[req->src]));
+    t = SKYC_MIN(t, transfer_ingress_cap(g->cloud[req->dst]));
+    if (!(t > 0))
+        return -1;
+    double pmax = 0, vmax = 0;
+    for (size_t i = 0; i < n * n; i++)
+        if (!isnan(g->price[i]))
+            pmax = SKYC_MAX(pmax, g->price[i]);
+    for (size_t i = 0; i < n; i++)
+        vmax = SKYC_MAX(vmax, req->vm_price_h[i]);
+    return 1 + pmax * (double)n +
+           VM_COST_SCALE * vmax * req->max_vms * (double)n / t;
+}
+
+/* Max throughput, optionally under a $/GB budget (budget < 0: none). */
+static enum skyc_err solve_max_tput(const struct transfer_grid *g,
+                                    const struct transfer_request *req,
+                                    double budget, double *tmax,
+                                    bool *proven, struct transfer_plan *plan,
+                                    struct skyc_error *err)
+{
+    struct model md;
+    struct milp_result res = {0};
+    *tmax = 0;
+    if (budget < 0)
+        budget = slack_budget(g, req);
+    double relaxed;
+    enum skyc_err rc =
+        solve_model(&md, g, req, 0, budget, plan, &res, &relaxed, err);
+    if (!rc && (res.status == MILP_OPTIMAL || res.status == MILP_FEASIBLE)) {
+        *tmax = res.x[md.tvar];
+        *proven = res.status == MILP_OPTIMAL;
+        if (!*proven)
+            plan->gap = SKYC_MAX(plan->gap, rel_gap(&res));
+    }
+    milp_result_release(&res);
+    model_release(&md);
+    return rc;
+}
+
+/* The cheapest egress $/GB of any path src -> dst (a lower bound). */
+static double cheapest_path(const struct transfer_grid *g,
+                            const struct transfer_request *req)
+{
+    size_t n = g->n;
+    double *d = xcalloc(n, sizeof(*d));
+    for (size_t i = 0; i < n; i++)
+        d[i] = INFINITY;
+    d[req->src] = 0;
+    for (size_t it = 0; it < n; it++) {
+        bool changed = false;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                if (edge_usable(g, req, i, j) &&
+                    d[i] + g->price[i * n + j] < d[j] - 1e-15) {
+                    d[j] = d[i] + g->price[i * n + j];
+                    changed = true;
+                }
+        if (!changed)
+            break;
+    }
+    double r = d[req->dst];
+    free(d);
+    return r;
+}
+
+static enum skyc_err check_request(const struct transfer_grid *g,
+                                   const struct transfer_request *req,
+                                   struct skyc_error *err)
+{
+    if (req->src >= g->n || req->dst >= g->n || req->src == req->dst)
+        return skyc_fail(err, SKYC_E_USAGE,
+                         "source and destination must be two different "
+                         "regions of the grid");
+    if (req->max_vms < 1 || req->max_vms > 1000)
+        return skyc_fail(err, SKYC_E_USAGE,
+                         "--max-vms %d is out of range (1..1000)",
+                         req->max_vms);
+    if (!req->vm_price_h)
+        return skyc_fail(err, SKYC_E_INTERNAL, "no VM prices");
+    if (req->goal == TRANSFER_GOAL_TPUT &&
+        !(req->tput_gbps > 0 && isfinite(req->tput_gbps)))
+        return skyc_fail(err, SKYC_E_USAGE,
+                         "throughput goal %g Gbps must be positive",
+                         req->tput_gbps);
+    if (req->goal == TRANSFER_GOAL_BUDGET &&
+        !(req->max_cost_per_gb >= 0 && isfinite(req->max_cost_per_gb)))
+        return skyc_fail(err, SKYC_E_USAGE,
+                         "budget %g $/GB must be zero or positive",
+                         req->max_cost_per_gb);
+    return SKYC_OK;
+}
+
+enum skyc_err transfer_plan_solve(const struct transfer_grid *g,
+                                  const struct transfer_request *req,
+                                  struct transfer_plan *plan,
+                                  struct skyc_error *err)
+{
+    enum skyc_err rc;
+    transfer_plan_init(plan);
+    if ((rc = check_request(g, req, err)))
+        return rc;
+    const char *src = g->regions[req->src], *dst = g->regions[req->dst];
+    if (req->goal == TRANSFER_GOAL_TPUT) {
+        rc = solve_min_cost(g, req, req->tput_gbps, plan, err);
+        if (rc == SKYC_E_INFEASIBLE) {
+            double tmax = 0;
+            bool proven = false;
+            struct transfer_plan scratch;
+            transfer_plan_init(&scratch);
+            solve_max_tput(g, req, -1, &tmax, &proven, &scratch, NULL);
+            transfer_plan_release(&scratch);
+            rc = skyc_fail(err, SKYC_E_INFEASIBLE,
+                           "no plan moves %.3f Gbps from '%s' to '%s' with "
+                           "at most %d VM%s per region%s; the most is %.3f "
+                           "Gbps (lower --tput or raise --max-vms)",
+                           req->tput_gbps, src, dst, req->max_vms,
+                           req->max_vms == 1 ? "" : "s",
+                           req->direct_only ? " on the direct path" : "",
+                           tmax);
+        }
+        goto out;
+    }
+    double budget = req->goal == TRANSFER_GOAL_BUDGET ? req->max_cost_per_gb
+                                                      : -1;
+    double tmax = 0;
+    bool proven = false;
+    if ((rc = solve_max_tput(g, req, budget, &tmax, &proven, plan, err)))
+        goto out;
+    if (tmax <= 1e-6) {
+        if (budget >= 0)
+            rc = skyc_fail(err, SKYC_E_INFEASIBLE,
+                           "no plan from '%s' to '%s' costs at most $%.4f/GB; "
+                           "egress alone costs at least $%.4f/GB on the "
+                           "cheapest path (raise --max-cost)",
+                           src, dst, budget, cheapest_path(g, req));
+        else
+            rc = skyc_fail(err, SKYC_E_INFEASIBLE,
+                           "the grid has no path from '%s' to '%s'", src,
+                           dst);
+        goto out;
+    }
+    /* cheapest plan at (just under) the best throughput */
+    rc = solve_min_cost(g, req, tmax * (1 - 1e-7), plan, err);
+    if (rc == SKYC_E_INFEASIBLE)
+        rc = skyc_fail(err, SKYC_E_SOLVER,
+                       "CBC found %.6f Gbps but no plan at that throughput",
+                       tmax);
+    plan->proven_optimal = plan->proven_optimal && proven;
+out:
+    if (rc) {
+        double s = plan->solve_s;
+        long nodes = plan->nodes;
+        transfer_plan_release(plan);
+        plan->solve_s = s;
+        plan->nodes = nodes;
+    }
+    return rc;
+}
+
+static int cmp_tput(const void *a, const void *b)
+{
+    const struct transfer_plan *x = a, *y = b;
+    return (x->tput_gbps > y->tput_gbps) - (x->tput_gbps < y->tput_gbps);
+}
+
+enum skyc_err transfer_pareto(const struct transfer_grid *g,
+                              const struct transfer_request *req,
+                              size_t npoints, struct transfer_plan **pts,
+                              size_t *npts, struct skyc_error *err)
+{
+    *pts = NULL;
+    *npts = 0;
+    if (npoints < 1)
+        npoints = 1;
+    struct transfer_request r = *req;
+    r.goal = TRANSFER_GOAL_MAX;
+    struct transfer_plan top, direct;
+    transfer_plan_init(&direct);
+    enum skyc_err rc = transfer_plan_solve(g, &r, &top, err);
+    if (rc)
+        return rc;
+    /* the direct path's best throughput: below it plans rarely beat it */
+    r.direct_only = true;
+    double tlo = 0;
+    if (transfer_plan_solve(g, &r, &direct, NULL) == SKYC_OK)
+        tlo = direct.tput_gbps;
+    r.direct_only = false;
+    double tmax = top.tput_gbps;
+    if (tlo >= tmax - 1e-9)
+        tlo = 0;
+    size_t below = tlo > 0 ? (npoints + 1) / 2 : 0;
+    struct transfer_plan *all =
+        xcalloc(npoints + below + 2, sizeof(*all));
+    size_t nall = 0;
+    all[nall++] = top;
+    r.goal = TRANSFER_GOAL_TPUT;
+    /* npoints over [tlo, tmax), half as many below tlo */
+    for (size_t k = 0; k < npoints + below; k++) {
+        if (k < npoints)
+            r.tput_gbps = tlo + (tmax - tlo) * (double)k / (double)npoints;
+        else
+            r.tput_gbps = tlo * (double)(k - npoints + 1) / (double)(below + 1);
+        if (!(r.tput_gbps > 1e-9))
+            continue;
+        rc = transfer_plan_solve(g, &r, &all[nall], err);
+        if (rc)
+            goto out;
+        nall++;
+    }
+    qsort(all, nall, sizeof(*all), cmp_tput);
+    /* keep a point only when it is cheaper than every faster point */
+    double best = INFINITY;
+    size_t keep = nall;
+    for (size_t k = nall; k-- > 0;) {
+        if (all[k].cost_per_gb < best - 1e-12) {
+            best = all[k].cost_per_gb;
+            all[--keep] = all[k];
+        } else {
+            transfer_plan_release(&all[k]);
+        }
+    }
+    memmove(all, all + keep, (nall - keep) * sizeof(*all));
+    *npts = nall - keep;
+    *pts = all;
+    all = NULL;
+    nall = 0;
+out:
+    for (size_t k = 0; k < nall; k++)
+        transfer_plan_release(&all[k]);
+    free(all);
+    transfer_plan_release(&direct);
+    return rc;
+}
+
+void transfer_vm_prices(const struct transfer_grid *g,
+                        const struct catalog *cat, double fallback,
+                        double *price_h, bool *from_catalog)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        price_h[i] = fallback;
+        if (from_catalog)
+            from_catalog[i] = false;
+    }
+    if (!cat)
+        return;
+    uint32_t inst[3];
+    for (int c = 0; c < 3; c++) {
+        inst[c] = CATALOG_NONE;
+        const char *want = transfer_gateway_instance((enum transfer_cloud)c);
+        for (size_t k = 0; k < cat->nnames; k++)
+            if (!strcmp(cat->names[k], want))
+                inst[c] = (uint32_t)k;
+    }
+    double *zone_price = xcalloc(g->n, sizeof(*zone_price));
+    double *region_price = xcalloc(g->n, sizeof(*region_price));
+    for (size_t i = 0; i < g->n; i++)
+        zone_price[i] = region_price[i] = INFINITY;
+    for (size_t k = 0; k < cat->noffers; k++) {
+        const struct catalog_offering *o = &cat->offers[k];
+        int c = o->cloud == CLOUD_AWS ? 0 : o->cloud == CLOUD_GCP ? 1
+                : o->cloud == CLOUD_AZURE ? 2 : -1;
+        if (c < 0 || o->instance != inst[c] || !(o->price > 0))
+            continue;
+        const char *region = cat->regions[o->region].name;
+        for (size_t i = 0; i < g->n; i++) {
+            if (g->cloud[i] != (enum transfer_cloud)c)
+                continue;
+            const char *r = strchr(g->regions[i], ':') + 1;
+            if (o->zone != CATALOG_NONE &&
+                !strcmp(r, cat->zones[o->zone].name))
+                zone_price[i] = SKYC_MIN(zone_price[i], o->price);
+            size_t len = strlen(region);
+            bool same = !strcmp(r, region) ||
+                        (c == 1 && !strncmp(r, region, len) &&
+                         r[len] == '-' && r[len + 1] && !r[len + 2]);
+            if (same)
+                region_price[i] = SKYC_MIN(region_price[i], o->price);
+        }
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        double p = isfinite(zone_price[i]) ? zone_price[i] : region_price[i];
+        if (isfinite(p)) {
+            price_h[i] = p;
+            if (from_catalog)
+                from_catalog[i] = true;
+        }
+    }
+    free(zone_price);
+    free(region_price);
+}
