@@ -41,8 +41,8 @@ static char *traces_dir(const char *given, struct skyc_error *err)
 
 struct spot_common {
     const char *traces, *format;
-    struct opt_list sets;
-    long windows, seed, nodes;
+    struct opt_list sets, params;
+    long windows, skip, seed, nodes;
     double od_price, spot_price;
     bool json;
     struct trace_sets ts;
@@ -129,8 +129,8 @@ static enum skyc_err parse_policies(const struct opt_list *l,
                 enum skyc_err rc = skyc_fail(
                     err, SKYC_E_USAGE, "unknown policy '%s' (%s%s%s)", tok,
                     near ? "did you mean '" : "choose from od, greedy, "
-                                              "sliced, up, slack, mz-up, "
-                                              "mz-slack, optimal",
+                                              "sliced, up, adaptive, mz-up, "
+                                              "mz-adaptive, optimal",
                     near ? near : "", near ? "'?" : "");
                 free(dup);
                 return rc;
@@ -168,6 +168,27 @@ struct sim_row {
     double od_mean; /* mean on-demand cost over the same windows */
 };
 
+/* --param NAME=VALUE overrides of the policy's tunables. */
+static enum skyc_err apply_params(const struct spot_common *c,
+                                  struct spot_policy *p,
+                                  struct skyc_error *err)
+{
+    for (size_t i = 0; i < c->params.n; i++) {
+        const char *kv = c->params.items[i], *eq = strchr(kv, '=');
+        char name[32];
+        char *end = NULL;
+        double v = eq ? strtod(eq + 1, &end) : NAN;
+        snprintf(name, sizeof(name), "%.*s",
+                 (int)(eq ? (size_t)(eq - kv) : strlen(kv)), kv);
+        if (!eq || end == eq + 1 || *end || !spot_policy_set(p, name, v))
+            return skyc_fail(err, SKYC_E_USAGE,
+                             "--param '%s': use slice=H, enter=F, idle=F, "
+                             "leave=F or streak=N (numbers >= 0)",
+                             kv);
+    }
+    return SKYC_OK;
+}
+
 /* Evaluate one policy over a group of zones; appends the runs. */
 static enum skyc_err eval_group(const struct spot_common *c,
                                 enum spot_policy_id id,
@@ -178,19 +199,28 @@ static enum skyc_err eval_group(const struct spot_common *c,
                                 struct skyc_error *err)
 {
     struct spot_window *w = NULL;
-    size_t nw = 0;
-    enum skyc_err rc = spot_windows_make(zones, nz, (size_t)c->windows,
-                                         job->deadline + job->duration,
-                                         (uint64_t)c->seed, &w, &nw, err);
+    size_t nw = 0, skip = (size_t)c->skip;
+    enum skyc_err rc = spot_windows_make(
+        zones, nz, c->windows ? (size_t)(c->windows + c->skip) : 0,
+        job->deadline + job->duration, (uint64_t)c->seed, &w, &nw, err);
     if (rc)
         return rc;
+    if (skip >= nw) {
+        rc = skyc_fail(err, SKYC_E_USAGE,
+                       "--skip %zu leaves no windows of set '%s' (it has %zu)",
+                       skip, zones[0]->name, nw);
+        goto out;
+    }
     struct spot_policy p;
     spot_policy_init(&p, id);
-    ALLOC_GROW(*runs, *nruns + nw, *alloc);
-    rc = spot_eval(&p, job, w, nw, *runs + *nruns, err);
+    if ((rc = apply_params(c, &p, err)))
+        goto out;
+    ALLOC_GROW(*runs, *nruns + nw - skip, *alloc);
+    rc = spot_eval(&p, job, w + skip, nw - skip, *runs + *nruns, err);
     if (!rc)
-        *nruns += nw;
+        *nruns += nw - skip;
     *gap = w[0].gap;
+out:
     free(w);
     return rc;
 }
@@ -525,17 +555,20 @@ static enum skyc_err spot_sim(int argc, const char **argv,
                 "count traces: spot needs N instances available (1)"),
         OPT_INT(0, "windows", &c.windows, "N",
                 "first N windows per set; windows cut from long traces (300)"),
+        OPT_INT(0, "skip", &c.skip, "N", "skip the first N windows of each set"),
         OPT_INT(0, "seed", &c.seed, "N", "seed of the random window starts"),
         OPT_GROUP("job"),
         OPT_LIST(0, "policy", &pols, "LIST",
-                 "od, greedy, sliced, up, slack, mz-up, mz-slack, optimal "
-                 "(comma-separated; default od,greedy,up,slack)"),
+                 "od, greedy, sliced, up, adaptive, mz-up, mz-adaptive, optimal "
+                 "(comma-separated; default od,greedy,up,adaptive)"),
         OPT_HOURS(0, "duration", &duration, "H", "compute the job needs (48h)"),
         OPT_HOURS(0, "deadline", &deadline, "H", "deadline after submission (60h)"),
         OPT_HOURS(0, "overhead", &overhead, "H", "changeover delay d (0.2h)"),
         OPT_DOUBLE(0, "od-price", &c.od_price, "$",
                    "on-demand $/h (3.06, the paper's V100)"),
         OPT_DOUBLE(0, "spot-price", &c.spot_price, "$", "spot $/h (0.9731)"),
+        OPT_LIST(0, "param", &c.params, "K=V",
+                 "policy tunable: slice=H, enter=F, idle=F, leave=F, streak=N"),
         OPT_GROUP("output"),
         OPT_FLAG(0, "by-set", &by_set, "one row per trace set"),
         OPT_FLAG(0, "zones", &zones,
@@ -564,7 +597,7 @@ static enum skyc_err spot_sim(int argc, const char **argv,
     size_t nids = 0;
     if (!pols.n) {
         static const enum spot_policy_id def[] = {SPOT_POL_OD, SPOT_POL_GREEDY,
-                                                  SPOT_POL_UP, SPOT_POL_SLACK};
+                                                  SPOT_POL_UP, SPOT_POL_ADAPTIVE};
         memcpy(ids, def, sizeof(def));
         nids = ARRAY_SIZE(def);
         if (zones)
@@ -572,8 +605,10 @@ static enum skyc_err spot_sim(int argc, const char **argv,
     } else if ((rc = parse_policies(&pols, ids, &nids, err))) {
         goto out;
     }
-    if (c.windows < 0 || c.windows > 1000000) {
-        rc = skyc_fail(err, SKYC_E_USAGE, "--windows must be in 0..1000000");
+    if (c.windows < 0 || c.windows > 1000000 || c.skip < 0 ||
+        c.skip > 1000000) {
+        rc = skyc_fail(err, SKYC_E_USAGE,
+                       "--windows and --skip must be in 0..1000000");
         goto out;
     }
     struct spot_job job = {round(duration * 3600), round(deadline * 3600),
@@ -613,6 +648,7 @@ out:
     free(rows);
     opt_list_release(&pols);
     opt_list_release(&c.sets);
+    opt_list_release(&c.params);
     trace_sets_release(&c.ts);
     return rc;
 }
@@ -646,6 +682,9 @@ static enum skyc_err spot_paper(int argc, const char **argv,
                    "the Can't-Be-Late windows (default: the shared data)"),
         OPT_LIST(0, "set", &c.sets, "NAME", "use this trace set (repeatable)"),
         OPT_INT(0, "windows", &c.windows, "N", "first N windows per set (300)"),
+        OPT_INT(0, "skip", &c.skip, "N", "skip the first N windows of each set"),
+        OPT_LIST(0, "param", &c.params, "K=V",
+                 "our policy's tunables: enter, idle, leave, streak"),
         OPT_INT(0, "optimal-windows", &opt_windows, "N",
                 "the optimum on the first N windows per set (all)"),
         OPT_FLAG(0, "json", &c.json, "print JSON"),
@@ -662,7 +701,7 @@ static enum skyc_err spot_paper(int argc, const char **argv,
         rc = skyc_fail(err, SKYC_E_USAGE, "unexpected argument '%s'", argv[0]);
         goto out;
     }
-    if (c.windows < 0 || opt_windows < 0) {
+    if (c.windows < 0 || opt_windows < 0 || c.skip < 0) {
         rc = skyc_fail(err, SKYC_E_USAGE, "window counts must be >= 0");
         goto out;
     }
@@ -780,7 +819,7 @@ static enum skyc_err spot_paper(int argc, const char **argv,
     {
         static const double Ds[] = {52, 60, 70}, ds[] = {0.05, 0.2};
         enum spot_policy_id three[3] = {SPOT_POL_GREEDY, SPOT_POL_UP,
-                                        SPOT_POL_SLACK};
+                                        SPOT_POL_ADAPTIVE};
         json_t *jg = json_array();
         json_object_set_new(out_json, "grid", jg);
         table_init(&t);
@@ -843,7 +882,7 @@ static enum skyc_err spot_paper(int argc, const char **argv,
                             json_integer((json_int_t)misses));
         if (!c.json) {
             printf("\nCost saved vs on-demand, tight (52h) to loose (70h) "
-                   "deadlines, C=48h (ours = slack)\n");
+                   "deadlines, C=48h (ours = adaptive)\n");
             table_print(&t, stdout);
             printf("ours vs uniform progress, mean over the grid: %.1f%% "
                    "lower cost, %zu deadline misses\n",
@@ -858,6 +897,7 @@ static enum skyc_err spot_paper(int argc, const char **argv,
 out:
     json_decref(out_json);
     opt_list_release(&c.sets);
+    opt_list_release(&c.params);
     trace_sets_release(&c.ts);
     return rc;
 }

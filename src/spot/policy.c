@@ -10,8 +10,8 @@
 static const char *const policy_names[SPOT_POL_COUNT] = {
     [SPOT_POL_OD] = "od",           [SPOT_POL_GREEDY] = "greedy",
     [SPOT_POL_SLICED] = "sliced",   [SPOT_POL_UP] = "up",
-    [SPOT_POL_SLACK] = "slack",     [SPOT_POL_MZ_UP] = "mz-up",
-    [SPOT_POL_MZ_SLACK] = "mz-slack", [SPOT_POL_OPTIMAL] = "optimal",
+    [SPOT_POL_ADAPTIVE] = "adaptive", [SPOT_POL_MZ_UP] = "mz-up",
+    [SPOT_POL_MZ_ADAPTIVE] = "mz-adaptive", [SPOT_POL_OPTIMAL] = "optimal",
 };
 
 const char *spot_kind_name(enum spot_kind k)
@@ -43,7 +43,7 @@ bool spot_policy_by_name(const char *name, enum spot_policy_id *id)
 
 bool spot_policy_multizone(enum spot_policy_id id)
 {
-    return id == SPOT_POL_MZ_UP || id == SPOT_POL_MZ_SLACK;
+    return id == SPOT_POL_MZ_UP || id == SPOT_POL_MZ_ADAPTIVE;
 }
 
 void spot_policy_init(struct spot_policy *p, enum spot_policy_id id)
@@ -54,8 +54,29 @@ void spot_policy_init(struct spot_policy *p, enum spot_policy_id id)
     p->slice = 6 * 3600.0;
     /* Tuned on windows 0..149 of the 8 AWS sets over D in {52,60,70} h and
      * d in {0.05,0.2} h; evaluated on all 300 (see README). */
-    p->reserve = 0.25;
-    p->od_stay = 0.5;
+    p->enter = 0.5;
+    p->idle = INFINITY;
+    p->leave = 0.5;
+    p->streak = 2;
+}
+
+bool spot_policy_set(struct spot_policy *p, const char *name, double value)
+{
+    if (!isfinite(value) || value < 0)
+        return false;
+    if (!strcmp(name, "slice") && value > 0)
+        p->slice = value * 3600;
+    else if (!strcmp(name, "enter") && value <= 10)
+        p->enter = value;
+    else if (!strcmp(name, "idle"))
+        p->idle = value > 10 ? INFINITY : value;
+    else if (!strcmp(name, "leave") && value <= 10)
+        p->leave = value;
+    else if (!strcmp(name, "streak") && value <= 1000)
+        p->streak = value;
+    else
+        return false;
+    return true;
 }
 
 /* Whole decision intervals left before the deadline, in seconds. */
@@ -84,12 +105,6 @@ static double need_time(const struct spot_state *s, double extra)
 bool spot_must_go_od(const struct spot_state *s, double extra)
 {
     return need_time(s, s->overhead + extra) >= time_left(s);
-}
-
-/* Slack: time that can still be lost (idle or overhead) and finish. */
-static double slack(const struct spot_state *s)
-{
-    return time_left(s) - work_left(s);
 }
 
 /* A zone with spot now: the current one first, else the lowest index. */
@@ -198,20 +213,19 @@ static struct spot_action decide_up(const struct spot_policy *p,
     return act(SPOT_NONE, s->zone);
 }
 
+/* Slack: time that can still be lost (idle or overhead) and finish. */
+static double slack(const struct spot_state *s)
+{
+    return time_left(s) - work_left(s);
+}
+
 /*
- * Ours: a slack-reserve policy. Uniform progress keeps the slack at or above
- * the straight line R * (D - C) / D, i.e. it turns to on-demand as soon as a
- * spot outage eats into the share of slack that "belongs" to the rest of the
- * job. Outages on these traces are bursty, and slack spent waiting is only
- * lost if the job later runs short of it, so we keep just a fraction
- * (`reserve`) of that line in reserve while waiting, leave on-demand only
- * once the slack is back above `od_stay` of the line plus the two
- * changeovers it will cost, and never abandon a running on-demand instance
- * for spot unless the slack above the safety net covers the changeover
- * twice over.
+ * Ours: see README. Thresholds on the slack, relative to the slack line of
+ * uniform progress.
  */
-static struct spot_action decide_slack(const struct spot_policy *p,
-                                       const struct spot_state *s, bool zones)
+static struct spot_action decide_adaptive(const struct spot_policy *p,
+                                          const struct spot_state *s,
+                                          bool zones)
 {
     struct spot_action a;
     double d = s->overhead;
@@ -220,22 +234,24 @@ static struct spot_action decide_slack(const struct spot_policy *p,
     if (endgame(s, 0, &a))
         return a;
     double sl = slack(s);
-    double full = time_left(s) * (s->deadline - s->work_total) / s->deadline;
+    double line_slack =
+        time_left(s) * (s->deadline - s->work_total) / s->deadline;
+    double margin = 2 * d * s->work_total / s->deadline;
     int z = spot_zone(s, zones);
     if (s->current == SPOT_SPOT)
         return act(SPOT_SPOT, s->zone);
     if (s->current == SPOT_OD) {
-        if (z >= 0 && sl > p->od_stay * full + 2 * d)
+        bool steady = z >= 0 && (!s->streak || s->streak[z] >= p->streak);
+        if (steady && sl >= p->leave * line_slack + margin)
             return act(SPOT_SPOT, z);
-        if (z < 0 && sl > p->od_stay * full + 2 * d)
+        if (z < 0 && sl > p->idle * line_slack + margin)
             return act(SPOT_NONE, s->zone);
         return act(SPOT_OD, s->zone);
     }
     if (z >= 0)
         return act(SPOT_SPOT, z);
-    if (sl < p->reserve * full + d)
-        return act(SPOT_OD, s->zone);
-    return act(SPOT_NONE, s->zone);
+    return sl < p->enter * line_slack ? act(SPOT_OD, s->zone)
+                                      : act(SPOT_NONE, s->zone);
 }
 
 struct spot_action spot_decide(const struct spot_policy *p,
@@ -252,10 +268,10 @@ struct spot_action spot_decide(const struct spot_policy *p,
         return decide_up(p, s, false);
     case SPOT_POL_MZ_UP:
         return decide_up(p, s, true);
-    case SPOT_POL_SLACK:
-        return decide_slack(p, s, false);
-    case SPOT_POL_MZ_SLACK:
-        return decide_slack(p, s, true);
+    case SPOT_POL_ADAPTIVE:
+        return decide_adaptive(p, s, false);
+    case SPOT_POL_MZ_ADAPTIVE:
+        return decide_adaptive(p, s, true);
     default:
         return act(SPOT_OD, s->zone);
     }

@@ -44,6 +44,15 @@ struct spot_state {
     int nzones;         /* 1..SPOT_MAX_ZONES */
     const bool *avail;  /* avail[z]: spot obtainable in zone z right now */
     double price_ratio; /* k = on-demand price / spot price, > 1 */
+    /* Optional history: streak[z] = consecutive decision points, up to and
+     * including now, at which zone z had spot (0 = none now). NULL when the
+     * caller keeps no history; policies then assume a long streak. */
+    const uint32_t *streak;
+    /* Optional history over the job so far, per zone (NULL = none): decision
+     * points with spot, and spot runs (outage -> spot transitions) begun;
+     * seen = decision points so far, including now. */
+    const uint32_t *seen_avail, *seen_runs;
+    uint32_t seen;
 };
 
 struct spot_action {
@@ -56,9 +65,9 @@ enum spot_policy_id {
     SPOT_POL_GREEDY,   /* spot when available, else wait; safety net */
     SPOT_POL_SLICED,   /* time-sliced: per-slice uniform quota */
     SPOT_POL_UP,       /* uniform progress with the paper's rules */
-    SPOT_POL_SLACK,    /* ours: slack-reserve policy (see policy.c) */
+    SPOT_POL_ADAPTIVE, /* ours: paces on-demand by learned availability */
     SPOT_POL_MZ_UP,    /* uniform progress over several zones */
-    SPOT_POL_MZ_SLACK, /* ours over several zones */
+    SPOT_POL_MZ_ADAPTIVE, /* ours over several zones */
     SPOT_POL_OPTIMAL,  /* omniscient; not decidable online (spot/optimum.h) */
     SPOT_POL_COUNT
 };
@@ -75,9 +84,21 @@ struct spot_policy {
     enum spot_policy_id id;
     struct spot_up_rules up;
     double slice;      /* time-sliced: slice length, seconds */
-    double reserve;    /* slack policy: slack fraction kept in reserve */
-    double od_stay;    /* slack policy: leave on-demand only above this */
+    /* adaptive (ours): thresholds as fractions of uniform progress's
+     * slack line R * (D - C) / D (uniform progress is enter = 1, idle =
+     * infinity, leave = 1, streak = 1) */
+    double enter;  /* idle, no spot: on-demand when slack < enter * line */
+    double idle;   /* on-demand, no spot: idle when slack > idle * line + 2d */
+    double leave;  /* on-demand, spot: spot when slack > leave * line + 2d */
+    double streak; /* ... and spot has been up for this many ticks */
 };
+
+/*
+ * Set one tunable parameter by name ("slice" in hours, "enter", "idle",
+ * "leave", "streak"); false when the name is unknown or the value out of
+ * range.
+ */
+bool spot_policy_set(struct spot_policy *p, const char *name, double value);
 
 /* The defaults of a policy (the paper's rules for UP). */
 void spot_policy_init(struct spot_policy *p, enum spot_policy_id id);

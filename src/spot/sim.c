@@ -24,6 +24,8 @@ void spot_simulate(const struct spot_policy *p, const struct spot_job *job,
     int zone = 0;
     double pending = 0, done = 0;
     bool avail[SPOT_MAX_ZONES];
+    uint32_t streak[SPOT_MAX_ZONES] = {0}, seen_avail[SPOT_MAX_ZONES] = {0},
+             seen_runs[SPOT_MAX_ZONES] = {0};
     size_t tick;
     double ratio = job->spot_price > 0 ? job->od_price / job->spot_price : 3;
 
@@ -51,6 +53,10 @@ void spot_simulate(const struct spot_policy *p, const struct spot_job *job,
         unsigned mask = 0;
         for (int z = 0; z < nz; z++) {
             avail[z] = tick < w->n && w->avail[z][tick];
+            if (avail[z] && !streak[z])
+                seen_runs[z]++;
+            streak[z] = avail[z] ? streak[z] + 1 : 0;
+            seen_avail[z] += avail[z];
             mask |= (unsigned)avail[z] << z;
         }
         enum spot_kind cur = last;
@@ -71,6 +77,10 @@ void spot_simulate(const struct spot_policy *p, const struct spot_job *job,
             .nzones = nz,
             .avail = avail,
             .price_ratio = ratio,
+            .streak = streak,
+            .seen_avail = seen_avail,
+            .seen_runs = seen_runs,
+            .seen = (uint32_t)tick + 1,
         };
         struct spot_action a = spot_decide(p, &st);
         if (a.zone < 0 || a.zone >= nz)
