@@ -81,8 +81,11 @@ enum skyc_err spot_markov_build(struct spot_markov *m,
         rc = skyc_fail(err, SKYC_E_INFEASIBLE,
                        "the markov policy's table is too large (tick %" PRId64
                        " s, overhead %" PRId64 " s, duration %" PRId64
-                       " s share a %" PRId64 " s unit)",
-                       gap, d, C, u);
+                       " s share a %" PRId64 " s unit); use an overhead "
+                       "and a duration in whole ticks, e.g. --overhead "
+                       "%.4fh",
+                       gap, d, C, u,
+                       (double)(((d + gap / 2) / gap) * gap) / 3600);
         goto out;
     }
     int prog[128], nxt[128];
