@@ -236,14 +236,15 @@ static json_t *row_json(const struct sim_row *r, double opt_mean)
     if (!isnan(opt_mean) && r->od_mean - opt_mean > 0)
         closed = (r->od_mean - s->mean_cost) / (r->od_mean - opt_mean);
     return json_pack(
-        "{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, "
+        "{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:f, s:I, "
         "s:o}",
         "policy", r->policy, "set", r->set, "runs", (json_int_t)s->runs,
         "mean_cost", s->mean_cost, "std_cost", s->std_cost, "p90_cost",
         s->p90_cost, "cost_vs_od", s->mean_rel, "spot_hours", s->mean_spot_h,
         "od_hours", s->mean_od_h, "spot_billed_hours", s->mean_spot_billed_h,
         "od_billed_hours", s->mean_od_billed_h, "changeovers",
-        s->mean_changeovers, "preemptions", s->mean_preemptions, "misses",
+        json_number_or_null(s->mean_changeovers), "preemptions",
+        s->mean_preemptions, "misses",
         (json_int_t)s->misses, "gap_closed", json_number_or_null(closed));
 }
 
@@ -278,7 +279,10 @@ static void rows_print(const struct sim_row *rows, size_t n,
         table_cellf(&t, "%.1f%%", 100 * s->mean_rel);
         table_cellf(&t, "%.1f", s->mean_spot_h);
         table_cellf(&t, "%.1f", s->mean_od_h);
-        table_cellf(&t, "%.1f", s->mean_changeovers);
+        if (isnan(s->mean_changeovers))
+            table_cell(&t, "-");
+        else
+            table_cellf(&t, "%.1f", s->mean_changeovers);
         table_cellf(&t, "%zu", s->misses);
         double om = opt_mean[i];
         if (!isnan(om) && rows[i].od_mean - om > 0)

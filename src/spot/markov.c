@@ -45,6 +45,7 @@ void spot_markov_fit(const struct spot_window *w, size_t n,
 void spot_markov_release(struct spot_markov *m)
 {
     free(m->act);
+    free(m->off);
     memset(m, 0, sizeof(*m));
 }
 
@@ -94,66 +95,76 @@ enum skyc_err spot_markov_build(struct spot_markov *m,
         prog[j] = (int)((gap - SKYC_MIN(pend, gap)) / u);
         nxt[j] = pend > gap ? j + 1 : L;
     }
-    m->act = xmalloc(cells * (size_t)T);
-    memset(m->act, 255, cells * (size_t)T);
+    const int64_t per = gap / u;
+    const size_t row = (size_t)S * (size_t)A; /* entries per progress level */
+    m->off = xmalloc(((size_t)T + 1) * sizeof(*m->off));
+    size_t total = 0;
+    for (int64_t t = 0; t < T; t++) {
+        int64_t lo = SKYC_MAX(0, P - (T - t) * per);
+        int64_t hi = SKYC_MIN(P - 1, t * per);
+        m->off[t] = total;
+        if (hi >= lo)
+            total += (size_t)(hi - lo + 1) * row;
+    }
+    m->off[T] = total;
+    m->act = xmalloc(total ? total : 1);
     V = xmalloc(cells * sizeof(*V));
     Vn = xmalloc(cells * sizeof(*Vn));
     for (size_t i = 0; i < cells; i++)
         Vn[i] = V[i] = INFINITY; /* boundary T, not done: a miss */
     const double cs = job->spot_price * (double)gap / 3600;
     const double co = job->od_price * (double)gap / 3600;
-    const int64_t per = gap / u;
+    const int spb = 1, odb = 2 + L; /* first spot / on-demand state */
 #define IDX(p, s, ag) (((size_t)(p) * (size_t)S + (size_t)(s)) * (size_t)A + (size_t)(ag))
     for (int64_t t = T - 1; t >= 0; t--) {
         int64_t lo = SKYC_MAX(0, P - (T - t) * per);
         int64_t hi = SKYC_MIN(P - 1, t * per);
         for (int64_t p = lo; p <= hi + per && p < P; p++)
-            for (size_t k = 0; k < (size_t)S * (size_t)A; k++)
-                V[(size_t)p * (size_t)S * (size_t)A + k] = INFINITY;
-        uint8_t *at = m->act + (size_t)t * cells;
+            for (size_t k = 0; k < row; k++)
+                V[(size_t)p * row + k] = INFINITY;
+        uint8_t *at = m->act + m->off[t];
         for (int64_t p = lo; p <= hi; p++)
-            for (int s = 0; s < S; s++)
-                for (int ag = 0; ag < A; ag++) {
-                    int a = ag / K, g = ag % K;
-                    double h = mm->hazard[a][g];
-                    /* next: same state one tick older, or flipped at age 0 */
-                    int same = a * K + SKYC_MIN(g + 1, K - 1);
-                    int flip = (1 - a) * K;
-                    double best = INFINITY;
-                    int bk = 255;
-                    for (int kind = 0; kind < 3; kind++) {
-                        int64_t np;
-                        int ns;
-                        double c;
-                        if (kind == SPOT_NONE) {
-                            np = p;
-                            ns = 0;
-                            c = 0;
-                        } else {
-                            if (kind == SPOT_SPOT && !a)
-                                continue;
-                            int base = kind == SPOT_SPOT ? 1 : 2 + L;
-                            int j = s >= base && s <= base + L ? s - base : 0;
-                            np = p + prog[j];
-                            ns = base + nxt[j];
-                            c = kind == SPOT_SPOT ? cs : co;
-                        }
-                        double ev = 0;
-                        if (np < P) {
-                            double vs = Vn[IDX(np, ns, same)];
-                            double vf = Vn[IDX(np, ns, flip)];
-                            /* a zero-probability branch does not count */
-                            ev = (h < 1 ? (1 - h) * vs : 0) +
-                                 (h > 0 ? h * vf : 0);
-                        }
-                        if (c + ev < best) {
-                            best = c + ev;
-                            bk = kind;
-                        }
+            for (int ag = 0; ag < A; ag++) {
+                int a = ag / K, g = ag % K;
+                double h = mm->hazard[a][g];
+                /* next: same state one tick older, or flipped at age 0 */
+                int same = a * K + SKYC_MIN(g + 1, K - 1);
+                int flip = (1 - a) * K;
+#define EV(np, ns)                                                             \
+    ((np) >= P ? 0                                                             \
+               : (h < 1 ? (1 - h) * Vn[IDX(np, ns, same)] : 0) +               \
+                     (h > 0 ? h * Vn[IDX(np, ns, flip)] : 0))
+                /* what does not depend on the current instance */
+                double e_none = EV(p, 0);
+                double e_od = co + EV(p + prog[0], odb + nxt[0]);
+                double e_sp = a ? cs + EV(p + prog[0], spb + nxt[0]) : INFINITY;
+                for (int s = 0; s < S; s++) {
+                    double od = e_od, sp = e_sp;
+                    if (s >= odb) {
+                        int j = s - odb;
+                        od = co + EV(p + prog[j], odb + nxt[j]);
+                    } else if (s >= spb && a) {
+                        int j = s - spb;
+                        sp = cs + EV(p + prog[j], spb + nxt[j]);
                     }
+                    double best = e_none;
+                    int bk = SPOT_NONE;
+                    if (sp < best) {
+                        best = sp;
+                        bk = SPOT_SPOT;
+                    }
+                    if (od < best) {
+                        best = od;
+                        bk = SPOT_OD;
+                    }
+                    if (best == INFINITY)
+                        bk = 255;
                     V[IDX(p, s, ag)] = best;
-                    at[IDX(p, s, ag)] = (uint8_t)bk;
+                    at[((size_t)(p - lo) * (size_t)S + (size_t)s) * (size_t)A +
+                       (size_t)ag] = (uint8_t)bk;
                 }
+#undef EV
+            }
         double *tmp = V;
         V = Vn;
         Vn = tmp;
@@ -161,6 +172,7 @@ enum skyc_err spot_markov_build(struct spot_markov *m,
     /* start: idle, spot state unknown -> an even mix of fresh states */
     m->expected = 0.5 * Vn[IDX(0, 0, K)] + 0.5 * Vn[IDX(0, 0, 0)];
 #undef IDX
+    m->per = per;
     m->gap = (double)gap;
     m->overhead = (double)d;
     m->duration = (double)C;
@@ -212,8 +224,13 @@ int spot_markov_lookup(const struct spot_markov *m, const struct spot_state *s)
     int g = run ? (int)SKYC_MIN(run - 1, (uint32_t)SPOT_MK_AGES - 1)
                 : SPOT_MK_AGES - 1;
     size_t A = 2 * SPOT_MK_AGES;
-    uint8_t k = m->act[(((size_t)t * (size_t)m->P + (size_t)p) * (size_t)m->S +
-                        (size_t)st) * A + (size_t)(a * SPOT_MK_AGES + g)];
+    int64_t lo = SKYC_MAX(0, m->P - (m->T - t) * m->per);
+    int64_t hi = SKYC_MIN(m->P - 1, t * m->per);
+    if (p < lo || p > hi)
+        return SPOT_OD; /* cannot finish from here: on-demand at least tries */
+    uint8_t k = m->act[m->off[t] + ((size_t)(p - lo) * (size_t)m->S +
+                                    (size_t)st) * A +
+                       (size_t)(a * SPOT_MK_AGES + g)];
     return k == 255 ? SPOT_OD : k;
 }
 
@@ -231,10 +248,9 @@ enum skyc_err spot_eval_markov(const struct spot_job *job,
     for (int h = 0; h < 2 && !rc; h++) {
         if (!nh[h])
             continue;
-        /* fit on the other half (on itself when there is no other) */
-        int o = nh[1 - h] ? 1 - h : h;
+        /* fit on the other half (the bare prior when there is none) */
         struct spot_markov_model mm;
-        spot_markov_fit(half[o], nh[o], &mm);
+        spot_markov_fit(half[1 - h], nh[1 - h], &mm);
         struct spot_markov m;
         rc = spot_markov_build(&m, job, w[0].gap, &mm, err);
         if (rc)

@@ -146,7 +146,9 @@ void spot_stats_compute(const struct spot_run *runs, size_t n,
         st->mean_spot_billed_h += runs[i].spot_billed / 3600;
         st->mean_od_billed_h += runs[i].od_billed / 3600;
         st->misses += runs[i].missed;
-        st->mean_changeovers += runs[i].changeovers;
+        st->mean_changeovers += runs[i].changeovers < 0
+                                    ? NAN
+                                    : (double)runs[i].changeovers;
         st->mean_preemptions += runs[i].preemptions;
     }
     st->mean_cost = sum / (double)n;
@@ -275,6 +277,7 @@ enum skyc_err spot_eval(const struct spot_policy *p, const struct spot_job *job,
                 spot_optimum(job, &w[i], &runs[i], NULL, 0, NULL, err);
             if (rc)
                 return rc;
+            runs[i].changeovers = -1; /* counted only with a timeline */
         } else {
             spot_simulate(p, job, &w[i], &runs[i], NULL, 0, NULL);
         }
