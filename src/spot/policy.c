@@ -113,17 +113,20 @@ bool spot_must_go_od(const struct spot_state *s, double extra)
     return need_time(s, s->overhead + extra) >= time_left(s);
 }
 
-/* A zone with spot now: the current one first, else the lowest index. */
+/* A zone with spot now: the current one first, else the one whose spot
+ * has been up longest (runs that lasted tend to last), else the lowest. */
 static int spot_zone(const struct spot_state *s, bool any_zone)
 {
     if (s->zone >= 0 && s->zone < s->nzones && s->avail[s->zone])
         return s->zone;
     if (!any_zone)
         return -1;
+    int best = -1;
     for (int z = 0; z < s->nzones; z++)
-        if (s->avail[z])
-            return z;
-    return -1;
+        if (s->avail[z] &&
+            (best < 0 || (s->streak && s->streak[z] > s->streak[best])))
+            best = z;
+    return best;
 }
 
 static struct spot_action act(enum spot_kind k, int zone)

@@ -9,7 +9,7 @@ t_need_shared spot-traces/skypilot-org-spot-traces/availability/1-node/aws-10-26
 WIN="$SKYC_SHARED_DATA/spot-traces/adrs-cant-be-late-windows/windows_48h_task"
 RAW="$SKYC_SHARED_DATA/spot-traces/skypilot-org-spot-traces"
 
-t_run "table" 0 skyc spot sim --set us-west-2a_v100_1 --windows 40 --policy od,greedy,up,sliced,markov,optimal
+t_run "table" 0 skyc spot sim --set us-west-2a_v100_1 --windows 20 --policy od,greedy,up,sliced,markov,optimal
 for w in POLICY "MEAN \$" "P90 \$" "VS OD" "SPOT H" "OD H" MISSES "GAP CLOSED" greedy sliced markov optimal; do
     t_contains "table has $w" "$OUT" "$w"
 done
@@ -52,7 +52,7 @@ t_contains "svg" "$S" "<svg xmlns="
 t_contains "svg series" "$S" ">greedy<"
 t_contains "svg axis" "$S" "deadline slack"
 t_eq "svg well formed" "$(python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1]); print("ok")' "$T_TMP/cost.svg")" "ok"
-t_run "timeline" 0 skyc spot sim --set us-west-2b_v100_1 --window 3 --policy up,markov,optimal --timeline "$T_TMP/tl.svg"
+t_run "timeline" 0 skyc spot sim --set us-west-2b_v100_1 --windows 10 --window 3 --policy up,markov,optimal --timeline "$T_TMP/tl.svg"
 S=$(cat "$T_TMP/tl.svg")
 t_contains "timeline bands" "$S" "spot in us-west-2b_v100_1"
 t_contains "timeline line" "$S" "uniform progress t*C/D"
