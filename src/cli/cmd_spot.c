@@ -9,6 +9,7 @@
 #include "core/plot.h"
 #include "core/strbuf.h"
 #include "core/suggest.h"
+#include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "spot/markov.h"
@@ -109,6 +110,50 @@ static enum skyc_err load_sets(struct spot_common *c, struct skyc_error *err)
     }
     free(keep);
     free(used);
+    return rc;
+}
+
+/*
+ * --instance TYPE [--region R]: on-demand and spot prices from the catalog,
+ * the cheapest spot offering of that type (in region R when given).
+ */
+static enum skyc_err catalog_prices(const char *dir, const char *instance,
+                                    const char *region, double *od,
+                                    double *spot, struct skyc_error *err)
+{
+    struct catalog cat;
+    enum skyc_err rc = cli_load_catalog(dir, &cat, err);
+    if (rc)
+        return rc;
+    const struct catalog_offering *best = NULL;
+    bool type_seen = false;
+    for (size_t i = 0; i < cat.noffers; i++) {
+        const struct catalog_offering *o = &cat.offers[i];
+        if (strcmp(cat.names[o->instance], instance))
+            continue;
+        type_seen = true;
+        if (region && strcmp(cat.regions[o->region].name, region))
+            continue;
+        if (isnan(o->price) || isnan(o->spot_price) || !(o->spot_price > 0))
+            continue;
+        if (!best || o->spot_price < best->spot_price)
+            best = o;
+    }
+    if (!best) {
+        rc = skyc_fail(err, SKYC_E_NOT_FOUND,
+                       "no offering of '%s'%s%s with both on-demand and spot "
+                       "prices in the catalog (%s)",
+                       instance, region ? " in " : "", region ? region : "",
+                       type_seen ? "try another --region"
+                                 : "check the name with 'skyc show-gpus'");
+    } else {
+        *od = best->price;
+        *spot = best->spot_price;
+        fprintf(stderr, "skyc: prices of %s in %s: on-demand $%.4f/h, spot "
+                        "$%.4f/h\n",
+                instance, cat.regions[best->region].name, *od, *spot);
+    }
+    catalog_release(&cat);
     return rc;
 }
 
@@ -560,6 +605,7 @@ static enum skyc_err spot_sim(int argc, const char **argv,
     double duration = 48, deadline = 60, overhead = 0.2;
     bool by_set = false, zones = false;
     const char *plot = NULL, *timeline = NULL;
+    const char *instance = NULL, *region = NULL, *catalog = NULL;
     long window = 0;
     const char *const usage[] = {
         "skyc spot sim [--traces DIR] [--policy LIST] [--duration H] "
@@ -592,6 +638,10 @@ static enum skyc_err spot_sim(int argc, const char **argv,
         OPT_DOUBLE(0, "od-price", &c.od_price, "$",
                    "on-demand $/h (3.06, the paper's V100)"),
         OPT_DOUBLE(0, "spot-price", &c.spot_price, "$", "spot $/h (0.9731)"),
+        OPT_STRING(0, "instance", &instance, "TYPE",
+                   "take both prices from the catalog (e.g. p3.2xlarge)"),
+        OPT_STRING(0, "region", &region, "R", "... in this region"),
+        OPT_STRING(0, "catalog", &catalog, "DIR", "read catalogs from DIR"),
         OPT_LIST(0, "param", &c.params, "K=V",
                  "policy tunable: slice=H, enter=F, idle=F, leave=F, streak=N"),
         OPT_GROUP("output"),
@@ -636,6 +686,26 @@ static enum skyc_err spot_sim(int argc, const char **argv,
                        "--windows and --skip must be in 0..1000000");
         goto out;
     }
+    if (region && !instance) {
+        rc = skyc_fail(err, SKYC_E_USAGE, "--region needs --instance TYPE");
+        goto out;
+    }
+    for (const char *f = plot; f; f = f == plot ? timeline : NULL) {
+        size_t fl = strlen(f);
+        if (fl < 4 || strcasecmp(f + fl - 4, ".svg")) {
+            rc = skyc_fail(err, SKYC_E_USAGE,
+                           "'%s': plots are written as SVG; name the file "
+                           "*.svg (convert it with any SVG tool)",
+                           f);
+            goto out;
+        }
+        if (f == timeline)
+            break;
+    }
+    if (instance &&
+        (rc = catalog_prices(catalog, instance, region, &c.od_price,
+                             &c.spot_price, err)))
+        goto out;
     struct spot_job job = {round(duration * 3600), round(deadline * 3600),
                            round(overhead * 3600), c.od_price, c.spot_price};
     if ((rc = check_job(&job, err)) || (rc = load_sets(&c, err)))

@@ -82,7 +82,16 @@ t_contains "missing dir message" "$ERR" "cannot open trace directory"
 t_run "empty dir" 4 skyc spot sim --traces "$T_TMP/home"
 t_contains "empty dir message" "$ERR" "no *.json traces under"
 
+# prices from the catalog
+t_run "catalog prices" 0 skyc spot sim --instance p3.2xlarge --region us-west-2 --set us-west-2a_v100_1 --windows 5 --policy od --json
+t_contains "catalog prices said" "$ERR" "prices of p3.2xlarge in us-west-2: on-demand \$"
+t_eq "catalog od price used" "$(echo "$OUT" | jq '.job.od_price > 0 and .job.spot_price > 0 and .job.spot_price < .job.od_price')" "true"
+t_run "catalog typo" 4 skyc spot sim --instance p3.2xlarg --windows 1
+t_contains "catalog typo message" "$ERR" "no offering of 'p3.2xlarg'"
+
 # bad flags
+t_run "png" 2 skyc spot sim --plot "$T_TMP/x.png"
+t_contains "png message" "$ERR" "plots are written as SVG"
 t_run "policy typo" 2 skyc spot sim --policy uniform
 t_contains "policy hint" "$ERR" "unknown policy 'uniform'"
 t_run "set typo" 4 skyc spot sim --set us-west-2a_v100
