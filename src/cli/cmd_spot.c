@@ -174,9 +174,9 @@ static enum skyc_err parse_policies(const struct opt_list *l,
                 const char *near = suggest_nearest(tok, names);
                 enum skyc_err rc = skyc_fail(
                     err, SKYC_E_USAGE, "unknown policy '%s' (%s%s%s)", tok,
-                    near ? "did you mean '" : "choose from od, greedy, "
-                                              "sliced, up, adaptive, mz-up, "
-                                              "mz-adaptive, optimal",
+                    near ? "did you mean '"
+                         : "choose from od, greedy, sliced, up, adaptive, "
+                           "markov, mz-up, mz-adaptive, mz-markov, optimal",
                     near ? near : "", near ? "'?" : "");
                 free(dup);
                 return rc;
@@ -262,8 +262,9 @@ static enum skyc_err eval_group(const struct spot_common *c,
     if ((rc = apply_params(c, &p, err)))
         goto out;
     ALLOC_GROW(*runs, *nruns + nw - skip, *alloc);
-    if (id == SPOT_POL_MARKOV)
-        rc = spot_eval_markov(job, w + skip, nw - skip, *runs + *nruns, err);
+    if (id == SPOT_POL_MARKOV || id == SPOT_POL_MZ_MARKOV)
+        rc = spot_eval_markov(job, w + skip, nw - skip,
+                              id == SPOT_POL_MZ_MARKOV, *runs + *nruns, err);
     else
         rc = spot_eval(&p, job, w + skip, nw - skip, *runs + *nruns, err);
     if (!rc)
@@ -548,7 +549,7 @@ static enum skyc_err plot_timeline(const struct spot_common *c,
         struct spot_run run;
         size_t ntl = 0;
         struct spot_markov mk = {0};
-        if (ids[pi] == SPOT_POL_MARKOV) {
+        if (ids[pi] == SPOT_POL_MARKOV || ids[pi] == SPOT_POL_MZ_MARKOV) {
             /* the zone model from every other window, never this one */
             struct spot_window *others = xcalloc(nw, sizeof(*others));
             size_t no = 0;
@@ -561,6 +562,7 @@ static enum skyc_err plot_timeline(const struct spot_common *c,
             rc = spot_markov_build(&mk, job, win->gap, &mm, err);
             if (rc)
                 break;
+            mk.any_zone = ids[pi] == SPOT_POL_MZ_MARKOV;
             p.markov = &mk;
         }
         if (ids[pi] == SPOT_POL_OPTIMAL)
@@ -630,8 +632,9 @@ static enum skyc_err spot_sim(int argc, const char **argv,
         OPT_INT(0, "seed", &c.seed, "N", "seed of the random window starts"),
         OPT_GROUP("job"),
         OPT_LIST(0, "policy", &pols, "LIST",
-                 "od, greedy, sliced, up, adaptive, mz-up, mz-adaptive, optimal "
-                 "(comma-separated; default od,greedy,up,adaptive)"),
+                 "od, greedy, sliced, up, adaptive, markov, mz-up, "
+                 "mz-adaptive, mz-markov, optimal (comma-separated; default "
+                 "od,greedy,up,markov)"),
         OPT_HOURS(0, "duration", &duration, "H", "compute the job needs (48h)"),
         OPT_HOURS(0, "deadline", &deadline, "H", "deadline after submission (60h)"),
         OPT_HOURS(0, "overhead", &overhead, "H", "changeover delay d (0.2h)"),
@@ -675,8 +678,10 @@ static enum skyc_err spot_sim(int argc, const char **argv,
                                                   SPOT_POL_UP, SPOT_POL_MARKOV};
         memcpy(ids, def, sizeof(def));
         nids = ARRAY_SIZE(def);
-        if (zones)
+        if (zones) {
             ids[nids++] = SPOT_POL_MZ_UP;
+            ids[nids++] = SPOT_POL_MZ_MARKOV;
+        }
     } else if ((rc = parse_policies(&pols, ids, &nids, err))) {
         goto out;
     }

@@ -16,6 +16,14 @@ static int64_t gcd64(int64_t a, int64_t b)
     return a;
 }
 
+static int any_avail(const struct spot_window *w, size_t t)
+{
+    for (int z = 0; z < w->nzones; z++)
+        if (w->avail[z][t])
+            return 1;
+    return 0;
+}
+
 void spot_markov_fit(const struct spot_window *w, size_t n,
                      struct spot_markov_model *mm)
 {
@@ -25,11 +33,12 @@ void spot_markov_fit(const struct spot_window *w, size_t n,
             seen[a][g] = 2; /* a light prior: one flip in two */
             flips[a][g] = 1;
         }
+#define ANY(i, t) any_avail(&w[i], t)
     for (size_t i = 0; i < n; i++) {
         int age = 0;
         for (size_t t = 0; t + 1 < w[i].n; t++) {
-            int a = w[i].avail[0][t] != 0, b = w[i].avail[0][t + 1] != 0;
-            if (t > 0 && (w[i].avail[0][t - 1] != 0) == a)
+            int a = ANY(i, t), b = ANY(i, t + 1);
+            if (t > 0 && ANY(i, t - 1) == a)
                 age = SKYC_MIN(age + 1, SPOT_MK_AGES - 1);
             else
                 age = 0;
@@ -37,6 +46,7 @@ void spot_markov_fit(const struct spot_window *w, size_t n,
             flips[a][age] += a != b;
         }
     }
+#undef ANY
     for (int a = 0; a < 2; a++)
         for (int g = 0; g < SPOT_MK_AGES; g++)
             mm->hazard[a][g] = flips[a][g] / seen[a][g];
@@ -221,6 +231,12 @@ int spot_markov_lookup(const struct spot_markov *m, const struct spot_state *s)
     /* how long the current state has lasted; unknown -> the oldest age */
     uint32_t run = a ? (s->streak ? s->streak[z] : 0)
                      : (s->outage ? s->outage[z] : 0);
+    if (m->any_zone) {
+        a = 0;
+        for (int k = 0; k < s->nzones; k++)
+            a |= s->avail[k] != 0;
+        run = a ? s->any_streak : s->any_outage;
+    }
     int g = run ? (int)SKYC_MIN(run - 1, (uint32_t)SPOT_MK_AGES - 1)
                 : SPOT_MK_AGES - 1;
     size_t A = 2 * SPOT_MK_AGES;
@@ -236,7 +252,8 @@ int spot_markov_lookup(const struct spot_markov *m, const struct spot_state *s)
 
 enum skyc_err spot_eval_markov(const struct spot_job *job,
                                const struct spot_window *w, size_t n,
-                               struct spot_run *runs, struct skyc_error *err)
+                               bool any_zone, struct spot_run *runs,
+                               struct skyc_error *err)
 {
     enum skyc_err rc = SKYC_OK;
     struct spot_window *half[2];
@@ -255,8 +272,9 @@ enum skyc_err spot_eval_markov(const struct spot_job *job,
         rc = spot_markov_build(&m, job, w[0].gap, &mm, err);
         if (rc)
             break;
+        m.any_zone = any_zone;
         struct spot_policy p;
-        spot_policy_init(&p, SPOT_POL_MARKOV);
+        spot_policy_init(&p, any_zone ? SPOT_POL_MZ_MARKOV : SPOT_POL_MARKOV);
         p.markov = &m;
         for (size_t i = 0; i < nh[h]; i++)
             spot_simulate(&p, job, &half[h][i], &runs[2 * i + (size_t)h], NULL,

@@ -12,6 +12,7 @@ static const char *const policy_names[SPOT_POL_COUNT] = {
     [SPOT_POL_SLICED] = "sliced",   [SPOT_POL_UP] = "up",
     [SPOT_POL_ADAPTIVE] = "adaptive", [SPOT_POL_MZ_UP] = "mz-up",
     [SPOT_POL_MZ_ADAPTIVE] = "mz-adaptive", [SPOT_POL_MARKOV] = "markov",
+    [SPOT_POL_MZ_MARKOV] = "mz-markov",
     [SPOT_POL_OPTIMAL] = "optimal",
 };
 
@@ -44,7 +45,8 @@ bool spot_policy_by_name(const char *name, enum spot_policy_id *id)
 
 bool spot_policy_multizone(enum spot_policy_id id)
 {
-    return id == SPOT_POL_MZ_UP || id == SPOT_POL_MZ_ADAPTIVE;
+    return id == SPOT_POL_MZ_UP || id == SPOT_POL_MZ_ADAPTIVE ||
+           id == SPOT_POL_MZ_MARKOV;
 }
 
 void spot_policy_init(struct spot_policy *p, enum spot_policy_id id)
@@ -309,13 +311,16 @@ struct spot_action spot_decide(const struct spot_policy *p,
         return decide_adaptive(p, s, false);
     case SPOT_POL_MZ_ADAPTIVE:
         return decide_adaptive(p, s, true);
-    case SPOT_POL_MARKOV: {
+    case SPOT_POL_MARKOV:
+    case SPOT_POL_MZ_MARKOV: {
+        bool mz = p->id == SPOT_POL_MZ_MARKOV;
         int k = p->markov ? spot_markov_lookup(p->markov, s) : -1;
         if (k < 0)
-            return decide_up(p, s, false);
-        if (k == SPOT_SPOT && !s->avail[s->zone])
-            k = SPOT_NONE;
-        return act((enum spot_kind)k, s->zone);
+            return decide_up(p, s, mz);
+        if (k != SPOT_SPOT)
+            return act((enum spot_kind)k, s->zone);
+        int z = spot_zone(s, mz);
+        return z >= 0 ? act(SPOT_SPOT, z) : act(SPOT_NONE, s->zone);
     }
     default:
         return act(SPOT_OD, s->zone);

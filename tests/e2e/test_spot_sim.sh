@@ -36,12 +36,17 @@ t_eq "flipped polarity loses spot" "$(echo "$OUT" | jq '.rows[0].spot_hours < 10
 t_run "4-node counts" 0 skyc spot sim --traces "$RAW/preemption/4-node" --nodes 4 --windows 20 --json --policy up
 t_eq "4-node sets" "$(echo "$OUT" | jq '.rows[0].runs')" "60"
 
-# several zones: multi-zone uniform progress beats the best single zone
+# several zones: the multi-zone policies beat the best single zone's
+# uniform progress (mz-markov also the best single zone's markov here)
 for ty in v100_1 k80_8; do
-    t_run "zones $ty" 0 skyc spot sim --zones --set us-west-2a_$ty --set us-west-2b_$ty --json --policy up,mz-up
-    ok=$(echo "$OUT" | jq '([.rows[] | select(.policy == "up") | .mean_cost] | min) as $b | [.rows[] | select(.policy == "mz-up")][0].mean_cost < $b')
-    t_eq "mz-up beats best single-zone up ($ty)" "$ok" "true"
-    t_eq "mz-up no misses ($ty)" "$(echo "$OUT" | jq '[.rows[].misses] | add')" "0"
+    t_run "zones $ty" 0 skyc spot sim --zones --set us-west-2a_$ty --set us-west-2b_$ty --json --policy up,mz-up,markov,mz-markov
+    best() { echo "$OUT" | jq "[.rows[] | select(.policy == \"$1\") | .mean_cost] | min"; }
+    for mz in mz-up mz-markov; do
+        t_eq "$mz beats best single-zone up ($ty)" "$(echo "$OUT" | jq "$(best "$mz") < $(best up)")" "true"
+    done
+    t_eq "mz-markov beats best single-zone markov ($ty)" "$(echo "$OUT" | jq "$(best mz-markov) < $(best markov)")" "true"
+    t_eq "zones no misses ($ty)" "$(echo "$OUT" | jq '[.rows[].misses] | add')" "0"
+    t_contains "zones row names both" "$OUT" "us-west-2a_$ty+us-west-2b_$ty"
 done
 
 # plots
