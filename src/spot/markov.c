@@ -125,6 +125,16 @@ enum skyc_err spot_markov_build(struct spot_markov *m,
     const double cs = job->spot_price * (double)gap / 3600;
     const double co = job->od_price * (double)gap / 3600;
     const int spb = 1, odb = 2 + L; /* first spot / on-demand state */
+    /* per availability x age: the hazard, and the next state's index when
+     * it holds (one tick older) or flips (age 0 of the other) */
+    double haz[2 * SPOT_MK_AGES];
+    int same[2 * SPOT_MK_AGES], flip[2 * SPOT_MK_AGES];
+    for (int ag = 0; ag < A; ag++) {
+        int a = ag / K, g = ag % K;
+        haz[ag] = mm->hazard[a][g];
+        same[ag] = a * K + SKYC_MIN(g + 1, K - 1);
+        flip[ag] = (1 - a) * K;
+    }
 #define IDX(p, s, ag) (((size_t)(p) * (size_t)S + (size_t)(s)) * (size_t)A + (size_t)(ag))
     for (int64_t t = T - 1; t >= 0; t--) {
         int64_t lo = SKYC_MAX(0, P - (T - t) * per);
@@ -133,48 +143,49 @@ enum skyc_err spot_markov_build(struct spot_markov *m,
             for (size_t k = 0; k < row; k++)
                 V[(size_t)p * row + k] = INFINITY;
         uint8_t *at = m->act + m->off[t];
-        for (int64_t p = lo; p <= hi; p++)
-            for (int ag = 0; ag < A; ag++) {
-                int a = ag / K, g = ag % K;
-                double h = mm->hazard[a][g];
-                /* next: same state one tick older, or flipped at age 0 */
-                int same = a * K + SKYC_MIN(g + 1, K - 1);
-                int flip = (1 - a) * K;
-#define EV(np, ns)                                                             \
-    ((np) >= P ? 0                                                             \
-               : (h < 1 ? (1 - h) * Vn[IDX(np, ns, same)] : 0) +               \
-                     (h > 0 ? h * Vn[IDX(np, ns, flip)] : 0))
-                /* what does not depend on the current instance */
-                double e_none = EV(p, 0);
-                double e_od = co + EV(p + prog[0], odb + nxt[0]);
-                double e_sp = a ? cs + EV(p + prog[0], spb + nxt[0]) : INFINITY;
-                for (int s = 0; s < S; s++) {
-                    double od = e_od, sp = e_sp;
-                    if (s >= odb) {
-                        int j = s - odb;
-                        od = co + EV(p + prog[j], odb + nxt[j]);
-                    } else if (s >= spb && a) {
-                        int j = s - spb;
-                        sp = cs + EV(p + prog[j], spb + nxt[j]);
-                    }
-                    double best = e_none;
+        for (int64_t p = lo; p <= hi; p++) {
+            /* the rows of the next layer each action leads to (NULL: done) */
+#define ROW(np, ns) ((np) >= P ? NULL : Vn + ((size_t)(np) * (size_t)S + (size_t)(ns)) * (size_t)A)
+            const double *r_none = ROW(p, 0);
+            const double *r_od0 = ROW(p + prog[0], odb + nxt[0]);
+            const double *r_sp0 = ROW(p + prog[0], spb + nxt[0]);
+            for (int s = 0; s < S; s++) {
+                const double *r_od = r_od0, *r_sp = r_sp0;
+                if (s >= odb)
+                    r_od = ROW(p + prog[s - odb], odb + nxt[s - odb]);
+                else if (s >= spb)
+                    r_sp = ROW(p + prog[s - spb], spb + nxt[s - spb]);
+                double *vrow = V + ((size_t)p * (size_t)S + (size_t)s) * (size_t)A;
+                uint8_t *arow = at + ((size_t)(p - lo) * (size_t)S + (size_t)s) *
+                                         (size_t)A;
+                for (int ag = 0; ag < A; ag++) {
+                    const double h = haz[ag];
+                    const int sm = same[ag], fl = flip[ag];
+#define EV(r)                                                                  \
+    (!(r) ? 0 : (h < 1 ? (1 - h) * (r)[sm] : 0) + (h > 0 ? h * (r)[fl] : 0))
+                    double best = EV(r_none);
                     int bk = SPOT_NONE;
-                    if (sp < best) {
-                        best = sp;
-                        bk = SPOT_SPOT;
+                    if (ag >= K) { /* spot now */
+                        double sp = cs + EV(r_sp);
+                        if (sp < best) {
+                            best = sp;
+                            bk = SPOT_SPOT;
+                        }
                     }
+                    double od = co + EV(r_od);
                     if (od < best) {
                         best = od;
                         bk = SPOT_OD;
                     }
+#undef EV
                     if (best == INFINITY)
                         bk = 255;
-                    V[IDX(p, s, ag)] = best;
-                    at[((size_t)(p - lo) * (size_t)S + (size_t)s) * (size_t)A +
-                       (size_t)ag] = (uint8_t)bk;
+                    vrow[ag] = best;
+                    arow[ag] = (uint8_t)bk;
                 }
-#undef EV
             }
+#undef ROW
+        }
         double *tmp = V;
         V = Vn;
         Vn = tmp;
