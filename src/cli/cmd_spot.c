@@ -229,7 +229,8 @@ static enum skyc_err apply_params(const struct spot_common *c,
         if (!eq || end == eq + 1 || *end || !spot_policy_set(p, name, v))
             return skyc_fail(err, SKYC_E_USAGE,
                              "--param '%s': use slice=H, enter=F, idle=F, "
-                             "leave=F or streak=N (numbers >= 0)",
+                             "leave=F, streak=N, runlen=F or uweight=F "
+                             "(numbers >= 0)",
                              kv);
     }
     return SKYC_OK;
@@ -646,7 +647,8 @@ static enum skyc_err spot_sim(int argc, const char **argv,
         OPT_STRING(0, "region", &region, "R", "... in this region"),
         OPT_STRING(0, "catalog", &catalog, "DIR", "read catalogs from DIR"),
         OPT_LIST(0, "param", &c.params, "K=V",
-                 "policy tunable: slice=H, enter=F, idle=F, leave=F, streak=N"),
+                 "tunables: slice=H (sliced); enter, idle, leave, "
+                 "streak, runlen, uweight (adaptive)"),
         OPT_GROUP("output"),
         OPT_FLAG(0, "by-set", &by_set, "one row per trace set"),
         OPT_FLAG(0, "zones", &zones,
@@ -785,7 +787,7 @@ static enum skyc_err spot_paper(int argc, const char **argv,
         OPT_INT(0, "windows", &c.windows, "N", "first N windows per set (300)"),
         OPT_INT(0, "skip", &c.skip, "N", "skip the first N windows of each set"),
         OPT_LIST(0, "param", &c.params, "K=V",
-                 "our policy's tunables: enter, idle, leave, streak"),
+                 "tunables of sliced and adaptive (see spot sim)"),
         OPT_INT(0, "optimal-windows", &opt_windows, "N",
                 "the optimum on the first N windows per set (all)"),
         OPT_FLAG(0, "json", &c.json, "print JSON"),

@@ -110,8 +110,8 @@ struct spot_policy {
 
 /*
  * Set one tunable parameter by name ("slice" in hours, "enter", "idle",
- * "leave", "streak"); false when the name is unknown or the value out of
- * range.
+ * "leave", "streak", "runlen", "uweight"); false when the name is unknown
+ * or the value out of range.
  */
 bool spot_policy_set(struct spot_policy *p, const char *name, double value);
 
