@@ -86,5 +86,6 @@ enum skyc_err cmd_failover_history(int argc, const char **argv,
                                    struct skyc_error *err);
 enum skyc_err cmd_sim(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_agent(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_spot(int argc, const char **argv, struct skyc_error *err);
 
 #endif

@@ -29,6 +29,8 @@ const struct cli_command cli_commands[] = {
     {"agent", cmd_agent, "(internal) a cluster's agent, started by launch"},
     /* data */
     {"transfer", cmd_transfer, "Plan transfers between regions (Skyplane-style)"},
+    /* spot */
+    {"spot", cmd_spot, "Simulate deadline-aware spot policies on traces"},
     /* the rest */
     {"help", cmd_help, "Show help for skyc or one command"},
     {"version", cmd_version, "Print skyc's version"},
