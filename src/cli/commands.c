@@ -12,6 +12,10 @@ const struct cli_command cli_commands[] = {
     {"show-gpus", cmd_show_gpus, "List GPU offerings and their prices"},
     {"task", cmd_task, "Check task YAML files"},
     {"catalog", cmd_catalog, "Inspect or refresh the price catalogs"},
+    /* data plane */
+    {"cp", cmd_cp, "Copy files through gateways, checksummed and resumable"},
+    {"sync", cmd_sync, "Copy only the files that differ"},
+    {"gateway", cmd_gateway, "Run a data-plane gateway (relay or last hop)"},
     /* the rest */
     {"help", cmd_help, "Show help for skyc or one command"},
     {"version", cmd_version, "Print skyc's version"},

@@ -1,0 +1,43 @@
+/*
+ * cmd_gateway.c - `skyc gateway --listen HOST:PORT`: the data-plane daemon.
+ */
+#include "core/common.h"
+#include "core/log.h"
+#include "cli/cli.h"
+#include "cli/options.h"
+#include "transfer/gateway.h"
+
+enum skyc_err cmd_gateway(int argc, const char **argv, struct skyc_error *err)
+{
+    struct gateway_opts go = {0};
+    const char *listen = "0.0.0.0:7700";
+    long flip = 0, die = 0;
+    const char *const usage[] = {
+        "skyc gateway [--listen HOST:PORT]",
+        "  relay or write the chunks of transfers (see skyc cp --to)", NULL};
+    const struct option opts[] = {
+        OPT_STRING(0, "listen", &listen, "HOST:PORT",
+                   "address to listen on (default 0.0.0.0:7700; port 0 "
+                   "picks one)"),
+        OPT_FLAG(0, "exit-with-parent", &go.exit_with_parent,
+                 "stop when the parent process exits"),
+        OPT_INT(0, "fault-flip-chunk", &flip, "N",
+                "testing: flip one bit in the Nth chunk passing through"),
+        OPT_INT(0, "fault-exit-chunk", &die, "N",
+                "testing: exit abruptly at the Nth chunk passing through"),
+        OPT_END(),
+    };
+    int n = parse_options(argc, argv, opts, usage, err);
+    if (n < 0)
+        return n == PARSE_OPT_HELP ? SKYC_OK : SKYC_E_USAGE;
+    if (n > 0)
+        return skyc_fail(err, SKYC_E_USAGE, "unexpected argument '%s'",
+                         argv[0]);
+    if (flip < 0 || die < 0)
+        return skyc_fail(err, SKYC_E_USAGE, "--fault-*-chunk must be >= 0");
+    log_init("gateway");
+    go.listen = listen;
+    go.fault_flip = flip;
+    go.fault_exit = die;
+    return gateway_run(&go, err);
+}
