@@ -5,6 +5,14 @@
 #include "core/alloc.h"
 #include "transfer/frame.h"
 
+#include <malloc.h>
+
+void transfer_tune_malloc(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 512 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1024 << 20);
+}
+
 void frame_rd_init(struct frame_rd *r, size_t max_payload)
 {
     memset(r, 0, sizeof(*r));

@@ -41,4 +41,11 @@ int frame_feed(struct frame_rd *r, size_t nread, size_t headroom,
 /* Take the complete frame: *h and the buffer (headroom, then payload). */
 uint8_t *frame_take(struct frame_rd *r, struct wire_hdr *h);
 
+/*
+ * Keep freed chunk buffers in the heap instead of returning them to the
+ * kernel, so the next chunk reuses warm pages rather than faulting in fresh
+ * ones (tens of thousands of page faults per 64 MiB chunk otherwise).
+ */
+void transfer_tune_malloc(void);
+
 #endif

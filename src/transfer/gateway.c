@@ -548,6 +548,7 @@ enum skyc_err gateway_run(const struct gateway_opts *o, struct skyc_error *err)
         return SKYC_E_USAGE;
     if (o->exit_with_parent)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
+    transfer_tune_malloc();
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&loop);
     gw.loop = &loop;

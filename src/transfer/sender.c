@@ -729,6 +729,7 @@ enum skyc_err sender_run(const struct sender_opts *o, struct sender_stats *st,
             c->path = &o->paths[p];
             c->first_hop = o->paths[p].hops[0];
         }
+    transfer_tune_malloc();
     signal(SIGPIPE, SIG_IGN);
     uv_timer_init(&s->loop, &s->tick);
     s->tick.data = s;
