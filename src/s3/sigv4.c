@@ -282,7 +282,9 @@ void sigv4_canonical_request(const struct sigv4_request *r,
     strbuf_addstr(out, r->method);
     strbuf_addch(out, '\n');
     const char *path = r->path && *r->path ? r->path : "/";
-    if (r->normalize_path)
+    if (r->path_encoded)
+        strbuf_addstr(out, path);
+    else if (r->normalize_path)
         normalize(path, out);
     else
         sigv4_uri_encode(out, path, strlen(path), true);

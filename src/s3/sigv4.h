@@ -15,7 +15,8 @@
  *   URI-encodes each byte except unreserved characters and '/'. For S3 set
  *   normalize_path = false (S3 signs the path as is, "a//b" stays); other
  *   services (and the generic test suite) use true: dot segments removed,
- *   repeated slashes collapsed.
+ *   repeated slashes collapsed. With path_encoded the path is used as is
+ *   (a server retrying with the client's own encoding).
  * - query is the query string AS SENT on the wire (percent-encoded, without
  *   the '?'), or NULL. Each key and value is decoded and re-encoded strictly,
  *   then pairs are sorted by key, then value. A parameter named in
@@ -68,6 +69,7 @@ struct sigv4_request {
     const char *payload_hash;
     bool normalize_path;
     const char *skip_param; /* query key left out of the canonical query */
+    bool path_encoded;      /* path is already canonical: used verbatim */
 };
 
 struct sigv4_credentials {
