@@ -58,6 +58,7 @@ enum skyc_err cmd_launch(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_show_gpus(int argc, const char **argv,
                             struct skyc_error *err);
 enum skyc_err cmd_task(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_store(int argc, const char **argv, struct skyc_error *err);
 
 /* data plane (transfer/) */
 enum skyc_err cmd_cp(int argc, const char **argv, struct skyc_error *err);
