@@ -121,9 +121,18 @@ enum skyc_err copy_run(const struct copy_opts *o, struct copy_result *res,
     struct sender_path local_path;
     const char *local_hops[1];
     memset(res, 0, sizeof(*res));
+    if (strncmp(o->dst, "s3://", 5) == 0 && o->chunk_size < (5u << 20)) {
+        rc = skyc_fail(err, SKYC_E_USAGE,
+                       "--chunk-size must be at least 5M for an S3 "
+                       "destination (S3's smallest multipart part)");
+        goto out;
+    }
 
     struct stat st;
-    bool src_dir = stat(o->src, &st) == 0 && S_ISDIR(st.st_mode);
+    bool src_s3 = strncmp(o->src, "s3://", 5) == 0;
+    bool dst_s3 = strncmp(o->dst, "s3://", 5) == 0;
+    bool src_dir = src_s3 ? o->recursive || o->sync
+                          : stat(o->src, &st) == 0 && S_ISDIR(st.st_mode);
     if (o->recursive || o->sync) {
         if (!src_dir) {
             rc = skyc_fail(err, SKYC_E_NOT_FOUND,
@@ -151,7 +160,8 @@ enum skyc_err copy_run(const struct copy_opts *o, struct copy_result *res,
         struct stat dst_st;
         dst_keys = xcalloc(2, sizeof(char *));
         if ((dl && o->dst[dl - 1] == '/') ||
-            (stat(o->dst, &dst_st) == 0 && S_ISDIR(dst_st.st_mode))) {
+            (!dst_s3 && stat(o->dst, &dst_st) == 0 &&
+             S_ISDIR(dst_st.st_mode))) {
             droot = xstrdup(o->dst);
             dst_keys[0] = xstrdup(sbase);
         } else {
@@ -176,7 +186,7 @@ enum skyc_err copy_run(const struct copy_opts *o, struct copy_result *res,
     res->objects = objs.n;
     chunk_layout_build(&lay, &objs, o->chunk_size);
     char id[65];
-    char *src_spec = realpath(o->src, NULL);
+    char *src_spec = src_s3 ? NULL : realpath(o->src, NULL);
     manifest_id(id, src_spec ? src_spec : o->src, o->dst, o->chunk_size,
                 (o->compress ? 1u : 0u) | (o->encrypt ? 2u : 0u), &objs);
     free(src_spec);
@@ -190,6 +200,7 @@ enum skyc_err copy_run(const struct copy_opts *o, struct copy_result *res,
     so.lay = &lay;
     so.dst_keys = dst_keys;
     so.manifest = &m;
+    so.part_size = o->chunk_size;
     so.codec.compress = o->compress;
     so.codec.level = 1;
     so.codec.encrypt = o->encrypt;
@@ -209,10 +220,12 @@ enum skyc_err copy_run(const struct copy_opts *o, struct copy_result *res,
         if ((rc = spawn_local(gw_addr, sizeof(gw_addr), &gw_pid, err)) !=
             SKYC_OK)
             goto out;
-        if (path_mkdir_p(droot, 0777) == 0)
+        if (!dst_s3 && path_mkdir_p(droot, 0777) == 0)
             abs = realpath(droot, NULL);
-        free(droot);
-        droot = abs ? abs : xstrdup(o->dst);
+        if (abs) {
+            free(droot);
+            droot = abs;
+        }
         local_hops[0] = gw_addr;
         local_path.hops = local_hops;
         local_path.nhops = 1;

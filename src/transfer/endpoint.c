@@ -30,9 +30,7 @@ enum skyc_err endpoint_open(const char *spec, struct endpoint **ep,
 {
     *ep = NULL;
     if (strncmp(spec, "s3://", 5) == 0)
-        return skyc_fail(err, SKYC_E_USAGE,
-                         "'%s': the S3 endpoint is not built yet (use a "
-                         "local path)", spec);
+        return endpoint_s3_open(spec, ep, err);
     if (!*spec)
         return skyc_fail(err, SKYC_E_USAGE, "empty endpoint path");
     return endpoint_local_open(spec, ep, err);

@@ -45,7 +45,18 @@ struct endpoint_ops {
     /* Exactly len bytes at off, or an error (short object = SKYC_E_IO). */
     enum skyc_err (*read)(struct endpoint *ep, const char *key, uint64_t off,
                           void *buf, size_t len, struct skyc_error *err);
+    /* Store a whole object in one call (small objects, packed chunks). */
+    enum skyc_err (*put)(struct endpoint *ep, const char *key,
+                         const void *buf, size_t len, int64_t mtime_ns,
+                         uint32_t mode, struct skyc_error *err);
+    /*
+     * Start or continue a multipart write. part_size is the size of every
+     * part but the last (parts are at multiples of it); stores that number
+     * their parts (S3) use it, files ignore it. mtime_ns is recorded when
+     * the store takes metadata at the start of an upload (0: unknown).
+     */
     enum skyc_err (*write_open)(struct endpoint *ep, const char *key,
+                                uint32_t part_size, int64_t mtime_ns,
                                 struct ep_writer **w, struct skyc_error *err);
     enum skyc_err (*write_at)(struct ep_writer *w, uint64_t off,
                               const void *buf, size_t len,
@@ -78,6 +89,15 @@ enum skyc_err endpoint_open(const char *spec, struct endpoint **ep,
                             struct skyc_error *err);
 enum skyc_err endpoint_local_open(const char *root, struct endpoint **ep,
                                   struct skyc_error *err);
+/*
+ * "s3://bucket[/prefix]" on the S3-compatible service at $SKYC_S3_ENDPOINT
+ * (or $AWS_ENDPOINT_URL; default https://s3.<region>.amazonaws.com), path
+ * style, signed with SigV4 from $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY,
+ * region $AWS_REGION (default us-east-1). Objects written carry their mtime
+ * as x-amz-meta-skyc-mtime.
+ */
+enum skyc_err endpoint_s3_open(const char *spec, struct endpoint **ep,
+                               struct skyc_error *err);
 void endpoint_free(struct endpoint *ep);
 
 #endif

@@ -159,6 +159,7 @@ static char *part_name(const char *full)
 }
 
 static enum skyc_err local_write_open(struct endpoint *ep, const char *key,
+                                      uint32_t part_size, int64_t mtime_ns,
                                       struct ep_writer **wp,
                                       struct skyc_error *err)
 {
@@ -257,6 +258,20 @@ out:
     return rc;
 }
 
+static enum skyc_err local_put(struct endpoint *ep, const char *key,
+                               const void *buf, size_t len, int64_t mtime_ns,
+                               uint32_t mode, struct skyc_error *err)
+{
+    struct ep_writer *w = NULL;
+    enum skyc_err rc = local_write_open(ep, key, 0, 0, &w, err);
+    if (rc == SKYC_OK && len)
+        rc = local_write_at(w, 0, buf, len, err);
+    if (rc == SKYC_OK)
+        return local_write_commit(w, len, mtime_ns, mode, err);
+    local_write_close(w);
+    return rc;
+}
+
 static enum skyc_err local_remove(struct endpoint *ep, const char *key,
                                   struct skyc_error *err)
 {
@@ -281,6 +296,7 @@ static const struct endpoint_ops local_ops = {
     .list = local_list,
     .stat = local_stat,
     .read = local_read,
+    .put = local_put,
     .write_open = local_write_open,
     .write_at = local_write_at,
     .write_commit = local_write_commit,

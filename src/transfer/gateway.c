@@ -191,27 +191,26 @@ static const uint8_t *key_of(struct gw *gw, const char *transfer)
 /* ---- last hop ---------------------------------------------------------- */
 
 static enum skyc_err write_body(struct endpoint *ep, const struct wire_body *b,
-                                struct skyc_error *err)
+                                uint32_t part_size, struct skyc_error *err)
 {
     size_t off = 0;
     for (size_t i = 0; i < b->nsegs; i++) {
         const struct wire_seg *s = &b->segs[i];
-        struct ep_writer *w = NULL;
-        enum skyc_err rc = ep->ops->write_open(ep, s->path, &w, err);
-        if (rc != SKYC_OK)
-            return rc;
-        if (s->len)
-            rc = ep->ops->write_at(w, s->offset, b->data + off, s->len, err);
+        const uint8_t *data = b->data + off;
+        enum skyc_err rc;
         off += s->len;
-        if (rc != SKYC_OK) {
+        if (s->offset == 0 && s->len == s->file_size) {
+            rc = ep->ops->put(ep, s->path, data, s->len, s->mtime_ns, s->mode,
+                              err);
+        } else {
+            struct ep_writer *w = NULL;
+            rc = ep->ops->write_open(ep, s->path, part_size, s->mtime_ns, &w,
+                                     err);
+            if (rc != SKYC_OK)
+                return rc;
+            rc = ep->ops->write_at(w, s->offset, data, s->len, err);
             ep->ops->write_close(w);
-            return rc;
         }
-        if (s->offset == 0 && s->len == s->file_size)
-            rc = ep->ops->write_commit(w, s->file_size, s->mtime_ns, s->mode,
-                                       err);
-        else
-            ep->ops->write_close(w);
         if (rc != SKYC_OK)
             return rc;
     }
@@ -234,7 +233,8 @@ static void sink_work_run(uv_work_t *req)
         }
         if (wire_seg_decode(&s, w->buf, w->len, &w->err) != SKYC_OK)
             return;
-        enum skyc_err rc = ep->ops->write_open(ep, s.path, &wr, &w->err);
+        enum skyc_err rc = ep->ops->write_open(ep, s.path, w->h.part_size,
+                                               s.mtime_ns, &wr, &w->err);
         if (rc == SKYC_OK)
             rc = ep->ops->write_commit(wr, s.file_size, s.mtime_ns, s.mode,
                                        &w->err);
@@ -253,7 +253,7 @@ static void sink_work_run(uv_work_t *req)
     w->verdict = WIRE_ERROR;
     if (wire_body_decode(&body, w->buf, w->len, &w->err) != SKYC_OK)
         return;
-    if (write_body(ep, &body, &w->err) == SKYC_OK)
+    if (write_body(ep, &body, w->h.part_size, &w->err) == SKYC_OK)
         w->verdict = WIRE_ACK;
     wire_body_release(&body);
 }
@@ -270,9 +270,10 @@ static void sink_work_done(uv_work_t *req, int status)
         } else {
             if (w->verdict == WIRE_NACK)
                 c->gw->chunks_bad++;
-            log_warning("%s %" PRIu64 ": %s",
+            log_warning("%s %s: %s",
                         w->verdict == WIRE_NACK ? "rejected" : "failed",
-                        w->h.id, w->err.msg);
+                        w->h.type == WIRE_COMMIT ? "a commit" : "a chunk",
+                        w->err.msg);
             send_reply(c, (uint8_t)w->verdict, w->h.id, w->err.msg);
         }
         if (c->works < SINK_MAX_WORKS)

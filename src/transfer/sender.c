@@ -320,6 +320,7 @@ static void prep_run(uv_work_t *req)
     struct wire_hdr h = {0};
     h.type = WIRE_CHUNK;
     h.id = p->chunk;
+    h.part_size = s->o->part_size;
     p->len = body;
     p->rc = codec_seal(&s->o->codec, &h, &p->buf, &p->len, &p->err);
     p->len += WIRE_HDR_LEN;
@@ -380,6 +381,7 @@ static void start_commit(struct sender *s, struct sconn *c, uint32_t obj)
     struct wire_hdr h = {0};
     h.type = WIRE_COMMIT;
     h.id = obj | COMMIT_BIT;
+    h.part_size = s->o->part_size;
     h.payload_len = h.raw_len = (uint32_t)(sb.len - WIRE_HDR_LEN);
     h.crc = crc32c(0, sb.buf + WIRE_HDR_LEN, h.payload_len);
     wire_hdr_encode(&h, (uint8_t *)sb.buf);

@@ -55,6 +55,7 @@ struct sender_opts {
     const struct sender_path *paths;
     size_t npaths;
     struct codec codec;
+    uint32_t part_size;        /* the chunk size, for multipart stores */
     int max_retries;           /* per connection, in a row */
     sender_progress_fn progress; /* every 200 ms, may be NULL */
     void *progress_arg;

@@ -49,6 +49,7 @@ void wire_hdr_encode(const struct wire_hdr *h, uint8_t out[WIRE_HDR_LEN])
     put32(out + 12, h->raw_len);
     put64(out + 16, h->id);
     put32(out + 24, h->crc);
+    put32(out + 28, h->part_size);
     memcpy(out + 32, h->nonce, 12);
     memcpy(out + 44, h->tag, 16);
 }
@@ -71,6 +72,7 @@ enum skyc_err wire_hdr_decode(struct wire_hdr *h, const uint8_t *in,
     h->raw_len = get32(in + 12);
     h->id = get64(in + 16);
     h->crc = get32(in + 24);
+    h->part_size = get32(in + 28);
     memcpy(h->nonce, in + 32, 12);
     memcpy(h->tag, in + 44, 16);
     if (h->type < WIRE_HELLO || h->type > WIRE_BYE)

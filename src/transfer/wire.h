@@ -7,7 +7,8 @@
  *    0 magic "SKY1"   4 type u8   5 flags u8   6 reserved u16
  *    8 payload_len u32            12 raw_len u32 (plaintext body length)
  *   16 id u64 (chunk id, or file index for COMMIT)
- *   24 crc32c u32 of the plaintext body   28 reserved u32
+ *   24 crc32c u32 of the plaintext body
+ *   28 part_size u32 (the transfer's chunk size: where multipart parts start)
  *   32 nonce[12]   44 tag[16] (AES-256-GCM, when WIRE_F_ENCRYPTED)   60 pad
  *
  * The first frame on a connection is HELLO (payload: JSON with the transfer
@@ -61,6 +62,7 @@ struct wire_hdr {
     uint32_t raw_len;
     uint64_t id;
     uint32_t crc;
+    uint32_t part_size;
     uint8_t nonce[12];
     uint8_t tag[16];
 };
