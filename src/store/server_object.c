@@ -845,10 +845,6 @@ enum MHD_Result h_complete_upload(struct req *r)
             ret = respond_error(r, S3E_InvalidPart, NULL);
             goto out;
         }
-        if (i + 1 < c.nparts && p->size < MIN_PART_SIZE) {
-            ret = respond_error(r, S3E_EntityTooSmall, NULL);
-            goto out;
-        }
         uint8_t bin[16];
         const char *e = p->etag + 1;
         for (int k = 0; k < 16; k++)
@@ -856,6 +852,11 @@ enum MHD_Result h_complete_upload(struct req *r)
         EVP_DigestUpdate(ctx, bin, 16);
         total += p->size;
     }
+    for (size_t i = 0; i + 1 < c.nparts; i++)
+        if (find_part(&pv, c.parts[i].number)->size < MIN_PART_SIZE) {
+            ret = respond_error(r, S3E_EntityTooSmall, NULL);
+            goto out;
+        }
     struct store_region *reg = region_for_write(r->srv, r->bucket);
     if ((rc = backend_create(&reg->be, &w, &err))) {
         ret = internal(r, &err);

@@ -222,7 +222,7 @@ static void test_s3_get_range(void **state)
         {"x-amz-date", "20130524T000000Z"},
     };
     struct sigv4_request r = {"GET", "/test.txt", NULL, h, 4,
-                              SIGV4_EMPTY_SHA256, false, NULL};
+                              SIGV4_EMPTY_SHA256, false, NULL, false};
     struct strbuf a = STRBUF_INIT;
     sigv4_authorization(&s3_creds, &r, "20130524T000000Z", &a);
     assert_string_equal(
@@ -261,7 +261,7 @@ static void test_s3_presign(void **state)
     assert_string_equal(c.signed_headers, "host");
     struct sigv4_header h = {"host", "examplebucket.s3.amazonaws.com"};
     struct sigv4_request r = {"GET", "/test.txt", q.buf, &h, 1,
-                              SIGV4_UNSIGNED, false, "X-Amz-Signature"};
+                              SIGV4_UNSIGNED, false, "X-Amz-Signature", false};
     char sig[65];
     sigv4_signature(&s3_creds, &r, c.signed_headers, c.amz_date, sig, NULL,
                     NULL);
@@ -293,8 +293,8 @@ static void test_s3_chunked(void **state)
     };
     struct sigv4_request r = {"PUT", "/examplebucket/chunkObject.txt",
                               NULL, h, ARRAY_SIZE(h),
-                              "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", false,
-                              NULL};
+                              "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", false, NULL,
+                              false};
     char seed[65], sig[65], hash[65];
     sigv4_signature(&s3_creds, &r, NULL, "20130524T000000Z", seed, NULL, NULL);
     assert_string_equal(
