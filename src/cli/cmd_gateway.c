@@ -19,6 +19,9 @@ enum skyc_err cmd_gateway(int argc, const char **argv, struct skyc_error *err)
         OPT_STRING(0, "listen", &listen, "HOST:PORT",
                    "address to listen on (default 0.0.0.0:7700; port 0 "
                    "picks one)"),
+        OPT_STRING(0, "root", &go.root, "DIR",
+                   "only write under DIR (recommended when listening on a "
+                   "public address)"),
         OPT_FLAG(0, "exit-with-parent", &go.exit_with_parent,
                  "stop when the parent process exits"),
         OPT_INT(0, "fault-flip-chunk", &flip, "N",

@@ -23,7 +23,6 @@
 #define RELAY_HIGH (96u << 20) /* stop reading upstream above this backlog */
 #define RELAY_LOW (32u << 20)
 #define SINK_MAX_WORKS 2
-#define SOCK_BUF (8 << 20)
 
 enum role { ROLE_NEW, ROLE_RELAY_UP, ROLE_RELAY_DOWN, ROLE_SINK };
 
@@ -41,6 +40,7 @@ struct gw {
     long fault_flip;
     long fault_exit;
     long chunks_seen;
+    const char *root;
     uint64_t conns, chunks_ok, chunks_bad;
 };
 
@@ -421,6 +421,24 @@ static void relay_frame(struct gconn *c, const struct wire_hdr *h,
 
 /* ---- dispatch ---------------------------------------------------------- */
 
+/* Whether dest lies under the gateway's --root (no ".." anywhere). */
+static bool dest_allowed(const struct gw *gw, const char *dest)
+{
+    if (!gw->root)
+        return true;
+    size_t rl = strlen(gw->root);
+    while (rl > 1 && gw->root[rl - 1] == '/')
+        rl--;
+    if (strncmp(dest, gw->root, rl) != 0 ||
+        (dest[rl] != '/' && dest[rl] != '\0'))
+        return false;
+    const char *rest = dest + rl;
+    while (*rest == '/')
+        rest++;
+    return !*rest || wire_path_ok(rest, strlen(rest)) ||
+           (rest[strlen(rest) - 1] == '/' && !strstr(rest, ".."));
+}
+
 static void hello_frame(struct gconn *c, const struct wire_hdr *h,
                         uint8_t *buf)
 {
@@ -448,7 +466,14 @@ static void hello_frame(struct gconn *c, const struct wire_hdr *h,
             memcpy(gw->keys[gw->nkeys].key, hello.key, 32);
             gw->nkeys++;
         }
-        if (endpoint_open(hello.dest, &c->ep, &err) != SKYC_OK) {
+        if (!dest_allowed(c->gw, hello.dest)) {
+            snprintf(err.msg, sizeof(err.msg),
+                     "destination '%s' is outside this gateway's --root '%s'",
+                     hello.dest, c->gw->root);
+            log_warning("refused: %s", err.msg);
+            send_reply(c, WIRE_ERROR, 0, err.msg);
+            conn_close(c);
+        } else if (endpoint_open(hello.dest, &c->ep, &err) != SKYC_OK) {
             send_reply(c, WIRE_ERROR, 0, err.msg);
             conn_close(c);
         } else {
@@ -516,8 +541,6 @@ static void on_connection(uv_stream_t *server, int status)
     }
     gw->conns++;
     uv_tcp_nodelay(&c->tcp, 1);
-    int sz = SOCK_BUF;
-    uv_recv_buffer_size((uv_handle_t *)&c->tcp, &sz);
     uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read);
 }
 
@@ -555,6 +578,7 @@ enum skyc_err gateway_run(const struct gateway_opts *o, struct skyc_error *err)
     gw.loop = &loop;
     gw.fault_flip = o->fault_flip;
     gw.fault_exit = o->fault_exit;
+    gw.root = o->root;
     uv_tcp_init(&loop, &gw.server);
     gw.server.data = &gw;
     int r = uv_tcp_bind(&gw.server, (const struct sockaddr *)&ss, 0);

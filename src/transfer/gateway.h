@@ -24,6 +24,9 @@
 struct gateway_opts {
     const char *listen;     /* "HOST:PORT"; port 0 picks one */
     bool exit_with_parent;  /* die when the parent process does */
+    /* Only write under this directory (HELLO destinations must be inside
+     * it; S3 destinations are refused). NULL: anywhere this user may. */
+    const char *root;
     /* Testing: flip one bit in the payload of the Nth CHUNK this gateway
      * forwards or receives (1-based; 0 = never), to show it is caught. */
     long fault_flip;

@@ -16,7 +16,6 @@
 #define HELLO_ACK_ID UINT64_MAX
 #define COMMIT_BIT (1ull << 63)
 #define WINDOW 2
-#define SOCK_BUF (8 << 20)
 
 enum cstate { C_DOWN, C_CONNECTING, C_HELLO, C_UP, C_CLOSING, C_DEAD };
 enum kstate { K_QUEUED, K_PREP, K_INFLIGHT, K_DONE };
@@ -583,8 +582,6 @@ static void on_connected(uv_connect_t *req, int status)
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    int sz = SOCK_BUF;
-    uv_send_buffer_size((uv_handle_t *)&c->tcp, &sz);
     c->st = C_HELLO;
     struct wire_hello hello = {0};
     memcpy(hello.transfer, s->transfer, 65);

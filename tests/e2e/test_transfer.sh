@@ -134,4 +134,12 @@ timeout 5 bash -c "exec 3<>/dev/tcp/${GW_C%:*}/${GW_C#*:}; cat '$T_TMP/junk' >&3
 t_run "gateway survives junk" 0 skyc cp "$SRC/big.bin" "$T_TMP/after-junk.bin" --to "$GW_C" -q
 cmp -s "$SRC/big.bin" "$T_TMP/after-junk.bin" && t_pass || t_fail "after junk"
 
+# a gateway with --root writes only inside it
+start_gw GW_ROOT --root "$T_TMP/jail"
+t_run "root refuses" 1 skyc cp -r "$SRC" "$T_TMP/outside" --to "$GW_ROOT" -q
+t_contains "root refuses" "$ERR" "outside this gateway's --root"
+t_run "root dotdot" 1 skyc cp -r "$SRC" "$T_TMP/jail/../outside" --to "$GW_ROOT" -q
+t_run "root allows" 0 skyc cp -r "$SRC" "$T_TMP/jail/in" --to "$GW_ROOT" -q
+same "root allows" "$SRC" "$T_TMP/jail/in"
+
 t_done
