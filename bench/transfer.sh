@@ -33,8 +33,8 @@ export HOME="$W/home" XDG_STATE_HOME="$W/state"
 mkdir -p "$HOME"
 
 gbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.2f", b * 8 / s / 1e9 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", b > 0 ? 100 * a / b : 0 }'; }
-times() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", b > 0 ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", (b > 0 ? 100 * a / b : 0) }'; }
+times() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }'; }
 # cp_rate ARGS...: run skyc cp --json, print its Gbit/s
 cp_rate() {
     "$@" --json -q | python3 -c 'import json,sys; print("%.2f" % json.load(sys.stdin)["gbps"])'
@@ -56,7 +56,7 @@ start_gw() { # NS ADDR
 }
 row() { printf '%-44s %10s %12s %12s %8s\n' "$@"; }
 
-echo "== data set"
+echo "== data set (load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores)"
 mkdir -p "$W/large" "$W/small"
 head -c $((1 << 30)) /dev/urandom >"$W/large/1g.bin"
 python3 - "$W/small" <<'PY'

@@ -47,6 +47,14 @@ t_eq "mtime kept" "$(stat -c %Y "$T_TMP/d1/big.bin")" "$(stat -c %Y "$SRC/big.bi
 t_eq "no part files" "$(find "$T_TMP/d1" -name '*.skyc-part' | wc -l)" 0
 t_eq "manifest removed" "$(ls "$XDG_STATE_HOME/skyc/transfers" | wc -l)" 0
 
+# progress bar on a terminal only (script gives it a pty), never in pipes
+if command -v script >/dev/null; then
+    bar=$(script -qec "'$SKYC_BIN' cp -r '$SRC' '$T_TMP/d1bar' --chunk-size 1M" /dev/null | tr '\r' '\n')
+    t_contains "progress bar" "$bar" "100% "
+    t_contains "progress rate" "$bar" "Gbit/s  ETA"
+fi
+t_not_contains "no bar in a pipe" "$ERR" "ETA"
+
 # 2. single file to a new name and into a directory
 t_run "cp file" 0 skyc cp "$SRC/big.bin" "$T_TMP/one.bin" -q
 cmp -s "$SRC/big.bin" "$T_TMP/one.bin" && t_pass || t_fail "cp file: differs"
