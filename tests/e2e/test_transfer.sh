@@ -92,6 +92,25 @@ t_run "relay dies" 0 skyc cp -r "$SRC" "$T_TMP/d5" --to "$GW_C" \
 same "relay dies" "$SRC" "$T_TMP/d5"
 t_not_contains "relay dies: failures counted" "$ERR" " 0 connection failures"
 
+# 5b. the only gateway keeps dying (every 3rd chunk) and is restarted by a
+#     supervisor loop: reconnects with backoff carry the transfer through
+PORT=$((20000 + RANDOM % 20000))
+( for _ in $(seq 1 60); do
+      "$SKYC_BIN" gateway --listen 127.0.0.1:$PORT --fault-exit-chunk 3 \
+          >/dev/null 2>>"$T_TMP/gw.log" || true
+  done ) &
+SUP=$!
+GW_PIDS+=($SUP)
+sleep 0.3
+t_run "flapping gateway" 0 skyc cp -r "$SRC" "$T_TMP/d5b" --to 127.0.0.1:$PORT \
+    --chunk-size 1M -n 1 --json -q
+same "flapping gateway" "$SRC" "$T_TMP/d5b"
+fails=$(echo "$OUT" | sed -n 's/.*"connection_failures": \([0-9]*\).*/\1/p')
+[ "${fails:-0}" -ge 2 ] && t_pass || t_fail "flapping gateway: $fails failures"
+KIDS=$(pgrep -P $SUP 2>/dev/null || true)
+kill $SUP 2>/dev/null || true
+for k in $KIDS; do kill "$k" 2>/dev/null || true; done
+
 # 6. the only gateway dies: cp fails, says how to resume; the re-run sends
 #    only the missing chunks
 start_gw GW_ONCE --fault-exit-chunk 4
