@@ -51,12 +51,25 @@ uint32_t crc32c_sw(uint32_t seed, const void *data, size_t len)
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t seed,
-                                                            const void *data,
-                                                            size_t len)
+#include <pthread.h>
+
+/*
+ * The crc32 instruction has a latency of 3 cycles and a throughput of 1, so
+ * three independent streams over three blocks run about three times as fast
+ * as one. The register update is linear over GF(2): R(c, A||B) =
+ * shift(R(c, A), |B|) ^ R(0, B), where shift(x, n) = R(x, n zero bytes); the
+ * shifts by BLOCK and 2*BLOCK bytes are tables built once from the
+ * instruction itself.
+ */
+#define BLOCK 8192
+
+static uint32_t shift_tab[2][4][256];
+static pthread_once_t shift_once = PTHREAD_ONCE_INIT;
+
+__attribute__((target("sse4.2"))) static uint64_t raw_hw(uint64_t c,
+                                                        const unsigned char *p,
+                                                        size_t len)
 {
-    const unsigned char *p = data;
-    uint64_t c = ~seed & 0xffffffffu;
     while (len && ((uintptr_t)p & 7)) {
         c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
         len--;
@@ -70,6 +83,72 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t seed,
     }
     while (len--)
         c = __builtin_ia32_crc32qi((uint32_t)c, *p++);
+    return c;
+}
+
+__attribute__((target("sse4.2"))) static uint32_t zeros_hw(uint32_t c,
+                                                          size_t n)
+{
+    uint64_t x = c;
+    for (size_t i = 0; i < n / 8; i++)
+        x = __builtin_ia32_crc32di(x, 0);
+    return (uint32_t)x;
+}
+
+static void shift_init(void)
+{
+    for (int k = 0; k < 2; k++) {
+        uint32_t basis[32];
+        for (int b = 0; b < 32; b++)
+            basis[b] = zeros_hw(1u << b, (size_t)BLOCK * (size_t)(k + 1));
+        for (int byte = 0; byte < 4; byte++)
+            for (int v = 0; v < 256; v++) {
+                uint32_t r = 0;
+                for (int b = 0; b < 8; b++)
+                    if (v & (1 << b))
+                        r ^= basis[byte * 8 + b];
+                shift_tab[k][byte][v] = r;
+            }
+    }
+}
+
+static uint32_t shift(int k, uint32_t x)
+{
+    return shift_tab[k][0][x & 0xff] ^ shift_tab[k][1][(x >> 8) & 0xff] ^
+           shift_tab[k][2][(x >> 16) & 0xff] ^ shift_tab[k][3][x >> 24];
+}
+
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t seed,
+                                                            const void *data,
+                                                            size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t c = ~seed & 0xffffffffu;
+    if (len >= 3 * BLOCK) {
+        pthread_once(&shift_once, shift_init);
+        /* align so that the three streams read whole words */
+        size_t head = (8 - ((uintptr_t)p & 7)) & 7;
+        c = raw_hw(c, p, head);
+        p += head;
+        len -= head;
+        while (len >= 3 * BLOCK) {
+            uint64_t c1 = c, c2 = 0, c3 = 0;
+            const unsigned char *a = p, *b = p + BLOCK, *d = p + 2 * BLOCK;
+            for (size_t i = 0; i < BLOCK; i += 8) {
+                uint64_t wa, wb, wd;
+                memcpy(&wa, a + i, 8);
+                memcpy(&wb, b + i, 8);
+                memcpy(&wd, d + i, 8);
+                c1 = __builtin_ia32_crc32di(c1, wa);
+                c2 = __builtin_ia32_crc32di(c2, wb);
+                c3 = __builtin_ia32_crc32di(c3, wd);
+            }
+            c = shift(1, (uint32_t)c1) ^ shift(0, (uint32_t)c2) ^ (uint32_t)c3;
+            p += 3 * BLOCK;
+            len -= 3 * BLOCK;
+        }
+    }
+    c = raw_hw(c, p, len);
     return ~(uint32_t)c;
 }
 

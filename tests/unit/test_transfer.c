@@ -45,6 +45,20 @@ static void test_crc32c(void **state)
                          crc32c_sw(0, buf + off, 991 - off));
     assert_int_equal(crc32c(crc32c(0, buf, 300), buf + 300, 700),
                      crc32c(0, buf, 1000));
+    /* the three-stream path (>= 24 KiB) agrees with the table too */
+    size_t big = 200000;
+    uint8_t *b = xmalloc(big);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < big; i++) {
+        x = x * 1103515245u + 12345u;
+        b[i] = (uint8_t)(x >> 16);
+    }
+    static const size_t lens[] = {24575, 24576, 24577, 49152, 73731, 199993};
+    for (size_t i = 0; i < ARRAY_SIZE(lens); i++)
+        for (size_t off = 0; off < 3; off++)
+            assert_int_equal(crc32c(7, b + off, lens[i]),
+                             crc32c_sw(7, b + off, lens[i]));
+    free(b);
 }
 
 static void test_paths(void **state)
