@@ -23,6 +23,8 @@
 #define RELAY_HIGH (96u << 20) /* stop reading upstream above this backlog */
 #define RELAY_LOW (32u << 20)
 #define SINK_MAX_WORKS 2
+/* chunk bytes waiting for or in the thread pool, over all connections */
+#define SINK_MAX_BYTES_DEFAULT (512ull << 20)
 
 enum role { ROLE_NEW, ROLE_RELAY_UP, ROLE_RELAY_DOWN, ROLE_SINK };
 
@@ -42,6 +44,10 @@ struct gw {
     long chunks_seen;
     const char *root;
     uint64_t conns, chunks_ok, chunks_bad;
+    uint64_t sink_bytes;     /* payloads queued for the thread pool */
+    uint64_t sink_max;
+    struct gconn **starved;  /* sink connections paused for sink_bytes */
+    size_t nstarved, starved_alloc;
 };
 
 struct gconn {
@@ -57,7 +63,7 @@ struct gconn {
     char transfer[65];
     int refs;
     int works;
-    bool closing, paused;
+    bool closing, paused, starved;
 };
 
 struct wreq {
@@ -95,10 +101,22 @@ static void on_closed(uv_handle_t *h)
     conn_unref(h->data);
 }
 
+static void unstarve(struct gconn *c)
+{
+    struct gw *gw = c->gw;
+    for (size_t i = 0; c->starved && i < gw->nstarved; i++)
+        if (gw->starved[i] == c) {
+            gw->starved[i] = gw->starved[--gw->nstarved];
+            break;
+        }
+    c->starved = false;
+}
+
 static void conn_close(struct gconn *c)
 {
     if (c->closing)
         return;
+    unstarve(c);
     c->closing = true;
     if (c->peer) {
         struct gconn *p = c->peer;
@@ -262,7 +280,16 @@ static void sink_work_done(uv_work_t *req, int status)
 {
     struct sink_work *w = req->data;
     struct gconn *c = w->c;
+    struct gw *gw = c->gw;
     c->works--;
+    gw->sink_bytes -= w->h.payload_len;
+    /* room again: wake the connections paused for the global limit */
+    while (gw->sink_bytes < gw->sink_max && gw->nstarved) {
+        struct gconn *s = gw->starved[--gw->nstarved];
+        s->starved = false;
+        if (s->works < SINK_MAX_WORKS)
+            resume_reading(s);
+    }
     if (status == 0 && !c->closing) {
         if (w->verdict == WIRE_ACK || w->verdict == WIRE_COMMIT_ACK) {
             c->gw->chunks_ok++;
@@ -276,7 +303,7 @@ static void sink_work_done(uv_work_t *req, int status)
                         w->err.msg);
             send_reply(c, (uint8_t)w->verdict, w->h.id, w->err.msg);
         }
-        if (c->works < SINK_MAX_WORKS)
+        if (c->works < SINK_MAX_WORKS && !c->starved)
             resume_reading(c);
     }
     free(w->buf);
@@ -318,8 +345,16 @@ static void sink_frame(struct gconn *c, const struct wire_hdr *h, uint8_t *buf)
     }
     c->refs++;
     c->works++;
+    c->gw->sink_bytes += h->payload_len;
     if (c->works >= SINK_MAX_WORKS)
         pause_reading(c);
+    if (c->gw->sink_bytes >= c->gw->sink_max && !c->starved) {
+        struct gw *gw = c->gw;
+        ALLOC_GROW(gw->starved, gw->nstarved + 1, gw->starved_alloc);
+        gw->starved[gw->nstarved++] = c;
+        c->starved = true;
+        pause_reading(c);
+    }
     uv_queue_work(c->gw->loop, &w->req, sink_work_run, sink_work_done);
 }
 
@@ -579,6 +614,7 @@ enum skyc_err gateway_run(const struct gateway_opts *o, struct skyc_error *err)
     gw.fault_flip = o->fault_flip;
     gw.fault_exit = o->fault_exit;
     gw.root = o->root;
+    gw.sink_max = o->max_buffer ? o->max_buffer : SINK_MAX_BYTES_DEFAULT;
     uv_tcp_init(&loop, &gw.server);
     gw.server.data = &gw;
     int r = uv_tcp_bind(&gw.server, (const struct sockaddr *)&ss, 0);
@@ -621,5 +657,6 @@ out:
                gw.conns, gw.chunks_ok, gw.chunks_bad);
     uv_loop_close(&loop);
     free(gw.keys);
+    free(gw.starved);
     return rc;
 }

@@ -27,6 +27,9 @@ struct gateway_opts {
     /* Only write under this directory (HELLO destinations must be inside
      * it; S3 destinations are refused). NULL: anywhere this user may. */
     const char *root;
+    /* Chunk bytes held for writing at the last hop, all connections
+     * together, before reading pauses (0: 512 MiB). */
+    uint64_t max_buffer;
     /* Testing: flip one bit in the payload of the Nth CHUNK this gateway
      * forwards or receives (1-based; 0 = never), to show it is caught. */
     long fault_flip;

@@ -161,6 +161,14 @@ timeout 5 bash -c "exec 3<>/dev/tcp/${GW_C%:*}/${GW_C#*:}; cat '$T_TMP/junk' >&3
 t_run "gateway survives junk" 0 skyc cp "$SRC/big.bin" "$T_TMP/after-junk.bin" --to "$GW_C" -q
 cmp -s "$SRC/big.bin" "$T_TMP/after-junk.bin" && t_pass || t_fail "after junk"
 
+# a last hop with a 1 MiB write buffer for all connections: reading pauses
+# and resumes, nothing is lost or stuck
+start_gw GW_TIGHT --buffer-mib 1
+t_run "tight buffer" 0 timeout 60 "$SKYC_BIN" cp -r "$SRC" "$T_TMP/d9" --to "$GW_TIGHT" \
+    --chunk-size 256K -n 8 -q
+same "tight buffer" "$SRC" "$T_TMP/d9"
+t_run "bad buffer" 2 skyc gateway --buffer-mib 0
+
 # a gateway with --root writes only inside it
 start_gw GW_ROOT --root "$T_TMP/jail"
 t_run "root refuses" 1 skyc cp -r "$SRC" "$T_TMP/outside" --to "$GW_ROOT" -q
