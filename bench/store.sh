@@ -44,21 +44,30 @@ urllib.request.urlopen(req).read()
 PY
 }
 
-# run_suite NAME URL AK SK -> "put4k get4k put64 get64" (ops/s ops/s GB/s GB/s)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run_suite PID URL AK SK -> "put4k get4k put64 get64 cpuput cpuget"
+# (ops/s ops/s GB/s GB/s, and the server's CPU seconds per GB of 64 MiB
+# PUT / GET: on a shared machine wall-clock figures also measure the
+# neighbours, CPU time per byte measures the server)
 run_suite() {
-    local name=$1 url=$2 ak=$3 sk=$4 b=bench
+    local pid=$1 url=$2 ak=$3 sk=$4 b=bench c0 c1 c2 hz
+    hz=$(getconf CLK_TCK)
     mkbucket "$url" "$ak" "$sk" "$b"
     local p4 g4 p64 g64
     "$LOAD" "$url" "$ak" "$sk" "$b" put 4096 "$SMALL_N" "$CONC" >/dev/null # warm up
     p4=$("$LOAD" "$url" "$ak" "$sk" "$b" put 4096 "$SMALL_N" "$CONC" | cut -d' ' -f1)
     g4=$("$LOAD" "$url" "$ak" "$sk" "$b" get 4096 "$SMALL_N" "$CONC" | cut -d' ' -f1)
+    c0=$(cpu_ticks "$pid")
     p64=$("$LOAD" "$url" "$ak" "$sk" "$b" put 67108864 "$BIG_N" 1 | cut -d' ' -f2)
+    c1=$(cpu_ticks "$pid")
     g64=$("$LOAD" "$url" "$ak" "$sk" "$b" get 67108864 "$BIG_N" 1 | cut -d' ' -f2)
-    echo "$p4 $g4 $(awk "BEGIN{printf \"%.2f %.2f\", $p64/1000, $g64/1000}")"
+    c2=$(cpu_ticks "$pid")
+    echo "$p4 $g4 $(awk "BEGIN{gb = $BIG_N * 67108864 / 1e9; printf \"%.2f %.2f %.2f %.2f\", $p64/1000, $g64/1000, ($c1-$c0)/$hz/gb, ($c2-$c1)/$hz/gb}")"
 }
 
 # --- the peer: s3rver from npm, in a temp dir ---
-PEER="n/a n/a n/a n/a"
+PEER="n/a n/a n/a n/a n/a n/a"
 if command -v npm >/dev/null; then
     echo "bench: installing s3rver from npm into $W/npm" >&2
     mkdir -p "$W/npm"
@@ -68,7 +77,7 @@ if command -v npm >/dev/null; then
         node "$W/npm/node_modules/.bin/s3rver" -d "$W/s3rver" -a 127.0.0.1 -p "$PP" --silent >"$W/s3rver.log" 2>&1 &
         PIDS+=($!)
         wait_port "$PP"
-        PEER=$(run_suite s3rver "http://127.0.0.1:$PP" S3RVER S3RVER)
+        PEER=$(run_suite "${PIDS[-1]}" "http://127.0.0.1:$PP" S3RVER S3RVER)
         kill "${PIDS[-1]}"
     else
         echo "bench: npm install s3rver failed; peer figures are n/a" >&2
@@ -83,19 +92,23 @@ skyc_suite() {
         --access-key benchkey --secret-key benchsecret "$@" >/dev/null 2>"$W/skyc.log" &
     PIDS+=($!)
     wait_port "$port"
-    run_suite skyc "http://127.0.0.1:$port" benchkey benchsecret
+    run_suite "${PIDS[-1]}" "http://127.0.0.1:$port" benchkey benchsecret
     kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 }
 SKY=$(skyc_suite fsync)
 SKYNF=$(skyc_suite nofsync --no-fsync)
 
-read -r pp4 pg4 pp64 pg64 <<<"$PEER"
-read -r sp4 sg4 sp64 sg64 <<<"$SKY"
-read -r np4 ng4 np64 ng64 <<<"$SKYNF"
+read -r pp4 pg4 pp64 pg64 pcp pcg <<<"$PEER"
+read -r sp4 sg4 sp64 sg64 scp scg <<<"$SKY"
+read -r np4 ng4 np64 ng64 ncp ncg <<<"$SKYNF"
 ratio() { awk "BEGIN{ if (\"$2\" == \"n/a\" || $2 == 0) print \"n/a\"; else printf \"%.1fx\", $1/$2 }"; }
+inv() { awk "BEGIN{ if (\"$2\" == \"n/a\" || $1 == 0) print \"n/a\"; else printf \"%.1fx\", $2/$1 }"; }
 printf "%-22s %14s %14s %14s %10s %s\n" "figure" "skyc (fsync)" "skyc no-fsync" "s3rver (peer)" "ratio" "target"
 printf "%-22s %14s %14s %14s %10s %s\n" "PUT 4 KiB ops/s" "$sp4" "$np4" "$pp4" "$(ratio "$sp4" "$pp4")" ">= 5x peer"
 printf "%-22s %14s %14s %14s %10s %s\n" "GET 4 KiB ops/s" "$sg4" "$ng4" "$pg4" "$(ratio "$sg4" "$pg4")" ">= 5x peer"
 printf "%-22s %14s %14s %14s %10s %s\n" "PUT 64 MiB GB/s" "$sp64" "$np64" "$pp64" "$(ratio "$sp64" "$pp64")" ">= 1 GB/s"
 printf "%-22s %14s %14s %14s %10s %s\n" "GET 64 MiB GB/s" "$sg64" "$ng64" "$pg64" "$(ratio "$sg64" "$pg64")" ">= 1 GB/s"
+printf "%-22s %14s %14s %14s %10s %s\n" "PUT 64 MiB CPU s/GB" "$scp" "$ncp" "$pcp" "$(inv "$scp" "$pcp")" "(server CPU; lower is better)"
+printf "%-22s %14s %14s %14s %10s %s\n" "GET 64 MiB CPU s/GB" "$scg" "$ncg" "$pcg" "$(inv "$scg" "$pcg")" "(server CPU; lower is better)"
+echo "(load average $(cut -d' ' -f1 /proc/loadavg) during the run)"
 echo "(${SMALL_N} x 4 KiB over ${CONC} connections; ${BIG_N} x 64 MiB over one; $(nproc) cores shared)"
