@@ -662,6 +662,8 @@ static void authenticate(struct req *r)
         req_fail(r, S3E_SignatureDoesNotMatch, NULL);
         goto out;
     }
+    log_debug("store: %s %s signed by %s, payload %s%s", r->method, r->path,
+              r->user->access_key, payload, presigned ? " (presigned)" : "");
     /* what the body must now prove */
     if (is_hex64(payload)) {
         snprintf(r->want_sha256, sizeof(r->want_sha256), "%s", payload);

@@ -105,6 +105,8 @@ def run(case):
     headers = [('Host', host)]
     for h in case['req'][1:]:
         n, v = h.split(':', 1)
+        if n.strip().lower() == 'host':  # virtual-host cases name their own
+            headers = [x for x in headers if x[0].lower() != 'host']
         headers.append((n.strip(), v.strip()))
     body = '\n'.join(case['body']).rstrip('\n').encode() if case['body'] else b''
     if body and not any(n.lower() == 'content-length' for n, _ in headers):
