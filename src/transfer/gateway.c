@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #define HELLO_ACK_ID UINT64_MAX
+#define HELLO_MAX (64u << 10) /* largest first frame accepted */
 #define RELAY_HIGH (96u << 20) /* stop reading upstream above this backlog */
 #define RELAY_LOW (32u << 20)
 #define SINK_MAX_WORKS 2
@@ -490,6 +491,7 @@ static void hello_frame(struct gconn *c, const struct wire_hdr *h,
         return;
     }
     free(buf);
+    c->rd.max_payload = WIRE_MAX_PAYLOAD;
     memcpy(c->transfer, hello.transfer, 65);
     if (hello.nroute) {
         start_relay(c, &hello);
@@ -567,7 +569,7 @@ static void on_connection(uv_stream_t *server, int status)
     struct gconn *c = xcalloc(1, sizeof(*c));
     c->gw = gw;
     c->refs = 1;
-    frame_rd_init(&c->rd, WIRE_MAX_PAYLOAD);
+    frame_rd_init(&c->rd, HELLO_MAX); /* a stranger gets no big buffer */
     uv_tcp_init(gw->loop, &c->tcp);
     c->tcp.data = c;
     if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {

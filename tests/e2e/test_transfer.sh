@@ -158,6 +158,10 @@ t_run "unreachable" 7 skyc cp -r "$SRC" "$T_TMP/x" --to 127.0.0.1:1 --retries 0 
 # a gateway refuses garbage and keeps serving
 printf 'GET / HTTP/1.0\r\n\r\n%64s' "" >"$T_TMP/junk"
 timeout 5 bash -c "exec 3<>/dev/tcp/${GW_C%:*}/${GW_C#*:}; cat '$T_TMP/junk' >&3; cat <&3 >/dev/null" || true
+# a first frame announcing 256 MiB is refused before anything is allocated
+python3 -c 'import struct,sys; sys.stdout.buffer.write(b"SKY1\x01\x00\x00\x00"+struct.pack(">II",256<<20,256<<20)+bytes(48))' >"$T_TMP/bighello"
+timeout 5 bash -c "exec 3<>/dev/tcp/${GW_C%:*}/${GW_C#*:}; cat '$T_TMP/bighello' >&3; cat <&3" >"$T_TMP/bighello.out" 2>/dev/null || true
+t_contains "big hello refused" "$(cat -v "$T_TMP/bighello.out")" "exceeds this peer's limit"
 t_run "gateway survives junk" 0 skyc cp "$SRC/big.bin" "$T_TMP/after-junk.bin" --to "$GW_C" -q
 cmp -s "$SRC/big.bin" "$T_TMP/after-junk.bin" && t_pass || t_fail "after junk"
 
