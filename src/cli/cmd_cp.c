@@ -122,12 +122,9 @@ enum skyc_err cli_copy(int argc, const char **argv, bool sync,
     const char *const cp_usage[] = {
         "skyc cp SRC DST [-r] [--to HOST:PORT [--via HOP,...]...] "
         "[--plan FILE]",
-        "  copy SRC to DST in checksummed chunks over parallel connections;",
-        "  re-running the same command after a failure sends only what is "
-        "missing", NULL};
+        NULL};
     const char *const sync_usage[] = {
         "skyc sync SRC DST [--to HOST:PORT [--via HOP,...]...] [--plan FILE]",
-        "  copy the files of directory SRC that differ (size or mtime) at DST",
         NULL};
     const struct option opts[] = {
         OPT_FLAG('r', "recursive", &recursive,

@@ -13,8 +13,7 @@ enum skyc_err cmd_gateway(int argc, const char **argv, struct skyc_error *err)
     const char *listen = "0.0.0.0:7700";
     long flip = 0, die = 0, buf_mib = 512;
     const char *const usage[] = {
-        "skyc gateway [--listen HOST:PORT]",
-        "  relay or write the chunks of transfers (see skyc cp --to)", NULL};
+        "skyc gateway [--listen HOST:PORT] [--root DIR]", NULL};
     const struct option opts[] = {
         OPT_STRING(0, "listen", &listen, "HOST:PORT",
                    "address to listen on (default 0.0.0.0:7700; port 0 "
