@@ -3,8 +3,10 @@
  *
  * Plan files (--plan) are JSON:
  *   {"paths": [{"hops": ["10.200.64.2:7700", "10.200.64.6:7700"],
- *               "connections": 8}, ...]}
- * each path a chain of gateways, the last hop writing the destination.
+ *               "connections": 8, "key_to": "10.200.64.10:7700"}, ...]}
+ * each path a chain of gateways, the last hop writing the destination;
+ * key_to (optional) is where this client reaches the last hop itself, for
+ * the --encrypt key, when the relays' address for it is not reachable.
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -267,6 +269,7 @@ void copy_paths_free(struct sender_path *paths, size_t npaths)
         for (size_t j = 0; j < paths[i].nhops; j++)
             free((char *)paths[i].hops[j]);
         free(paths[i].hops);
+        free((char *)paths[i].key_to);
     }
     free(paths);
 }
@@ -314,6 +317,14 @@ enum skyc_err copy_plan_load(const char *file, struct sender_path **out,
             }
             sp->hops[sp->nhops++] = xstrdup(h);
         }
+        json_t *kt = json_object_get(p, "key_to");
+        if (kt && !json_is_string(kt)) {
+            skyc_fail(err, rc, "%s: paths[%zu].key_to must be \"HOST:PORT\"",
+                      file, i);
+            goto out;
+        }
+        if (kt)
+            sp->key_to = xstrdup(json_string_value(kt));
         sp->conns = 8;
         if (conns) {
             if (!json_is_integer(conns) || json_integer_value(conns) < 1 ||

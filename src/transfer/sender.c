@@ -707,9 +707,10 @@ enum skyc_err sender_run(const struct sender_opts *o, struct sender_stats *st,
     s->conns = xcalloc(ndata + nctl + 1, sizeof(*s->conns));
     for (size_t p = 0; p < nctl; p++) {
         const struct sender_path *pa = &o->paths[p];
+        const char *ctl = pa->key_to ? pa->key_to : pa->hops[pa->nhops - 1];
         bool dup = false;
         for (size_t q = 0; q < s->nconns; q++)
-            dup |= !strcmp(s->conns[q].first_hop, pa->hops[pa->nhops - 1]);
+            dup |= !strcmp(s->conns[q].first_hop, ctl);
         if (dup)
             continue;
         struct sconn *c = &s->conns[s->nconns];
@@ -717,7 +718,7 @@ enum skyc_err sender_run(const struct sender_opts *o, struct sender_stats *st,
         c->s = s;
         c->path = pa;
         c->control = true;
-        c->first_hop = pa->hops[pa->nhops - 1];
+        c->first_hop = ctl;
         s->controls_left++;
     }
     for (size_t p = 0; p < o->npaths; p++)

@@ -30,6 +30,9 @@ struct sender_path {
     const char **hops; /* "host:port", first hop first */
     size_t nhops;
     int conns;         /* parallel connections on this path */
+    /* where this client reaches the last hop directly, to hand it the
+     * transfer key (--encrypt); NULL: the last hop's address in hops */
+    const char *key_to;
 };
 
 struct sender_stats {

@@ -119,6 +119,16 @@ t_run "bit flip" 0 acp -r "$T_TMP/sub" "$T_TMP/d3" --to 10.200.64.6:7700 \
 same "bit flip" "$T_TMP/sub" "$T_TMP/d3"
 t_contains "bit flip resent" "$ERR" "1 resent"
 
+# 3b. encrypted through relay B: the key goes to C over the direct link
+#     (key_to), never through B; B forwards only sealed chunks
+cat >"$T_TMP/enc.json" <<EOT
+{"paths": [{"hops": ["10.200.64.2:7700", "10.200.64.6:7700"], "connections": 4,
+            "key_to": "10.200.64.10:7700"}]}
+EOT
+t_run "encrypted relay" 0 acp -r "$T_TMP/sub" "$T_TMP/d3e" --plan "$T_TMP/enc.json" \
+    --chunk-size 4M --encrypt --compress
+same "encrypted relay" "$T_TMP/sub" "$T_TMP/d3e"
+
 # 4. the last hop dies on the direct (200 Mbit/s) link; the re-run resumes
 kill -9 "$GW_C"
 gw $NS_C --fault-exit-chunk 20
