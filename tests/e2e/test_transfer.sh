@@ -96,20 +96,26 @@ t_not_contains "relay dies: failures counted" "$ERR" " 0 connection failures"
 #     supervisor loop: reconnects with backoff carry the transfer through
 PORT=$((20000 + RANDOM % 20000))
 ( for _ in $(seq 1 60); do
+      [ -e "$T_TMP/stop-flapping" ] && break
       "$SKYC_BIN" gateway --listen 127.0.0.1:$PORT --fault-exit-chunk 3 \
           >/dev/null 2>>"$T_TMP/gw.log" || true
   done ) &
 SUP=$!
-GW_PIDS+=($SUP)
+stop_flapping() { # stop the loop first, then its current gateway
+    touch "$T_TMP/stop-flapping"
+    while kill -0 $SUP 2>/dev/null; do
+        for k in $(pgrep -P $SUP 2>/dev/null); do kill "$k" 2>/dev/null || true; done
+        sleep 0.1
+    done
+}
+t_on_exit stop_flapping
 sleep 0.3
-t_run "flapping gateway" 0 skyc cp -r "$SRC" "$T_TMP/d5b" --to 127.0.0.1:$PORT \
+t_run "flapping gateway" 0 skyc cp -r "$SRC" "$T_TMP/d5b" --to 127.0.0.1:$PORT --retries 30 \
     --chunk-size 1M -n 1 --json -q
 same "flapping gateway" "$SRC" "$T_TMP/d5b"
 fails=$(echo "$OUT" | sed -n 's/.*"connection_failures": \([0-9]*\).*/\1/p')
 [ "${fails:-0}" -ge 2 ] && t_pass || t_fail "flapping gateway: $fails failures"
-KIDS=$(pgrep -P $SUP 2>/dev/null || true)
-kill $SUP 2>/dev/null || true
-for k in $KIDS; do kill "$k" 2>/dev/null || true; done
+stop_flapping
 
 # 6. the only gateway dies: cp fails, says how to resume; the re-run sends
 #    only the missing chunks
