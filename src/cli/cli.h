@@ -87,5 +87,15 @@ enum skyc_err cmd_failover_history(int argc, const char **argv,
 enum skyc_err cmd_sim(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_agent(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_spot(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_store(int argc, const char **argv, struct skyc_error *err);
+
+/* data plane (transfer/) */
+enum skyc_err cmd_cp(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_sync(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_gateway(int argc, const char **argv,
+                          struct skyc_error *err);
+/* The body of cp (sync = false) and sync (sync = true), in cmd_cp.c. */
+enum skyc_err cli_copy(int argc, const char **argv, bool sync,
+                       struct skyc_error *err);
 
 #endif

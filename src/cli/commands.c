@@ -31,6 +31,12 @@ const struct cli_command cli_commands[] = {
     {"transfer", cmd_transfer, "Plan transfers between regions (Skyplane-style)"},
     /* spot */
     {"spot", cmd_spot, "Simulate deadline-aware spot policies on traces"},
+    /* data plane */
+    {"cp", cmd_cp, "Copy files through gateways, checksummed and resumable"},
+    {"sync", cmd_sync, "Copy only the files that differ"},
+    {"gateway", cmd_gateway, "Run a data-plane gateway (relay or last hop)"},
+    /* data */
+    {"store", cmd_store, "Serve and plan the S3-compatible object store"},
     /* the rest */
     {"help", cmd_help, "Show help for skyc or one command"},
     {"version", cmd_version, "Print skyc's version"},

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# S3 server speed: skyc store serve vs s3rver (npm, the peer) on this
+# machine under the same client load (bench/store_load, libcurl + our SigV4
+# signer, keep-alive connections):
+#   4 KiB PUT and GET ops/s, 16 connections   target: >= 5x the peer
+#   64 MiB PUT and GET GB/s, one connection   target: >= 1 GB/s on loopback
+# s3rver is installed with npm into a temporary directory (never the repo).
+# skyc runs as configured by default (fsync on) and once with --no-fsync, so
+# the cost of durability shows next to the figures.
+#
+# usage: bench/store.sh [path/to/skyc]   (store_load is found next to skyc)
+set -euo pipefail
+SKYC=$(realpath "${1:-build/skyc}")
+LOAD=$(dirname "$SKYC")/store_load
+[ -x "$LOAD" ] || { echo "bench: $LOAD not built" >&2; exit 1; }
+W=$(mktemp -d "${TMPDIR:-/tmp}/skyc-bench-store.XXXXXX")
+PIDS=()
+cleanup() { for p in "${PIDS[@]+"${PIDS[@]}"}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"; }
+trap cleanup EXIT
+SMALL_N=${SMALL_N:-4000}
+BIG_N=${BIG_N:-6}
+CONC=${CONC:-16}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "bench: port $1 never opened" >&2; exit 1; }
+
+mkbucket() { # URL AK SK BUCKET
+    python3 - "$@" <<'PY'
+import sys, hashlib, hmac, datetime, urllib.request
+url, ak, sk, b = sys.argv[1:5]
+t = datetime.datetime.utcnow(); d = t.strftime('%Y%m%dT%H%M%SZ'); d8 = d[:8]
+host = url.split('://')[1]
+creq = f"PUT\n/{b}\n\nhost:{host}\nx-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:{d}\n\nhost;x-amz-content-sha256;x-amz-date\nUNSIGNED-PAYLOAD"
+scope = f"{d8}/us-east-1/s3/aws4_request"
+sts = f"AWS4-HMAC-SHA256\n{d}\n{scope}\n" + hashlib.sha256(creq.encode()).hexdigest()
+k = ("AWS4" + sk).encode()
+for m in (d8, "us-east-1", "s3", "aws4_request"):
+    k = hmac.new(k, m.encode(), hashlib.sha256).digest()
+sig = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+req = urllib.request.Request(f"{url}/{b}", method="PUT", data=b"", headers={
+    "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-date": d,
+    "Authorization": f"AWS4-HMAC-SHA256 Credential={ak}/{scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature={sig}"})
+urllib.request.urlopen(req).read()
+PY
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run_suite PID URL AK SK -> "put4k get4k put64 get64 cpuput cpuget"
+# (ops/s ops/s GB/s GB/s, and the server's CPU seconds per GB of 64 MiB
+# PUT / GET: on a shared machine wall-clock figures also measure the
+# neighbours, CPU time per byte measures the server)
+run_suite() {
+    local pid=$1 url=$2 ak=$3 sk=$4 b=bench c0 c1 c2 hz
+    hz=$(getconf CLK_TCK)
+    mkbucket "$url" "$ak" "$sk" "$b"
+    local p4 g4 p64 g64
+    "$LOAD" "$url" "$ak" "$sk" "$b" put 4096 "$SMALL_N" "$CONC" >/dev/null # warm up
+    p4=$("$LOAD" "$url" "$ak" "$sk" "$b" put 4096 "$SMALL_N" "$CONC" | cut -d' ' -f1)
+    g4=$("$LOAD" "$url" "$ak" "$sk" "$b" get 4096 "$SMALL_N" "$CONC" | cut -d' ' -f1)
+    c0=$(cpu_ticks "$pid")
+    p64=$("$LOAD" "$url" "$ak" "$sk" "$b" put 67108864 "$BIG_N" 1 | cut -d' ' -f2)
+    c1=$(cpu_ticks "$pid")
+    g64=$("$LOAD" "$url" "$ak" "$sk" "$b" get 67108864 "$BIG_N" 1 | cut -d' ' -f2)
+    c2=$(cpu_ticks "$pid")
+    echo "$p4 $g4 $(awk "BEGIN{gb = $BIG_N * 67108864 / 1e9; printf \"%.2f %.2f %.2f %.2f\", $p64/1000, $g64/1000, ($c1-$c0)/$hz/gb, ($c2-$c1)/$hz/gb}")"
+}
+
+# --- the peer: s3rver from npm, in a temp dir ---
+PEER="n/a n/a n/a n/a n/a n/a"
+if command -v npm >/dev/null; then
+    echo "bench: installing s3rver from npm into $W/npm" >&2
+    mkdir -p "$W/npm"
+    if (cd "$W/npm" && timeout 300 npm install --silent --no-audit --no-fund s3rver@3 >/dev/null 2>&1); then
+        PP=$(free_port)
+        mkdir -p "$W/s3rver"
+        node "$W/npm/node_modules/.bin/s3rver" -d "$W/s3rver" -a 127.0.0.1 -p "$PP" --silent >"$W/s3rver.log" 2>&1 &
+        PIDS+=($!)
+        wait_port "$PP"
+        PEER=$(run_suite "${PIDS[-1]}" "http://127.0.0.1:$PP" S3RVER S3RVER)
+        kill "${PIDS[-1]}"
+    else
+        echo "bench: npm install s3rver failed; peer figures are n/a" >&2
+    fi
+fi
+
+# --- skyc store serve ---
+skyc_suite() {
+    local port data=$W/skyc-$1; shift
+    port=$(free_port)
+    "$SKYC" store serve --data "$data" --listen "127.0.0.1:$port" \
+        --access-key benchkey --secret-key benchsecret "$@" >/dev/null 2>"$W/skyc.log" &
+    PIDS+=($!)
+    wait_port "$port"
+    run_suite "${PIDS[-1]}" "http://127.0.0.1:$port" benchkey benchsecret
+    kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
+}
+SKY=$(skyc_suite fsync)
+SKYNF=$(skyc_suite nofsync --no-fsync)
+
+read -r pp4 pg4 pp64 pg64 pcp pcg <<<"$PEER"
+read -r sp4 sg4 sp64 sg64 scp scg <<<"$SKY"
+read -r np4 ng4 np64 ng64 ncp ncg <<<"$SKYNF"
+ratio() { awk "BEGIN{ if (\"$2\" == \"n/a\" || $2 == 0) print \"n/a\"; else printf \"%.1fx\", $1/$2 }"; }
+inv() { awk "BEGIN{ if (\"$2\" == \"n/a\" || $1 == 0) print \"n/a\"; else printf \"%.1fx\", $2/$1 }"; }
+printf "%-22s %14s %14s %14s %10s %s\n" "figure" "skyc (fsync)" "skyc no-fsync" "s3rver (peer)" "ratio" "target"
+printf "%-22s %14s %14s %14s %10s %s\n" "PUT 4 KiB ops/s" "$sp4" "$np4" "$pp4" "$(ratio "$sp4" "$pp4")" ">= 5x peer"
+printf "%-22s %14s %14s %14s %10s %s\n" "GET 4 KiB ops/s" "$sg4" "$ng4" "$pg4" "$(ratio "$sg4" "$pg4")" ">= 5x peer"
+printf "%-22s %14s %14s %14s %10s %s\n" "PUT 64 MiB GB/s" "$sp64" "$np64" "$pp64" "$(ratio "$sp64" "$pp64")" ">= 1 GB/s"
+printf "%-22s %14s %14s %14s %10s %s\n" "GET 64 MiB GB/s" "$sg64" "$ng64" "$pg64" "$(ratio "$sg64" "$pg64")" ">= 1 GB/s"
+printf "%-22s %14s %14s %14s %10s %s\n" "PUT 64 MiB CPU s/GB" "$scp" "$ncp" "$pcp" "$(inv "$scp" "$pcp")" "(server CPU; lower is better)"
+printf "%-22s %14s %14s %14s %10s %s\n" "GET 64 MiB CPU s/GB" "$scg" "$ncg" "$pcg" "$(inv "$scg" "$pcg")" "(server CPU; lower is better)"
+echo "(load average $(cut -d' ' -f1 /proc/loadavg) during the run)"
+echo "(${SMALL_N} x 4 KiB over ${CONC} connections; ${BIG_N} x 64 MiB over one; $(nproc) cores shared)"

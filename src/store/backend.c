@@ -1,0 +1,270 @@
+/*
+ * backend.c - the local-directory backend (see backend.h).
+ */
+#include "core/common.h"
+#include "core/alloc.h"
+#include "core/strbuf.h"
+#include "store/backend.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static enum skyc_err mkdir_p1(const char *path, struct skyc_error *err)
+{
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        return skyc_fail(err, SKYC_E_IO, "cannot create directory '%s': %s",
+                         path, strerror(errno));
+    return SKYC_OK;
+}
+
+enum skyc_err backend_open(struct backend *be, const char *root, bool fsync,
+                           struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_E_IO;
+    struct strbuf p = STRBUF_INIT;
+    memset(be, 0, sizeof(*be));
+    be->kind = xstrdup("local");
+    be->root = xstrdup(root);
+    be->fsync = fsync;
+    if ((rc = mkdir_p1(root, err)))
+        goto out;
+    strbuf_addf(&p, "%s/blobs", root);
+    if ((rc = mkdir_p1(p.buf, err)))
+        goto out;
+    for (int i = 0; i < 256; i++) {
+        strbuf_reset(&p);
+        strbuf_addf(&p, "%s/blobs/%02x", root, i);
+        if ((rc = mkdir_p1(p.buf, err)))
+            goto out;
+    }
+    strbuf_reset(&p);
+    strbuf_addf(&p, "%s/tmp", root);
+    if ((rc = mkdir_p1(p.buf, err)))
+        goto out;
+    /* a crash mid-write leaves files here: they were never visible */
+    DIR *d = opendir(p.buf);
+    if (!d) {
+        rc = skyc_fail(err, SKYC_E_IO, "cannot read '%s': %s", p.buf,
+                       strerror(errno));
+        goto out;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+    rc = SKYC_OK;
+out:
+    strbuf_release(&p);
+    if (rc)
+        backend_release(be);
+    return rc;
+}
+
+void backend_release(struct backend *be)
+{
+    FREE_AND_NULL(be->kind);
+    FREE_AND_NULL(be->root);
+}
+
+static void new_id(char id[BLOB_ID_LEN + 1])
+{
+    uint8_t r[16];
+    static const char hx[] = "0123456789abcdef";
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        /* getrandom on Linux does not fail for 16 bytes once seeded */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t a = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^
+                     (uint64_t)getpid() << 48;
+        memcpy(r, &a, 8);
+        memcpy(r + 8, &a, 8);
+    }
+    for (int i = 0; i < 16; i++) {
+        id[2 * i] = hx[r[i] >> 4];
+        id[2 * i + 1] = hx[r[i] & 15];
+    }
+    id[BLOB_ID_LEN] = '\0';
+}
+
+static void blob_path(struct backend *be, const char *id, struct strbuf *out)
+{
+    strbuf_addf(out, "%s/blobs/%.2s/%s", be->root, id, id);
+}
+
+enum skyc_err backend_create(struct backend *be, struct blob_writer *w,
+                             struct skyc_error *err)
+{
+    memset(w, 0, sizeof(*w));
+    w->be = be;
+    w->fd = -1;
+    new_id(w->id);
+    w->tmp_path = xasprintf("%s/tmp/%s", be->root, w->id);
+    w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
+        enum skyc_err rc = skyc_fail(err, SKYC_E_IO, "cannot create '%s': %s",
+                                     w->tmp_path, strerror(errno));
+        FREE_AND_NULL(w->tmp_path);
+        return rc;
+    }
+    return SKYC_OK;
+}
+
+enum skyc_err backend_write(struct blob_writer *w, const void *data,
+                            size_t len, struct skyc_error *err)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(w->fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return skyc_fail(err, SKYC_E_IO, "cannot write '%s': %s",
+                             w->tmp_path, strerror(errno));
+        }
+        p += n;
+        len -= (size_t)n;
+        w->size += (uint64_t)n;
+    }
+    return SKYC_OK;
+}
+
+enum skyc_err backend_append_blob(struct blob_writer *w, const char *src_id,
+                                  uint64_t off, uint64_t len,
+                                  struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_E_IO;
+    int fd = -1;
+    uint64_t size;
+    if ((rc = backend_open_read(w->be, src_id, &fd, &size, err)))
+        return rc;
+    rc = SKYC_E_IO;
+    if (off > size || len > size - off) {
+        rc = skyc_fail(err, SKYC_E_INTERNAL, "blob '%s' is shorter than %" PRIu64,
+                       src_id, off + len);
+        goto out;
+    }
+    loff_t in_off = (loff_t)off;
+    while (len) {
+        ssize_t n = copy_file_range(fd, &in_off, w->fd, NULL,
+                                    len > (1u << 30) ? (1u << 30) : len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS)) {
+            /* fall back to read/write */
+            char buf[1 << 16];
+            ssize_t r = pread(fd, buf, len > sizeof(buf) ? sizeof(buf) : len,
+                              in_off);
+            if (r <= 0)
+                goto ioerr;
+            if ((rc = backend_write(w, buf, (size_t)r, err)))
+                goto out;
+            rc = SKYC_E_IO;
+            in_off += r;
+            len -= (uint64_t)r;
+            continue;
+        }
+        if (n <= 0)
+            goto ioerr;
+        len -= (uint64_t)n;
+        w->size += (uint64_t)n;
+    }
+    rc = SKYC_OK;
+    goto out;
+ioerr:
+    rc = skyc_fail(err, SKYC_E_IO, "cannot copy blob '%s': %s", src_id,
+                   strerror(errno ? errno : EIO));
+out:
+    close(fd);
+    return rc;
+}
+
+static void fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+enum skyc_err backend_commit(struct blob_writer *w, struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_E_IO;
+    struct strbuf dst = STRBUF_INIT;
+    blob_path(w->be, w->id, &dst);
+    if (w->be->fsync && fdatasync(w->fd) < 0) {
+        rc = skyc_fail(err, SKYC_E_IO, "cannot sync '%s': %s", w->tmp_path,
+                       strerror(errno));
+        goto out;
+    }
+    if (close(w->fd) < 0) {
+        w->fd = -1;
+        rc = skyc_fail(err, SKYC_E_IO, "cannot close '%s': %s", w->tmp_path,
+                       strerror(errno));
+        goto out;
+    }
+    w->fd = -1;
+    if (rename(w->tmp_path, dst.buf) < 0) {
+        rc = skyc_fail(err, SKYC_E_IO, "cannot rename '%s' to '%s': %s",
+                       w->tmp_path, dst.buf, strerror(errno));
+        goto out;
+    }
+    if (w->be->fsync) {
+        strbuf_setlen(&dst, dst.len - BLOB_ID_LEN - 1);
+        fsync_dir(dst.buf);
+    }
+    FREE_AND_NULL(w->tmp_path);
+    rc = SKYC_OK;
+out:
+    strbuf_release(&dst);
+    if (rc)
+        backend_abort(w);
+    return rc;
+}
+
+void backend_abort(struct blob_writer *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    if (w->tmp_path)
+        unlink(w->tmp_path);
+    FREE_AND_NULL(w->tmp_path);
+}
+
+enum skyc_err backend_open_read(struct backend *be, const char *id, int *fd,
+                                uint64_t *size, struct skyc_error *err)
+{
+    struct strbuf p = STRBUF_INIT;
+    struct stat st;
+    enum skyc_err rc = SKYC_OK;
+    blob_path(be, id, &p);
+    *fd = open(p.buf, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0) {
+        rc = skyc_fail(err, errno == ENOENT ? SKYC_E_NOT_FOUND : SKYC_E_IO,
+                       "cannot open blob '%s': %s", p.buf, strerror(errno));
+    } else if (fstat(*fd, &st) < 0) {
+        rc = skyc_fail(err, SKYC_E_IO, "cannot stat '%s': %s", p.buf,
+                       strerror(errno));
+        close(*fd);
+        *fd = -1;
+    } else {
+        *size = (uint64_t)st.st_size;
+    }
+    strbuf_release(&p);
+    return rc;
+}
+
+void backend_remove(struct backend *be, const char *id)
+{
+    struct strbuf p = STRBUF_INIT;
+    if (strlen(id) == BLOB_ID_LEN) {
+        blob_path(be, id, &p);
+        unlink(p.buf);
+    }
+    strbuf_release(&p);
+}

@@ -1,0 +1,80 @@
+/*
+ * backend.h - where object bytes live: a physical backend per region.
+ *
+ * The seam for multi-region buckets: the metadata (store/meta.h) maps a
+ * bucket's key to a blob id AND the region holding it; a struct store_region
+ * names a region ("local", "aws:us-east-1") and owns its backend. Today
+ * the server has one region and every bucket's primary copy goes there; the
+ * placement engine (store/placement*, another module) decides which regions
+ * of a bucket get a copy, and calls the same backend API on each. A remote
+ * S3-compatible backend implements the same calls over HTTP later; the read
+ * side then streams instead of handing out an fd (backend_open_read() is
+ * local-only and says so by returning SKYC_E_NOT_FOUND for remote kinds).
+ *
+ * The local backend stores each blob as DIR/blobs/XX/ID (XX = first two
+ * hex digits of the id) and writes through DIR/tmp/: a blob becomes visible
+ * at its final name only after its bytes are fsynced and renamed, so a crash
+ * mid-write leaves at most a file under tmp/, which backend_open() removes.
+ * Blob ids are random 128-bit hex strings and are never reused, so a reader
+ * holding an open fd keeps seeing the bytes it opened even when the key is
+ * overwritten and the old blob unlinked.
+ *
+ * Thread safety: all calls may run concurrently on one backend.
+ */
+#ifndef SKYC_STORE_BACKEND_H
+#define SKYC_STORE_BACKEND_H
+
+#include "core/common.h"
+#include "core/error.h"
+
+#include <sys/types.h>
+
+#define BLOB_ID_LEN 32
+
+struct backend {
+    char *kind; /* "local" */
+    char *root; /* local: the directory */
+    int fsync;  /* 1: fsync blobs and directories before acknowledging */
+};
+
+struct store_region {
+    char *name; /* "local", or "cloud:region" */
+    struct backend be;
+};
+
+/* Open (creating DIR/blobs and DIR/tmp) and clear tmp/ of crash leftovers. */
+enum skyc_err backend_open(struct backend *be, const char *root, bool fsync,
+                           struct skyc_error *err);
+void backend_release(struct backend *be);
+
+/* A blob being written: bytes go to tmp/ until backend_commit(). */
+struct blob_writer {
+    struct backend *be;
+    int fd;
+    char id[BLOB_ID_LEN + 1];
+    char *tmp_path;
+    uint64_t size;
+};
+
+/* Start a new blob with a fresh id. */
+enum skyc_err backend_create(struct backend *be, struct blob_writer *w,
+                             struct skyc_error *err);
+/* Append bytes. */
+enum skyc_err backend_write(struct blob_writer *w, const void *data,
+                            size_t len, struct skyc_error *err);
+/* Append [off, off+len) of another blob (server-side copy). */
+enum skyc_err backend_append_blob(struct blob_writer *w, const char *src_id,
+                                  uint64_t off, uint64_t len,
+                                  struct skyc_error *err);
+/* fsync, rename into place; w is released either way. */
+enum skyc_err backend_commit(struct blob_writer *w, struct skyc_error *err);
+/* Drop an unfinished blob (safe on a zeroed or released writer). */
+void backend_abort(struct blob_writer *w);
+
+/* Open a blob for reading; *size gets its length. Caller closes the fd. */
+enum skyc_err backend_open_read(struct backend *be, const char *id, int *fd,
+                                uint64_t *size, struct skyc_error *err);
+/* Remove a committed blob (missing is not an error). */
+void backend_remove(struct backend *be, const char *id);
+
+#endif

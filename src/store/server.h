@@ -1,0 +1,73 @@
+/*
+ * server.h - `skyc store serve`: an S3-compatible HTTP/1.1 server.
+ *
+ * HTTP comes from libmicrohttpd (epoll thread pool); this module routes S3
+ * requests (path style, and virtual-host style when config.domain is set),
+ * authenticates them with SigV4 (s3/sigv4.h: Authorization header or a
+ * presigned query, expiry enforced, users from the config), and serves them
+ * from the metadata (store/meta.h) and a backend (store/backend.h).
+ *
+ * Request path: on_request() -> route() (bucket, key, operation) ->
+ * authenticate() -> for operations with a body, a body sink (aws-chunked
+ * decoding, MD5 / SHA-256 / x-amz-checksum-* hashing, blob writer) -> the
+ * handler -> an S3 XML result or error (with RequestId = x-amz-request-id).
+ *
+ * Multi-region seam: srv->regions holds one struct store_region today; a
+ * bucket's row names its primary region and object rows name the region of
+ * their blob. The placement engine (store/placement*) will pick regions per
+ * write and read; handlers only ever go through region_for_*() here.
+ *
+ * Lifecycle: store_server_start() binds and serves on background threads
+ * until store_server_stop(), which waits for them and frees everything.
+ */
+#ifndef SKYC_STORE_SERVER_H
+#define SKYC_STORE_SERVER_H
+
+#include "core/common.h"
+#include "core/error.h"
+
+struct store_user {
+    char *access_key;
+    char *secret_key;
+};
+
+struct store_config {
+    char *data_dir;
+    char *listen_host; /* "127.0.0.1" */
+    int port;          /* 0: any free port */
+    char *region;      /* the region buckets report; default us-east-1 */
+    char *domain;      /* virtual-host base ("s3.local"), or NULL */
+    struct store_user *users;
+    size_t nusers, alloc;
+    bool fsync;        /* fsync blobs + SQLite FULL (default true) */
+    int threads;       /* HTTP worker threads (default 4) */
+    long max_skew;     /* seconds a request's x-amz-date may be off (900) */
+};
+
+void store_config_init(struct store_config *c);
+void store_config_release(struct store_config *c);
+/* Add one user (copies the strings). */
+void store_config_add_user(struct store_config *c, const char *ak,
+                           const char *sk);
+/*
+ * Read a JSON config file:
+ *   {"region": "us-east-1", "domain": "s3.local", "fsync": true,
+ *    "threads": 4, "users": [{"access_key": "K", "secret_key": "S"}]}
+ * Unknown keys are errors (file:line:col), so typos do not pass silently.
+ */
+enum skyc_err store_config_load(struct store_config *c, const char *path,
+                                struct skyc_error *err);
+/* "HOST:PORT" into c->listen_host / c->port. */
+enum skyc_err store_config_listen(struct store_config *c, const char *spec,
+                                  struct skyc_error *err);
+
+struct store_server;
+
+enum skyc_err store_server_start(const struct store_config *c,
+                                 struct store_server **out,
+                                 struct skyc_error *err);
+/* The bound TCP port (useful with port 0). */
+int store_server_port(const struct store_server *s);
+void store_server_stop(struct store_server *s);
+
+#endif

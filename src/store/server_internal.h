@@ -1,0 +1,177 @@
+/*
+ * server_internal.h - what the store server's files share (server.c: HTTP,
+ * routing, auth, bodies; server_object.c: objects and multipart;
+ * server_bucket.c: buckets and listings). Not a public interface.
+ */
+#ifndef SKYC_STORE_SERVER_INTERNAL_H
+#define SKYC_STORE_SERVER_INTERNAL_H
+
+#include "core/common.h"
+#include "core/strbuf.h"
+#include "s3/checksum.h"
+#include "s3/s3err.h"
+#include "s3/sigv4.h"
+#include "store/backend.h"
+#include "store/meta.h"
+#include "store/server.h"
+
+#include <microhttpd.h>
+#include <openssl/evp.h>
+
+struct store_server {
+    struct store_config cfg;
+    struct meta meta;
+    struct store_region *regions; /* [0] is the default (primary) region */
+    size_t nregions;
+    struct MHD_Daemon *mhd;
+    int port;
+};
+
+enum op {
+    OP_NONE,
+    OP_LIST_BUCKETS,
+    OP_CREATE_BUCKET,
+    OP_HEAD_BUCKET,
+    OP_DELETE_BUCKET,
+    OP_LIST_OBJECTS,
+    OP_LIST_OBJECTS_V2,
+    OP_LIST_VERSIONS,
+    OP_LIST_UPLOADS,
+    OP_GET_LOCATION,
+    OP_GET_VERSIONING,
+    OP_DELETE_OBJECTS,
+    OP_PUT_OBJECT,
+    OP_COPY_OBJECT,
+    OP_GET_OBJECT,
+    OP_HEAD_OBJECT,
+    OP_DELETE_OBJECT,
+    OP_CREATE_UPLOAD,
+    OP_UPLOAD_PART,
+    OP_UPLOAD_PART_COPY,
+    OP_COMPLETE_UPLOAD,
+    OP_ABORT_UPLOAD,
+    OP_LIST_PARTS,
+};
+
+enum body_kind { BODY_NONE, BODY_BUFFER, BODY_BLOB };
+
+/* aws-chunked decoder states */
+enum chunk_state { CH_SIZE, CH_DATA, CH_DATA_CR, CH_TRAILER, CH_DONE };
+
+struct req {
+    struct store_server *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    char *path;  /* raw, as sent */
+    struct strbuf query; /* raw query rebuilt from MHD's arguments */
+    char *bucket, *key; /* decoded; NULL when absent */
+    char request_id[17];
+    enum op op;
+    const struct store_user *user;
+
+    /* an error found before the body: reported once the body is read */
+    enum s3err pending;
+    char *pending_msg;
+    bool has_pending;
+
+    /* body */
+    enum body_kind body;
+    struct strbuf buf;       /* BODY_BUFFER */
+    struct blob_writer w;    /* BODY_BLOB */
+    bool w_open;
+    uint64_t received;       /* decoded payload bytes */
+    EVP_MD_CTX *md5;
+    EVP_MD_CTX *sha256;      /* over the raw body when its hash was signed */
+    char want_sha256[65];
+    struct checksum ck;
+    enum checksum_algo ck_algo;
+    char *ck_expected;       /* header value, or from the trailer */
+    bool ck_trailer;
+
+    /* aws-chunked */
+    bool chunked;
+    bool chunk_signed;
+    enum chunk_state cs;
+    struct strbuf line;
+    uint64_t chunk_left;
+    EVP_MD_CTX *chunk_sha;
+    char chunk_sig[65];      /* claimed signature of the current chunk */
+    char prev_sig[65];       /* seed = request signature */
+    uint8_t sign_key[32];
+    char amz_date[17];
+    struct strbuf scope;
+    int64_t decoded_len;     /* x-amz-decoded-content-length or -1 */
+    uint8_t want_md5[16];    /* Content-MD5 */
+    bool have_md5;
+    uint8_t md5_out[16];     /* MD5 of the payload, after the body */
+    char **owned;            /* strings freed with the request */
+    size_t nowned, owned_alloc;
+};
+
+/* Header lookup (case-insensitive); NULL when absent. */
+const char *req_header(struct req *r, const char *name);
+/* Query argument value (raw, decoded here into a per-request copy);
+ * *present tells "?uploads" (present, "") from absent. */
+const char *req_arg(struct req *r, const char *name);
+bool req_has_arg(struct req *r, const char *name);
+
+/* Set the error to answer with (first one wins). Returns MHD_YES. */
+void req_fail(struct req *r, enum s3err e, const char *msg);
+
+/* Responses. Each consumes nothing of r and queues exactly one response. */
+enum MHD_Result respond_error(struct req *r, enum s3err e, const char *msg);
+enum MHD_Result respond_xml(struct req *r, int status, struct strbuf *xml);
+enum MHD_Result respond_empty(struct req *r, int status);
+/* Add the headers every response carries, then queue. Frees resp. */
+enum MHD_Result respond(struct req *r, int status, struct MHD_Response *resp);
+
+/* "2009-10-12T17:50:30.000Z" of ms since the epoch. */
+void iso8601(struct strbuf *out, int64_t ms);
+/* "Mon, 12 Oct 2009 17:50:30 GMT" into buf[40]. */
+void http_date(char buf[40], int64_t ms);
+/* Parse an HTTP date (RFC 1123, RFC 850, asctime) or ISO 8601; -1 if bad. */
+int64_t parse_http_date(const char *s);
+
+/* The region objects of a new write go to, and where a blob lives. */
+struct store_region *region_for_write(struct store_server *s,
+                                      const char *bucket);
+struct store_region *region_named(struct store_server *s, const char *name);
+
+/* Operation handlers, called when the body (if any) is complete. */
+enum MHD_Result h_list_buckets(struct req *r);
+enum MHD_Result h_create_bucket(struct req *r);
+enum MHD_Result h_head_bucket(struct req *r);
+enum MHD_Result h_delete_bucket(struct req *r);
+enum MHD_Result h_list_objects(struct req *r, int version);
+enum MHD_Result h_list_uploads(struct req *r);
+enum MHD_Result h_get_location(struct req *r);
+enum MHD_Result h_get_versioning(struct req *r);
+enum MHD_Result h_delete_objects(struct req *r);
+enum MHD_Result h_put_object(struct req *r);
+enum MHD_Result h_copy_object(struct req *r, bool part);
+enum MHD_Result h_get_object(struct req *r, bool head);
+enum MHD_Result h_delete_object(struct req *r);
+enum MHD_Result h_create_upload(struct req *r);
+enum MHD_Result h_upload_part(struct req *r);
+enum MHD_Result h_complete_upload(struct req *r);
+enum MHD_Result h_abort_upload(struct req *r);
+enum MHD_Result h_list_parts(struct req *r);
+
+/* Before the body of a PUT object / part: conditions that fail early. */
+bool precheck_put(struct req *r);
+
+/* Stored headers: the JSON [name, value] list of a PUT's content headers. */
+char *collect_object_headers(struct req *r);
+/* Add stored headers to a response. */
+void add_object_headers(struct MHD_Response *resp, const char *json);
+
+/* S3 key/bucket checks */
+bool valid_bucket_name(const char *b);
+
+/* Owner block used in listings. */
+void owner_xml(struct req *r, struct strbuf *x);
+
+#define XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
+#define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+
+#endif

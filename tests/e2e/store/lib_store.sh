@@ -1,0 +1,55 @@
+# lib_store.sh - start/stop a `skyc store serve` on a free loopback port
+# (sourced after lib.sh). Sets S3_PORT, S3_URL, S3_PID; the server is killed
+# at exit. Clients: Debian's aws CLI, python3 + boto3, rclone.
+S3_AK=e2e-access
+S3_SK=e2e-secret-key
+export AWS_ACCESS_KEY_ID=$S3_AK AWS_SECRET_ACCESS_KEY=$S3_SK \
+       AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true \
+       AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+AWS_BIN=/usr/bin/aws; [ -x "$AWS_BIN" ] || AWS_BIN=$(command -v aws || true)
+PY_BIN=/usr/bin/python3; [ -x "$PY_BIN" ] || PY_BIN=$(command -v python3)
+
+s3_need() { # fail loudly when a client is missing (scripts/install-deps installs them)
+    for c in "$@"; do
+        case $c in
+        aws) [ -n "$AWS_BIN" ] || { echo "FAIL: aws CLI not installed (scripts/install-deps)" >&2; exit 1; } ;;
+        boto3) "$PY_BIN" -c 'import boto3' 2>/dev/null || { echo "FAIL: python3-boto3 not installed" >&2; exit 1; } ;;
+        *) command -v "$c" >/dev/null || { echo "FAIL: $c not installed (scripts/install-deps)" >&2; exit 1; } ;;
+        esac
+    done
+}
+
+# s3_start DATA_DIR [extra serve args...]
+s3_start() {
+    local data=$1; shift
+    : >"$T_TMP/serve.out"
+    "$SKYC_BIN" store serve --data "$data" --listen 127.0.0.1:0 \
+        --access-key "$S3_AK" --secret-key "$S3_SK" "$@" \
+        >"$T_TMP/serve.out" 2>>"$T_TMP/serve.err" &
+    S3_PID=$!
+    t_on_exit "kill -9 $S3_PID 2>/dev/null"
+    local i
+    for i in $(seq 1 100); do
+        S3_PORT=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T_TMP/serve.out")
+        [ -n "$S3_PORT" ] && break
+        kill -0 "$S3_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$S3_PORT" ]; then
+        echo "FAIL: store serve did not start:" >&2; cat "$T_TMP/serve.err" >&2; exit 1
+    fi
+    S3_URL=http://127.0.0.1:$S3_PORT
+}
+
+s3_stop() { # graceful (SIGTERM), waits
+    kill "$S3_PID" 2>/dev/null; wait "$S3_PID" 2>/dev/null || true
+}
+
+awss3() {
+    if [ "$1" = s3 ] && case $2 in cp|sync|rm|mv) true ;; *) false ;; esac; then
+        local sub=$2; shift 2
+        timeout 120 "$AWS_BIN" --endpoint-url "$S3_URL" s3 "$sub" --only-show-errors "$@"
+    else
+        timeout 120 "$AWS_BIN" --endpoint-url "$S3_URL" "$@"
+    fi
+}
