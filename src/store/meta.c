@@ -6,6 +6,9 @@
 #include "core/strbuf.h"
 #include "store/meta.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 static const char schema[] =
@@ -145,6 +148,7 @@ enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,
     enum skyc_err rc = SKYC_E_STATE;
     char *emsg = NULL;
     memset(m, 0, sizeof(*m));
+    m->wal_fd = -1;
     pthread_mutex_init(&m->mu, NULL);
     if (sqlite3_open_v2(path, &m->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -155,10 +159,11 @@ enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,
         goto out;
     }
     sqlite3_busy_timeout(m->db, 5000);
-    const char *pragmas = sync_full ? "PRAGMA journal_mode=WAL;"
-                                      "PRAGMA synchronous=FULL;"
-                                    : "PRAGMA journal_mode=WAL;"
-                                      "PRAGMA synchronous=NORMAL;";
+    /* with sync_full, durability comes from durable() below */
+    const char *pragmas = "PRAGMA journal_mode=WAL;"
+                          "PRAGMA synchronous=NORMAL;";
+    m->sync = sync_full;
+    m->wal_path = xasprintf("%s-wal", path);
     if (sqlite3_exec(m->db, pragmas, NULL, NULL, &emsg) != SQLITE_OK ||
         sqlite3_exec(m->db, schema, NULL, NULL, &emsg) != SQLITE_OK) {
         rc = skyc_fail(err, SKYC_E_STATE, "cannot set up '%s': %s", path,
@@ -188,6 +193,10 @@ void meta_close(struct meta *m)
         sqlite3_close(m->db);
     m->db = NULL;
     memset(m->stmts, 0, sizeof(m->stmts));
+    if (m->wal_fd >= 0)
+        close(m->wal_fd);
+    m->wal_fd = -1;
+    FREE_AND_NULL(m->wal_path);
     pthread_mutex_destroy(&m->mu);
 }
 
@@ -215,6 +224,27 @@ void meta_upload_release(struct meta_upload *u)
 #define LOCK() pthread_mutex_lock(&m->mu)
 #define UNLOCK() pthread_mutex_unlock(&m->mu)
 
+/*
+ * Make every commit so far durable (called without the lock, after a
+ * successful write): fdatasync of the WAL covers all frames written before
+ * it, so writers that commit while another one syncs ride along.
+ */
+static enum skyc_err durable(struct meta *m, enum skyc_err rc,
+                             struct skyc_error *err)
+{
+    if (rc || !m->sync)
+        return rc;
+    LOCK();
+    if (m->wal_fd < 0)
+        m->wal_fd = open(m->wal_path, O_RDONLY | O_CLOEXEC);
+    int fd = m->wal_fd;
+    UNLOCK();
+    if (fd < 0 || fdatasync(fd) < 0)
+        return skyc_fail(err, SKYC_E_STATE, "cannot sync '%s': %s",
+                         m->wal_path, strerror(errno));
+    return SKYC_OK;
+}
+
 enum skyc_err meta_bucket_create(struct meta *m, const char *name,
                                  const char *region, struct skyc_error *err)
 {
@@ -233,7 +263,7 @@ enum skyc_err meta_bucket_create(struct meta *m, const char *name,
         rc = db_fail(m, err, "bucket insert");
     sqlite3_reset(s);
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_bucket_get(struct meta *m, const char *name,
@@ -294,7 +324,7 @@ rollback:
     exec1(m, Q_ROLLBACK);
 out:
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_bucket_list(struct meta *m, meta_bucket_cb cb, void *ctx,
@@ -410,7 +440,7 @@ enum skyc_err meta_object_put(struct meta *m, const struct meta_object *o,
     }
 out:
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_object_delete(struct meta *m, const char *bucket,
@@ -449,7 +479,7 @@ enum skyc_err meta_object_delete(struct meta *m, const char *bucket,
     }
 out:
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_object_list(struct meta *m, const char *bucket,
@@ -515,7 +545,7 @@ enum skyc_err meta_upload_create(struct meta *m, const struct meta_upload *u,
     sqlite3_reset(s);
 out:
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_upload_get(struct meta *m, const char *id,
@@ -588,7 +618,7 @@ done:
     }
 out:
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_part_list(struct meta *m, const char *upload, long after,
@@ -715,5 +745,5 @@ done:
     }
 out:
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }

@@ -10,7 +10,11 @@
  * change is durable; readers that opened the old blob keep their fd.
  *
  * One connection serialised by a mutex: every call is atomic and may be
- * made from any thread. Functions return SKYC_OK, SKYC_E_NOT_FOUND (no such
+ * made from any thread. With sync_full, a write returns only after its
+ * commit is on disk: SQLite commits without syncing (WAL, synchronous =
+ * NORMAL) under the lock, then the writer fdatasyncs the WAL outside it, so
+ * concurrent writers share one flush (group commit) instead of queueing
+ * behind each other's fsync. Functions return SKYC_OK, SKYC_E_NOT_FOUND (no such
  * row), SKYC_E_FAILED (a conflict, said in the description of each call) or
  * SKYC_E_STATE (SQLite failed; err says why).
  * Strings in result structs are owned by the struct; release with
@@ -30,6 +34,9 @@ struct meta {
     struct sqlite3 *db;
     pthread_mutex_t mu;
     struct sqlite3_stmt *stmts[32];
+    bool sync;      /* writes return only once their commit is on disk */
+    int wal_fd;     /* the WAL, fdatasync'ed outside the lock */
+    char *wal_path;
 };
 
 enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,
