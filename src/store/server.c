@@ -770,7 +770,7 @@ static void body_setup(struct req *r)
     }
     if (a != CHECKSUM_NONE && r->body != BODY_NONE) {
         r->ck_algo = a;
-        checksum_init(&r->ck, a); /* CRC64NVME: accepted, not verified */
+        checksum_init(&r->ck, a);
     }
 }
 
