@@ -77,4 +77,12 @@ enum skyc_err backend_open_read(struct backend *be, const char *id, int *fd,
 /* Remove a committed blob (missing is not an error). */
 void backend_remove(struct backend *be, const char *id);
 
+/*
+ * Remove committed blobs that keep() rejects: the garbage a crash between a
+ * blob's commit and its metadata row leaves. Only safe while nothing writes
+ * (the server calls it before it starts serving). Returns how many went.
+ */
+typedef bool (*backend_keep_fn)(void *ctx, const char *id);
+size_t backend_sweep(struct backend *be, backend_keep_fn keep, void *ctx);
+
 #endif

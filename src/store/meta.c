@@ -47,6 +47,7 @@ enum {
     Q_PART_PUT,
     Q_PART_LIST,
     Q_PART_DELETE,
+    Q_BLOBS,
     Q_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
@@ -83,6 +84,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_PART_LIST] = "SELECT num, size, etag, blob, mtime FROM parts "
                     "WHERE upload = ?1 AND num > ?2 ORDER BY num",
     [Q_PART_DELETE] = "DELETE FROM parts WHERE upload = ?1",
+    [Q_BLOBS] = "SELECT blob FROM objects UNION ALL SELECT blob FROM parts",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
@@ -746,4 +748,20 @@ done:
 out:
     UNLOCK();
     return durable(m, rc, err);
+}
+
+enum skyc_err meta_blob_list(struct meta *m, meta_blob_cb cb, void *ctx,
+                             struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_OK;
+    LOCK();
+    sqlite3_stmt *s = st(m, Q_BLOBS);
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW)
+        cb(ctx, (const char *)sqlite3_column_text(s, 0));
+    if (r != SQLITE_DONE)
+        rc = db_fail(m, err, "blob list");
+    sqlite3_reset(s);
+    UNLOCK();
+    return rc;
 }

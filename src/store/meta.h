@@ -139,4 +139,9 @@ enum skyc_err meta_upload_finish(struct meta *m, const char *id,
                                  const struct meta_object *o, char ***blobs,
                                  size_t *nblobs, struct skyc_error *err);
 
+/* Every blob id a row names (objects and parts), in no particular order. */
+typedef void (*meta_blob_cb)(void *ctx, const char *blob);
+enum skyc_err meta_blob_list(struct meta *m, meta_blob_cb cb, void *ctx,
+                             struct skyc_error *err);
+
 #endif

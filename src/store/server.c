@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include <ctype.h>
 #include "core/log.h"
+#include "core/strmap.h"
 #include "core/strbuf.h"
 #include "store/server_internal.h"
 
@@ -1197,6 +1198,35 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("store: http: %s", buf);
 }
 
+static void note_blob(void *ctx, const char *blob)
+{
+    uint32_t v = 1;
+    strmap_put(ctx, blob, &v);
+}
+
+static bool keep_blob(void *ctx, const char *id)
+{
+    uint32_t v;
+    return strmap_get(ctx, id, &v);
+}
+
+/* Before serving: drop blobs no row names (a crash's leftovers). */
+static enum skyc_err sweep_orphans(struct store_server *s,
+                                   struct skyc_error *err)
+{
+    struct strmap live;
+    strmap_init(&live);
+    enum skyc_err rc = meta_blob_list(&s->meta, note_blob, &live, err);
+    if (!rc) {
+        size_t n = backend_sweep(&s->regions[0].be, keep_blob, &live);
+        if (n)
+            log_notice("removed %zu unreferenced blob%s left by a crash", n,
+                       n == 1 ? "" : "s");
+    }
+    strmap_release(&live);
+    return rc;
+}
+
 enum skyc_err store_server_start(const struct store_config *c,
                                  struct store_server **out,
                                  struct skyc_error *err)
@@ -1219,6 +1249,8 @@ enum skyc_err store_server_start(const struct store_config *c,
         goto fail;
     strbuf_addf(&p, "%s/meta.db", c->data_dir);
     if ((rc = meta_open(&s->meta, p.buf, c->fsync, err)))
+        goto fail;
+    if ((rc = sweep_orphans(s, err)))
         goto fail;
 
     struct sockaddr_in sa = {0};

@@ -150,6 +150,13 @@ static void rm_rf(const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
+static bool keep_none(void *ctx, const char *id)
+{
+    (void)ctx;
+    (void)id;
+    return false;
+}
+
 static void test_backend(void **state)
 {
     (void)state;
@@ -207,6 +214,10 @@ static void test_backend(void **state)
     backend_remove(&be, id);
     assert_int_equal(backend_open_read(&be, id, &fd, &size, &err),
                      SKYC_E_NOT_FOUND);
+    /* the sweep keeps what keep() names and removes the rest */
+    assert_int_equal(backend_sweep(&be, keep_none, NULL), 1); /* id2 */
+    assert_int_equal(backend_open_read(&be, id2, &fd, &size, &err),
+                     SKYC_E_NOT_FOUND);
     backend_release(&be);
     rm_rf(dir);
     free(dir);
@@ -217,6 +228,11 @@ static bool collect_keys(void *ctx, const struct meta_object *o)
     struct strbuf *sb = ctx;
     strbuf_addf(sb, "%s,", o->key);
     return true;
+}
+
+static void note(void *ctx, const char *blob)
+{
+    strbuf_addf(ctx, "%s,", blob);
 }
 
 static void test_meta(void **state)
@@ -296,6 +312,12 @@ static void test_meta(void **state)
                      SKYC_E_NOT_FOUND);
     assert_int_equal(meta_object_get(&m, "b1", "big", &got, &err), SKYC_OK);
     meta_object_release(&got);
+    struct strbuf blobs_seen = STRBUF_INIT;
+    assert_int_equal(meta_blob_list(&m, note, &blobs_seen, &err), SKYC_OK);
+    assert_non_null(strstr(blobs_seen.buf, "bigblob,"));
+    assert_non_null(strstr(blobs_seen.buf, "blob2,"));
+    assert_null(strstr(blobs_seen.buf, "pb1b,")); /* parts went with the upload */
+    strbuf_release(&blobs_seen);
     meta_close(&m);
     rm_rf(dir);
     free(dir);
