@@ -19,6 +19,11 @@
  * holding an open fd keeps seeing the bytes it opened even when the key is
  * overwritten and the old blob unlinked.
  *
+ * Objects up to INLINE_MAX (64 KiB, server_internal.h) never reach a
+ * backend: their bytes live in their metadata row (store/meta.h), durable
+ * with its one commit. A remote region would hold them the same way, in its
+ * copy of the row, when the placement engine replicates rows.
+ *
  * Thread safety: all calls may run concurrently on one backend.
  */
 #ifndef SKYC_STORE_BACKEND_H

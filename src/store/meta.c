@@ -17,7 +17,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS objects(bucket TEXT NOT NULL,"
     " key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,"
     " mtime INTEGER NOT NULL, blob TEXT NOT NULL, region TEXT NOT NULL,"
-    " headers TEXT NOT NULL, checksum TEXT,"
+    " headers TEXT NOT NULL, checksum TEXT, data BLOB,"
     " PRIMARY KEY(bucket, key)) STRICT, WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS uploads(id TEXT PRIMARY KEY,"
     " bucket TEXT NOT NULL, key TEXT NOT NULL, initiated INTEGER NOT NULL,"
@@ -62,11 +62,12 @@ static const char *const sql[Q_COUNT] = {
         "SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1",
     [Q_BUCKET_DELETE] = "DELETE FROM buckets WHERE name = ?1",
     [Q_BUCKET_LIST] = "SELECT name, created FROM buckets ORDER BY name",
-    [Q_OBJ_GET] = "SELECT size, etag, mtime, blob, region, headers, checksum "
+    [Q_OBJ_GET] = "SELECT size, etag, mtime, blob, region, headers, checksum, "
+                  "data "
                   "FROM objects WHERE bucket = ?1 AND key = ?2",
     [Q_OBJ_BLOB] = "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2",
     [Q_OBJ_PUT] = "INSERT OR REPLACE INTO objects VALUES(?1, ?2, ?3, ?4, ?5, "
-                  "?6, ?7, ?8, ?9)",
+                  "?6, ?7, ?8, ?9, ?10)",
     [Q_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [Q_OBJ_LIST] = "SELECT key, size, etag, mtime, blob, region, headers, "
                    "checksum FROM objects WHERE bucket = ?1 AND key > ?2 "
@@ -211,6 +212,7 @@ void meta_object_release(struct meta_object *o)
     free(o->region);
     free(o->headers);
     free(o->checksum);
+    free(o->data);
     memset(o, 0, sizeof(*o));
 }
 
@@ -375,6 +377,14 @@ enum skyc_err meta_object_get(struct meta *m, const char *bucket,
         out->bucket = xstrdup(bucket);
         out->key = xstrdup(key);
         fill_object(s, 0, out);
+        if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
+            const void *d = sqlite3_column_blob(s, 7);
+            out->data_len = (size_t)sqlite3_column_bytes(s, 7);
+            out->data = xmalloc(out->data_len + 1);
+            if (out->data_len)
+                memcpy(out->data, d, out->data_len);
+            out->has_data = true;
+        }
         rc = SKYC_OK;
     } else {
         rc = r == SQLITE_DONE ? SKYC_E_NOT_FOUND
@@ -416,6 +426,11 @@ static enum skyc_err put_locked(struct meta *m, const struct meta_object *o,
     bind_text(s, 7, o->region ? o->region : "local");
     bind_text(s, 8, o->headers ? o->headers : "[]");
     bind_text(s, 9, o->checksum);
+    if (o->has_data)
+        sqlite3_bind_blob(s, 10, o->data_len ? o->data : "", (int)o->data_len,
+                          SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 10);
     r = sqlite3_step(s);
     sqlite3_reset(s);
     if (r != SQLITE_DONE)

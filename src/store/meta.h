@@ -52,6 +52,12 @@ struct meta_object {
     char *region;
     char *headers;  /* JSON array of [name, value]: content-type, x-amz-meta-* */
     char *checksum; /* "crc32:BASE64" or NULL */
+    /* A small object lives in its row (blob is ""): durable with the one
+     * commit, no file to create, fsync and read. In results data is owned
+     * (and NUL-terminated); meta_object_get() fills it, listings do not. */
+    bool has_data;
+    void *data;
+    size_t data_len;
 };
 void meta_object_release(struct meta_object *o);
 

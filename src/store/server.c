@@ -729,14 +729,22 @@ static void body_setup(struct req *r)
         if (!precheck_put(r))
             return;
         r->body = BODY_BLOB;
+        /* the payload length, when declared, decides inline or file */
+        int64_t declared = r->chunked ? r->decoded_len
+                           : cl        ? (int64_t)strtoull(cl, NULL, 10)
+                                       : -1;
         struct skyc_error err = {0};
-        if (backend_create(&region_for_write(r->srv, r->bucket)->be, &r->w,
-                           &err)) {
+        if (r->op == OP_PUT_OBJECT && declared >= 0 &&
+            declared <= (int64_t)INLINE_MAX) {
+            r->inline_data = true;
+        } else if (backend_create(&region_for_write(r->srv, r->bucket)->be,
+                                  &r->w, &err)) {
             log_warning("store: %s", err.msg);
             req_fail(r, S3E_InternalError, NULL);
             return;
+        } else {
+            r->w_open = true;
         }
-        r->w_open = true;
         r->md5 = EVP_MD_CTX_new();
         EVP_DigestInit_ex(r->md5, EVP_md5(), NULL);
         const char *md5 = req_header(r, "Content-MD5");
@@ -793,7 +801,14 @@ static void feed_payload(struct req *r, const char *data, size_t len)
         }
         EVP_DigestUpdate(r->md5, data, len);
         struct skyc_error err = {0};
-        if (backend_write(&r->w, data, len, &err)) {
+        if (r->inline_data) {
+            if (r->received > INLINE_MAX) {
+                req_fail(r, S3E_IncompleteBody,
+                         "The body is longer than its declared length");
+                return;
+            }
+            strbuf_add(&r->buf, data, len);
+        } else if (backend_write(&r->w, data, len, &err)) {
             log_warning("store: %s", err.msg);
             req_fail(r, S3E_InternalError, NULL);
             return;
@@ -1268,7 +1283,7 @@ enum skyc_err store_server_start(const struct store_config *c,
         0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
         MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(1u << 20),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256u << 10),
         MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE,

@@ -278,6 +278,27 @@ static void test_meta(void **state)
     assert_string_equal(got.blob, "blob2");
     assert_string_equal(got.headers, "[]");
     meta_object_release(&got);
+    /* a small object inline in its row, and an empty one */
+    struct meta_object in = {.bucket = "b1", .key = "inline", .size = 5,
+                             .etag = "\"e\"", .blob = "", .region = "local",
+                             .has_data = true, .data = "hello", .data_len = 5};
+    assert_int_equal(meta_object_put(&m, &in, &old, &err), SKYC_OK);
+    in.key = "empty";
+    in.data_len = 0;
+    in.size = 0;
+    assert_int_equal(meta_object_put(&m, &in, &old, &err), SKYC_OK);
+    assert_int_equal(meta_object_get(&m, "b1", "inline", &got, &err), SKYC_OK);
+    assert_true(got.has_data);
+    assert_int_equal(got.data_len, 5);
+    assert_memory_equal(got.data, "hello", 5);
+    meta_object_release(&got);
+    assert_int_equal(meta_object_get(&m, "b1", "empty", &got, &err), SKYC_OK);
+    assert_true(got.has_data);
+    assert_int_equal(got.data_len, 0);
+    meta_object_release(&got);
+    assert_int_equal(meta_object_get(&m, "b1", "a/x", &got, &err), SKYC_OK);
+    assert_false(got.has_data);
+    meta_object_release(&got);
     assert_int_equal(meta_bucket_delete(&m, "b1", &err), SKYC_E_FAILED);
     o.bucket = "nobucket";
     assert_int_equal(meta_object_put(&m, &o, &old, &err), SKYC_E_NOT_FOUND);
