@@ -71,6 +71,29 @@ uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
     return ~crc;
 }
 
+static uint64_t crc64_table[256];
+static pthread_once_t crc64_once = PTHREAD_ONCE_INIT;
+
+static void crc64_init_table(void)
+{
+    for (uint64_t i = 0; i < 256; i++) {
+        uint64_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0x9A6C9329AC4BC9B5ull : c >> 1;
+        crc64_table[i] = c;
+    }
+}
+
+uint64_t crc64nvme_update(uint64_t crc, const void *data, size_t len)
+{
+    pthread_once(&crc64_once, crc64_init_table);
+    const uint8_t *p = data;
+    crc = ~crc;
+    while (len--)
+        crc = (crc >> 8) ^ crc64_table[(crc ^ *p++) & 0xff];
+    return ~crc;
+}
+
 bool checksum_init(struct checksum *c, enum checksum_algo algo)
 {
     memset(c, 0, sizeof(*c));
@@ -81,6 +104,9 @@ bool checksum_init(struct checksum *c, enum checksum_algo algo)
         return true;
     case CHECKSUM_CRC32C:
         c->crc = 0;
+        return true;
+    case CHECKSUM_CRC64NVME:
+        c->crc64 = 0;
         return true;
     case CHECKSUM_SHA1:
     case CHECKSUM_SHA256:
@@ -109,6 +135,9 @@ void checksum_update(struct checksum *c, const void *data, size_t len)
     case CHECKSUM_CRC32C:
         c->crc = crc32c_update(c->crc, data, len);
         break;
+    case CHECKSUM_CRC64NVME:
+        c->crc64 = crc64nvme_update(c->crc64, data, len);
+        break;
     case CHECKSUM_SHA1:
     case CHECKSUM_SHA256:
         EVP_DigestUpdate(c->md, data, len);
@@ -130,6 +159,11 @@ void checksum_final(struct checksum *c, struct strbuf *out)
         d[2] = (uint8_t)(c->crc >> 8);
         d[3] = (uint8_t)c->crc;
         n = 4;
+        break;
+    case CHECKSUM_CRC64NVME:
+        for (int i = 0; i < 8; i++)
+            d[i] = (uint8_t)(c->crc64 >> (56 - 8 * i));
+        n = 8;
         break;
     case CHECKSUM_SHA1:
     case CHECKSUM_SHA256:

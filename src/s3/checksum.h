@@ -2,7 +2,7 @@
  * checksum.h - the x-amz-checksum-* algorithms S3 clients send: CRC32
  * (zlib), CRC32C (table code), SHA1 and SHA256 (OpenSSL EVP), computed
  * incrementally and compared as base64 of the big-endian digest, as S3 does.
- * CRC64NVME is recognised but not computed (checksum_init() returns false).
+ * CRC64NVME (table code) too.
  */
 #ifndef SKYC_S3_CHECKSUM_H
 #define SKYC_S3_CHECKSUM_H
@@ -22,6 +22,7 @@ enum checksum_algo {
 struct checksum {
     enum checksum_algo algo;
     uint32_t crc;
+    uint64_t crc64;
     void *md; /* EVP_MD_CTX for the SHA kinds */
 };
 
@@ -30,7 +31,7 @@ enum checksum_algo checksum_algo_parse(const char *name);
 /* "crc32" ... (lower case, as in the header name x-amz-checksum-crc32). */
 const char *checksum_algo_name(enum checksum_algo a);
 
-/* false when algo is not computable here (NONE, CRC64NVME). */
+/* false when algo is CHECKSUM_NONE. */
 bool checksum_init(struct checksum *c, enum checksum_algo algo);
 void checksum_update(struct checksum *c, const void *data, size_t len);
 /* Finish: base64 of the digest appended to out; c is released. */
@@ -43,5 +44,6 @@ void base64_encode(struct strbuf *out, const void *data, size_t len);
 long base64_decode(const char *in, uint8_t *out, size_t outsize);
 
 uint32_t crc32c_update(uint32_t crc, const void *data, size_t len);
+uint64_t crc64nvme_update(uint64_t crc, const void *data, size_t len);
 
 #endif

@@ -268,3 +268,24 @@ void backend_remove(struct backend *be, const char *id)
     }
     strbuf_release(&p);
 }
+
+size_t backend_sweep(struct backend *be, backend_keep_fn keep, void *ctx)
+{
+    struct strbuf p = STRBUF_INIT;
+    size_t removed = 0;
+    for (int i = 0; i < 256; i++) {
+        strbuf_reset(&p);
+        strbuf_addf(&p, "%s/blobs/%02x", be->root, i);
+        DIR *d = opendir(p.buf);
+        if (!d)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (e->d_name[0] != '.' && !keep(ctx, e->d_name) &&
+                unlinkat(dirfd(d), e->d_name, 0) == 0)
+                removed++;
+        closedir(d);
+    }
+    strbuf_release(&p);
+    return removed;
+}

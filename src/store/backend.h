@@ -19,6 +19,11 @@
  * holding an open fd keeps seeing the bytes it opened even when the key is
  * overwritten and the old blob unlinked.
  *
+ * Objects up to INLINE_MAX (64 KiB, server_internal.h) never reach a
+ * backend: their bytes live in their metadata row (store/meta.h), durable
+ * with its one commit. A remote region would hold them the same way, in its
+ * copy of the row, when the placement engine replicates rows.
+ *
  * Thread safety: all calls may run concurrently on one backend.
  */
 #ifndef SKYC_STORE_BACKEND_H
@@ -76,5 +81,13 @@ enum skyc_err backend_open_read(struct backend *be, const char *id, int *fd,
                                 uint64_t *size, struct skyc_error *err);
 /* Remove a committed blob (missing is not an error). */
 void backend_remove(struct backend *be, const char *id);
+
+/*
+ * Remove committed blobs that keep() rejects: the garbage a crash between a
+ * blob's commit and its metadata row leaves. Only safe while nothing writes
+ * (the server calls it before it starts serving). Returns how many went.
+ */
+typedef bool (*backend_keep_fn)(void *ctx, const char *id);
+size_t backend_sweep(struct backend *be, backend_keep_fn keep, void *ctx);
 
 #endif

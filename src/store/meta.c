@@ -6,6 +6,9 @@
 #include "core/strbuf.h"
 #include "store/meta.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 static const char schema[] =
@@ -14,7 +17,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS objects(bucket TEXT NOT NULL,"
     " key TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,"
     " mtime INTEGER NOT NULL, blob TEXT NOT NULL, region TEXT NOT NULL,"
-    " headers TEXT NOT NULL, checksum TEXT,"
+    " headers TEXT NOT NULL, checksum TEXT, data BLOB,"
     " PRIMARY KEY(bucket, key)) STRICT, WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS uploads(id TEXT PRIMARY KEY,"
     " bucket TEXT NOT NULL, key TEXT NOT NULL, initiated INTEGER NOT NULL,"
@@ -44,6 +47,7 @@ enum {
     Q_PART_PUT,
     Q_PART_LIST,
     Q_PART_DELETE,
+    Q_BLOBS,
     Q_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
@@ -58,11 +62,12 @@ static const char *const sql[Q_COUNT] = {
         "SELECT 1 FROM uploads WHERE bucket = ?1 LIMIT 1",
     [Q_BUCKET_DELETE] = "DELETE FROM buckets WHERE name = ?1",
     [Q_BUCKET_LIST] = "SELECT name, created FROM buckets ORDER BY name",
-    [Q_OBJ_GET] = "SELECT size, etag, mtime, blob, region, headers, checksum "
+    [Q_OBJ_GET] = "SELECT size, etag, mtime, blob, region, headers, checksum, "
+                  "data "
                   "FROM objects WHERE bucket = ?1 AND key = ?2",
     [Q_OBJ_BLOB] = "SELECT blob FROM objects WHERE bucket = ?1 AND key = ?2",
     [Q_OBJ_PUT] = "INSERT OR REPLACE INTO objects VALUES(?1, ?2, ?3, ?4, ?5, "
-                  "?6, ?7, ?8, ?9)",
+                  "?6, ?7, ?8, ?9, ?10)",
     [Q_OBJ_DELETE] = "DELETE FROM objects WHERE bucket = ?1 AND key = ?2",
     [Q_OBJ_LIST] = "SELECT key, size, etag, mtime, blob, region, headers, "
                    "checksum FROM objects WHERE bucket = ?1 AND key > ?2 "
@@ -80,6 +85,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_PART_LIST] = "SELECT num, size, etag, blob, mtime FROM parts "
                     "WHERE upload = ?1 AND num > ?2 ORDER BY num",
     [Q_PART_DELETE] = "DELETE FROM parts WHERE upload = ?1",
+    [Q_BLOBS] = "SELECT blob FROM objects UNION ALL SELECT blob FROM parts",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
@@ -145,6 +151,7 @@ enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,
     enum skyc_err rc = SKYC_E_STATE;
     char *emsg = NULL;
     memset(m, 0, sizeof(*m));
+    m->wal_fd = -1;
     pthread_mutex_init(&m->mu, NULL);
     if (sqlite3_open_v2(path, &m->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -155,10 +162,11 @@ enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,
         goto out;
     }
     sqlite3_busy_timeout(m->db, 5000);
-    const char *pragmas = sync_full ? "PRAGMA journal_mode=WAL;"
-                                      "PRAGMA synchronous=FULL;"
-                                    : "PRAGMA journal_mode=WAL;"
-                                      "PRAGMA synchronous=NORMAL;";
+    /* with sync_full, durability comes from durable() below */
+    const char *pragmas = "PRAGMA journal_mode=WAL;"
+                          "PRAGMA synchronous=NORMAL;";
+    m->sync = sync_full;
+    m->wal_path = xasprintf("%s-wal", path);
     if (sqlite3_exec(m->db, pragmas, NULL, NULL, &emsg) != SQLITE_OK ||
         sqlite3_exec(m->db, schema, NULL, NULL, &emsg) != SQLITE_OK) {
         rc = skyc_fail(err, SKYC_E_STATE, "cannot set up '%s': %s", path,
@@ -188,6 +196,10 @@ void meta_close(struct meta *m)
         sqlite3_close(m->db);
     m->db = NULL;
     memset(m->stmts, 0, sizeof(m->stmts));
+    if (m->wal_fd >= 0)
+        close(m->wal_fd);
+    m->wal_fd = -1;
+    FREE_AND_NULL(m->wal_path);
     pthread_mutex_destroy(&m->mu);
 }
 
@@ -200,6 +212,7 @@ void meta_object_release(struct meta_object *o)
     free(o->region);
     free(o->headers);
     free(o->checksum);
+    free(o->data);
     memset(o, 0, sizeof(*o));
 }
 
@@ -214,6 +227,27 @@ void meta_upload_release(struct meta_upload *u)
 
 #define LOCK() pthread_mutex_lock(&m->mu)
 #define UNLOCK() pthread_mutex_unlock(&m->mu)
+
+/*
+ * Make every commit so far durable (called without the lock, after a
+ * successful write): fdatasync of the WAL covers all frames written before
+ * it, so writers that commit while another one syncs ride along.
+ */
+static enum skyc_err durable(struct meta *m, enum skyc_err rc,
+                             struct skyc_error *err)
+{
+    if (rc || !m->sync)
+        return rc;
+    LOCK();
+    if (m->wal_fd < 0)
+        m->wal_fd = open(m->wal_path, O_RDONLY | O_CLOEXEC);
+    int fd = m->wal_fd;
+    UNLOCK();
+    if (fd < 0 || fdatasync(fd) < 0)
+        return skyc_fail(err, SKYC_E_STATE, "cannot sync '%s': %s",
+                         m->wal_path, strerror(errno));
+    return SKYC_OK;
+}
 
 enum skyc_err meta_bucket_create(struct meta *m, const char *name,
                                  const char *region, struct skyc_error *err)
@@ -233,7 +267,7 @@ enum skyc_err meta_bucket_create(struct meta *m, const char *name,
         rc = db_fail(m, err, "bucket insert");
     sqlite3_reset(s);
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_bucket_get(struct meta *m, const char *name,
@@ -294,7 +328,7 @@ rollback:
     exec1(m, Q_ROLLBACK);
 out:
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_bucket_list(struct meta *m, meta_bucket_cb cb, void *ctx,
@@ -343,6 +377,14 @@ enum skyc_err meta_object_get(struct meta *m, const char *bucket,
         out->bucket = xstrdup(bucket);
         out->key = xstrdup(key);
         fill_object(s, 0, out);
+        if (sqlite3_column_type(s, 7) != SQLITE_NULL) {
+            const void *d = sqlite3_column_blob(s, 7);
+            out->data_len = (size_t)sqlite3_column_bytes(s, 7);
+            out->data = xmalloc(out->data_len + 1);
+            if (out->data_len)
+                memcpy(out->data, d, out->data_len);
+            out->has_data = true;
+        }
         rc = SKYC_OK;
     } else {
         rc = r == SQLITE_DONE ? SKYC_E_NOT_FOUND
@@ -384,6 +426,11 @@ static enum skyc_err put_locked(struct meta *m, const struct meta_object *o,
     bind_text(s, 7, o->region ? o->region : "local");
     bind_text(s, 8, o->headers ? o->headers : "[]");
     bind_text(s, 9, o->checksum);
+    if (o->has_data)
+        sqlite3_bind_blob(s, 10, o->data_len ? o->data : "", (int)o->data_len,
+                          SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 10);
     r = sqlite3_step(s);
     sqlite3_reset(s);
     if (r != SQLITE_DONE)
@@ -410,7 +457,7 @@ enum skyc_err meta_object_put(struct meta *m, const struct meta_object *o,
     }
 out:
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_object_delete(struct meta *m, const char *bucket,
@@ -449,7 +496,7 @@ enum skyc_err meta_object_delete(struct meta *m, const char *bucket,
     }
 out:
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_object_list(struct meta *m, const char *bucket,
@@ -515,7 +562,7 @@ enum skyc_err meta_upload_create(struct meta *m, const struct meta_upload *u,
     sqlite3_reset(s);
 out:
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_upload_get(struct meta *m, const char *id,
@@ -588,7 +635,7 @@ done:
     }
 out:
     UNLOCK();
-    return rc;
+    return durable(m, rc, err);
 }
 
 enum skyc_err meta_part_list(struct meta *m, const char *upload, long after,
@@ -714,6 +761,22 @@ done:
             free((*blobs)[--*nblobs]);
     }
 out:
+    UNLOCK();
+    return durable(m, rc, err);
+}
+
+enum skyc_err meta_blob_list(struct meta *m, meta_blob_cb cb, void *ctx,
+                             struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_OK;
+    LOCK();
+    sqlite3_stmt *s = st(m, Q_BLOBS);
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW)
+        cb(ctx, (const char *)sqlite3_column_text(s, 0));
+    if (r != SQLITE_DONE)
+        rc = db_fail(m, err, "blob list");
+    sqlite3_reset(s);
     UNLOCK();
     return rc;
 }

@@ -10,7 +10,11 @@
  * change is durable; readers that opened the old blob keep their fd.
  *
  * One connection serialised by a mutex: every call is atomic and may be
- * made from any thread. Functions return SKYC_OK, SKYC_E_NOT_FOUND (no such
+ * made from any thread. With sync_full, a write returns only after its
+ * commit is on disk: SQLite commits without syncing (WAL, synchronous =
+ * NORMAL) under the lock, then the writer fdatasyncs the WAL outside it, so
+ * concurrent writers share one flush (group commit) instead of queueing
+ * behind each other's fsync. Functions return SKYC_OK, SKYC_E_NOT_FOUND (no such
  * row), SKYC_E_FAILED (a conflict, said in the description of each call) or
  * SKYC_E_STATE (SQLite failed; err says why).
  * Strings in result structs are owned by the struct; release with
@@ -30,6 +34,9 @@ struct meta {
     struct sqlite3 *db;
     pthread_mutex_t mu;
     struct sqlite3_stmt *stmts[32];
+    bool sync;      /* writes return only once their commit is on disk */
+    int wal_fd;     /* the WAL, fdatasync'ed outside the lock */
+    char *wal_path;
 };
 
 enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,
@@ -45,6 +52,12 @@ struct meta_object {
     char *region;
     char *headers;  /* JSON array of [name, value]: content-type, x-amz-meta-* */
     char *checksum; /* "crc32:BASE64" or NULL */
+    /* A small object lives in its row (blob is ""): durable with the one
+     * commit, no file to create, fsync and read. In results data is owned
+     * (and NUL-terminated); meta_object_get() fills it, listings do not. */
+    bool has_data;
+    void *data;
+    size_t data_len;
 };
 void meta_object_release(struct meta_object *o);
 
@@ -131,5 +144,10 @@ enum skyc_err meta_upload_list(struct meta *m, const char *bucket,
 enum skyc_err meta_upload_finish(struct meta *m, const char *id,
                                  const struct meta_object *o, char ***blobs,
                                  size_t *nblobs, struct skyc_error *err);
+
+/* Every blob id a row names (objects and parts), in no particular order. */
+typedef void (*meta_blob_cb)(void *ctx, const char *blob);
+enum skyc_err meta_blob_list(struct meta *m, meta_blob_cb cb, void *ctx,
+                             struct skyc_error *err);
 
 #endif

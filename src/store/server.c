@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include <ctype.h>
 #include "core/log.h"
+#include "core/strmap.h"
 #include "core/strbuf.h"
 #include "store/server_internal.h"
 
@@ -728,14 +729,22 @@ static void body_setup(struct req *r)
         if (!precheck_put(r))
             return;
         r->body = BODY_BLOB;
+        /* the payload length, when declared, decides inline or file */
+        int64_t declared = r->chunked ? r->decoded_len
+                           : cl        ? (int64_t)strtoull(cl, NULL, 10)
+                                       : -1;
         struct skyc_error err = {0};
-        if (backend_create(&region_for_write(r->srv, r->bucket)->be, &r->w,
-                           &err)) {
+        if (r->op == OP_PUT_OBJECT && declared >= 0 &&
+            declared <= (int64_t)INLINE_MAX) {
+            r->inline_data = true;
+        } else if (backend_create(&region_for_write(r->srv, r->bucket)->be,
+                                  &r->w, &err)) {
             log_warning("store: %s", err.msg);
             req_fail(r, S3E_InternalError, NULL);
             return;
+        } else {
+            r->w_open = true;
         }
-        r->w_open = true;
         r->md5 = EVP_MD_CTX_new();
         EVP_DigestInit_ex(r->md5, EVP_md5(), NULL);
         const char *md5 = req_header(r, "Content-MD5");
@@ -770,7 +779,7 @@ static void body_setup(struct req *r)
     }
     if (a != CHECKSUM_NONE && r->body != BODY_NONE) {
         r->ck_algo = a;
-        checksum_init(&r->ck, a); /* CRC64NVME: accepted, not verified */
+        checksum_init(&r->ck, a);
     }
 }
 
@@ -792,7 +801,14 @@ static void feed_payload(struct req *r, const char *data, size_t len)
         }
         EVP_DigestUpdate(r->md5, data, len);
         struct skyc_error err = {0};
-        if (backend_write(&r->w, data, len, &err)) {
+        if (r->inline_data) {
+            if (r->received > INLINE_MAX) {
+                req_fail(r, S3E_IncompleteBody,
+                         "The body is longer than its declared length");
+                return;
+            }
+            strbuf_add(&r->buf, data, len);
+        } else if (backend_write(&r->w, data, len, &err)) {
             log_warning("store: %s", err.msg);
             req_fail(r, S3E_InternalError, NULL);
             return;
@@ -1197,6 +1213,35 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_debug("store: http: %s", buf);
 }
 
+static void note_blob(void *ctx, const char *blob)
+{
+    uint32_t v = 1;
+    strmap_put(ctx, blob, &v);
+}
+
+static bool keep_blob(void *ctx, const char *id)
+{
+    uint32_t v;
+    return strmap_get(ctx, id, &v);
+}
+
+/* Before serving: drop blobs no row names (a crash's leftovers). */
+static enum skyc_err sweep_orphans(struct store_server *s,
+                                   struct skyc_error *err)
+{
+    struct strmap live;
+    strmap_init(&live);
+    enum skyc_err rc = meta_blob_list(&s->meta, note_blob, &live, err);
+    if (!rc) {
+        size_t n = backend_sweep(&s->regions[0].be, keep_blob, &live);
+        if (n)
+            log_notice("removed %zu unreferenced blob%s left by a crash", n,
+                       n == 1 ? "" : "s");
+    }
+    strmap_release(&live);
+    return rc;
+}
+
 enum skyc_err store_server_start(const struct store_config *c,
                                  struct store_server **out,
                                  struct skyc_error *err)
@@ -1220,6 +1265,8 @@ enum skyc_err store_server_start(const struct store_config *c,
     strbuf_addf(&p, "%s/meta.db", c->data_dir);
     if ((rc = meta_open(&s->meta, p.buf, c->fsync, err)))
         goto fail;
+    if ((rc = sweep_orphans(s, err)))
+        goto fail;
 
     struct sockaddr_in sa = {0};
     sa.sin_family = AF_INET;
@@ -1236,7 +1283,7 @@ enum skyc_err store_server_start(const struct store_config *c,
         0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
         MHD_OPTION_SOCK_ADDR, &sa,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(1u << 20),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256u << 10),
         MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
         MHD_OPTION_LISTEN_BACKLOG_SIZE,

@@ -79,6 +79,7 @@ struct req {
     struct strbuf buf;       /* BODY_BUFFER */
     struct blob_writer w;    /* BODY_BLOB */
     bool w_open;
+    bool inline_data;        /* BODY_BLOB kept in buf, stored in the row */
     uint64_t received;       /* decoded payload bytes */
     EVP_MD_CTX *md5;
     EVP_MD_CTX *sha256;      /* over the raw body when its hash was signed */
@@ -170,6 +171,9 @@ bool valid_bucket_name(const char *b);
 
 /* Owner block used in listings. */
 void owner_xml(struct req *r, struct strbuf *x);
+
+/* Objects up to this size are stored inline in their metadata row. */
+#define INLINE_MAX (64u << 10)
 
 #define XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 #define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -237,13 +237,15 @@ static enum MHD_Result finish_put(struct req *r, const char *etag,
     struct store_region *reg = region_for_write(r->srv, r->bucket);
     char *old = NULL;
     enum skyc_err rc;
-    uint64_t size = r->w.size;
-    char id[BLOB_ID_LEN + 1];
-    memcpy(id, r->w.id, sizeof(id));
-    r->w_open = false;
-    if ((rc = backend_commit(&r->w, &err))) {
-        free(headers);
-        return internal(r, &err);
+    uint64_t size = r->inline_data ? r->buf.len : r->w.size;
+    char id[BLOB_ID_LEN + 1] = "";
+    if (!r->inline_data) {
+        memcpy(id, r->w.id, sizeof(id));
+        r->w_open = false;
+        if ((rc = backend_commit(&r->w, &err))) {
+            free(headers);
+            return internal(r, &err);
+        }
     }
     if (part) {
         struct meta_part p = {part_no, size, (char *)etag, id, now_ms()};
@@ -259,6 +261,9 @@ static enum MHD_Result finish_put(struct req *r, const char *etag,
             .region = reg->name,
             .headers = headers,
             .checksum = r->ck_expected,
+            .has_data = r->inline_data,
+            .data = r->buf.buf,
+            .data_len = r->buf.len,
         };
         rc = meta_object_put(&r->srv->meta, &o, &old, &err);
     }
@@ -377,7 +382,8 @@ enum MHD_Result h_get_object(struct req *r, bool head)
     int fd = -1;
     uint64_t bsize = 0;
     struct store_region *reg = region_named(r->srv, o.region);
-    if ((rc = backend_open_read(&reg->be, o.blob, &fd, &bsize, &err))) {
+    if (!o.has_data &&
+        (rc = backend_open_read(&reg->be, o.blob, &fd, &bsize, &err))) {
         meta_object_release(&o);
         return internal(r, &err);
     }
@@ -386,7 +392,8 @@ enum MHD_Result h_get_object(struct req *r, bool head)
     const char *range = req_header(r, "Range");
     int pr = parse_range(range, o.size, &off, &len);
     if (pr < 0) {
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         struct strbuf x = STRBUF_INIT;
         s3_error_xml(&x, S3E_InvalidRange, NULL, r->path, r->request_id);
         size_t n;
@@ -403,7 +410,10 @@ enum MHD_Result h_get_object(struct req *r, bool head)
     if (pr == 0)
         status = 206;
     struct MHD_Response *resp;
-    if (len == 0) {
+    if (o.has_data) {
+        resp = MHD_create_response_from_buffer(
+            len, (char *)o.data + off, MHD_RESPMEM_MUST_COPY);
+    } else if (len == 0) {
         close(fd);
         resp = MHD_create_response_from_buffer(0, (void *)"",
                                                MHD_RESPMEM_PERSISTENT);
@@ -496,8 +506,8 @@ static bool parse_copy_source(const char *src, char **bucket, char **key)
 
 /* Copy [off, off+len) of blob src into a new blob, hashing MD5. */
 static enum skyc_err copy_blob(struct store_region *src_reg, const char *src,
-                               uint64_t off, uint64_t len,
-                               struct store_region *dst_reg,
+                               const struct meta_object *so, uint64_t off,
+                               uint64_t len, struct store_region *dst_reg,
                                struct blob_writer *w, uint8_t md5[16],
                                struct skyc_error *err)
 {
@@ -509,8 +519,15 @@ static enum skyc_err copy_blob(struct store_region *src_reg, const char *src,
     EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
     if ((rc = backend_create(&dst_reg->be, w, err)))
         goto out;
-    if ((rc = backend_open_read(&src_reg->be, src, &fd, &size, err)))
+    if (so->has_data) { /* an inline source: bytes from its row */
+        EVP_DigestUpdate(ctx, (const char *)so->data + off, (size_t)len);
+        if ((rc = backend_write(w, (const char *)so->data + off, (size_t)len,
+                                err)))
+            goto out;
+        len = 0;
+    } else if ((rc = backend_open_read(&src_reg->be, src, &fd, &size, err))) {
         goto out;
+    }
     buf = xmalloc(1u << 20);
     while (len) {
         size_t n = len > (1u << 20) ? (1u << 20) : (size_t)len;
@@ -625,8 +642,8 @@ enum MHD_Result h_copy_object(struct req *r, bool part)
     struct blob_writer w;
     uint8_t md5[16];
     struct store_region *dst = region_for_write(r->srv, r->bucket);
-    if ((rc = copy_blob(region_named(r->srv, o.region), o.blob, off, len, dst,
-                        &w, md5, &err))) {
+    if ((rc = copy_blob(region_named(r->srv, o.region), o.blob, &o, off, len,
+                        dst, &w, md5, &err))) {
         ret = internal(r, &err);
         goto out;
     }

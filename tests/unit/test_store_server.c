@@ -105,8 +105,12 @@ static void test_checksums(void **state)
     assert_int_equal(crc32c_update(0, "123456789012345678", 18),
                      crc32c_update(crc32c_update(0, "1234567", 7),
                                    "89012345678", 11));
+    /* CRC-64/NVME check value 0xae8b14860a799888 */
+    assert_true(crc64nvme_update(0, "123456789", 9) == 0xae8b14860a799888ull);
+    assert_true(crc64nvme_update(crc64nvme_update(0, "1234", 4), "56789", 5) ==
+                0xae8b14860a799888ull);
     struct checksum c;
-    assert_false(checksum_init(&c, CHECKSUM_CRC64NVME));
+    assert_false(checksum_init(&c, CHECKSUM_NONE));
     assert_int_equal(checksum_algo_parse("CRC32C"), CHECKSUM_CRC32C);
     assert_int_equal(checksum_algo_parse("md4"), CHECKSUM_NONE);
     uint8_t buf[16];
@@ -144,6 +148,13 @@ static void rm_rf(const char *dir)
     char cmd[512];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     assert_int_equal(system(cmd), 0);
+}
+
+static bool keep_none(void *ctx, const char *id)
+{
+    (void)ctx;
+    (void)id;
+    return false;
 }
 
 static void test_backend(void **state)
@@ -203,6 +214,10 @@ static void test_backend(void **state)
     backend_remove(&be, id);
     assert_int_equal(backend_open_read(&be, id, &fd, &size, &err),
                      SKYC_E_NOT_FOUND);
+    /* the sweep keeps what keep() names and removes the rest */
+    assert_int_equal(backend_sweep(&be, keep_none, NULL), 1); /* id2 */
+    assert_int_equal(backend_open_read(&be, id2, &fd, &size, &err),
+                     SKYC_E_NOT_FOUND);
     backend_release(&be);
     rm_rf(dir);
     free(dir);
@@ -213,6 +228,11 @@ static bool collect_keys(void *ctx, const struct meta_object *o)
     struct strbuf *sb = ctx;
     strbuf_addf(sb, "%s,", o->key);
     return true;
+}
+
+static void note(void *ctx, const char *blob)
+{
+    strbuf_addf(ctx, "%s,", blob);
 }
 
 static void test_meta(void **state)
@@ -258,6 +278,27 @@ static void test_meta(void **state)
     assert_string_equal(got.blob, "blob2");
     assert_string_equal(got.headers, "[]");
     meta_object_release(&got);
+    /* a small object inline in its row, and an empty one */
+    struct meta_object in = {.bucket = "b1", .key = "inline", .size = 5,
+                             .etag = "\"e\"", .blob = "", .region = "local",
+                             .has_data = true, .data = "hello", .data_len = 5};
+    assert_int_equal(meta_object_put(&m, &in, &old, &err), SKYC_OK);
+    in.key = "empty";
+    in.data_len = 0;
+    in.size = 0;
+    assert_int_equal(meta_object_put(&m, &in, &old, &err), SKYC_OK);
+    assert_int_equal(meta_object_get(&m, "b1", "inline", &got, &err), SKYC_OK);
+    assert_true(got.has_data);
+    assert_int_equal(got.data_len, 5);
+    assert_memory_equal(got.data, "hello", 5);
+    meta_object_release(&got);
+    assert_int_equal(meta_object_get(&m, "b1", "empty", &got, &err), SKYC_OK);
+    assert_true(got.has_data);
+    assert_int_equal(got.data_len, 0);
+    meta_object_release(&got);
+    assert_int_equal(meta_object_get(&m, "b1", "a/x", &got, &err), SKYC_OK);
+    assert_false(got.has_data);
+    meta_object_release(&got);
     assert_int_equal(meta_bucket_delete(&m, "b1", &err), SKYC_E_FAILED);
     o.bucket = "nobucket";
     assert_int_equal(meta_object_put(&m, &o, &old, &err), SKYC_E_NOT_FOUND);
@@ -292,6 +333,12 @@ static void test_meta(void **state)
                      SKYC_E_NOT_FOUND);
     assert_int_equal(meta_object_get(&m, "b1", "big", &got, &err), SKYC_OK);
     meta_object_release(&got);
+    struct strbuf blobs_seen = STRBUF_INIT;
+    assert_int_equal(meta_blob_list(&m, note, &blobs_seen, &err), SKYC_OK);
+    assert_non_null(strstr(blobs_seen.buf, "bigblob,"));
+    assert_non_null(strstr(blobs_seen.buf, "blob2,"));
+    assert_null(strstr(blobs_seen.buf, "pb1b,")); /* parts went with the upload */
+    strbuf_release(&blobs_seen);
     meta_close(&m);
     rm_rf(dir);
     free(dir);

@@ -47,6 +47,14 @@ etag = r['ETag']
 rid = r['ResponseMetadata']['HTTPHeaders'].get('x-amz-request-id')
 check('request id header', rid and len(rid) == 16)
 
+# an empty object, and HEAD sizes of inline (small) and file-backed objects
+s3.put_object(Bucket=B, Key='m/empty', Body=b'')
+check('empty object', s3.get_object(Bucket=B, Key='m/empty')['Body'].read() == b'')
+check('head inline size', s3.head_object(Bucket=B, Key='m/obj.txt')['ContentLength'] == 10)
+s3.put_object(Bucket=B, Key='m/file-backed', Body=b'z' * (200 * 1024))
+check('head file size', s3.head_object(Bucket=B, Key='m/file-backed')['ContentLength'] == 200 * 1024)
+check('file-backed range', s3.get_object(Bucket=B, Key='m/file-backed', Range='bytes=204799-')['Body'].read() == b'z')
+
 # ranges
 check('range a-b', s3.get_object(Bucket=B, Key='m/obj.txt', Range='bytes=2-4')['Body'].read() == b'234')
 check('range suffix', s3.get_object(Bucket=B, Key='m/obj.txt', Range='bytes=-3')['Body'].read() == b'789')
