@@ -58,5 +58,6 @@ enum skyc_err cmd_launch(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_show_gpus(int argc, const char **argv,
                             struct skyc_error *err);
 enum skyc_err cmd_task(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_spot(int argc, const char **argv, struct skyc_error *err);
 
 #endif

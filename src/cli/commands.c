@@ -12,6 +12,8 @@ const struct cli_command cli_commands[] = {
     {"show-gpus", cmd_show_gpus, "List GPU offerings and their prices"},
     {"task", cmd_task, "Check task YAML files"},
     {"catalog", cmd_catalog, "Inspect or refresh the price catalogs"},
+    /* spot */
+    {"spot", cmd_spot, "Simulate deadline-aware spot policies on traces"},
     /* the rest */
     {"help", cmd_help, "Show help for skyc or one command"},
     {"version", cmd_version, "Print skyc's version"},
