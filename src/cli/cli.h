@@ -60,4 +60,21 @@ enum skyc_err cmd_show_gpus(int argc, const char **argv,
 enum skyc_err cmd_task(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_spot(int argc, const char **argv, struct skyc_error *err);
 
+/* Clusters and jobs (runtime/). */
+enum skyc_err cmd_launch_run(int argc, const char **argv,
+                             struct skyc_error *err);
+enum skyc_err cmd_exec(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_status(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_queue(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_logs(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_cancel(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_stop(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_start(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_down(int argc, const char **argv, struct skyc_error *err);
+enum skyc_err cmd_autostop(int argc, const char **argv,
+                           struct skyc_error *err);
+enum skyc_err cmd_cost_report(int argc, const char **argv,
+                              struct skyc_error *err);
+enum skyc_err cmd_agent(int argc, const char **argv, struct skyc_error *err);
+
 #endif

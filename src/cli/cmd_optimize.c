@@ -309,5 +309,11 @@ enum skyc_err cmd_launch(int argc, const char **argv, struct skyc_error *err)
 {
     const char *const usage[] = {"skyc launch --dryrun [options] TASK.yaml",
                                  NULL};
+    bool dryrun = false;
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--dryrun"))
+            dryrun = true;
+    if (!dryrun)
+        return cmd_launch_run(argc, argv, err);
     return run_optimize(argc, argv, usage, true, err);
 }

@@ -14,6 +14,17 @@ const struct cli_command cli_commands[] = {
     {"catalog", cmd_catalog, "Inspect or refresh the price catalogs"},
     /* spot */
     {"spot", cmd_spot, "Simulate deadline-aware spot policies on traces"},
+    {"exec", cmd_exec, "Run a task on an existing cluster (no setup)"},
+    {"status", cmd_status, "Show clusters"},
+    {"queue", cmd_queue, "Show a cluster's job queue"},
+    {"logs", cmd_logs, "Print (-f: follow) a job's logs"},
+    {"cancel", cmd_cancel, "Cancel jobs on a cluster"},
+    {"stop", cmd_stop, "Stop clusters (keep their nodes' disks)"},
+    {"start", cmd_start, "Restart stopped clusters"},
+    {"down", cmd_down, "Tear clusters down"},
+    {"autostop", cmd_autostop, "Stop or tear down a cluster when idle"},
+    {"cost-report", cmd_cost_report, "What every cluster cost, past and present"},
+    {"agent", cmd_agent, "(internal) a cluster's agent, started by launch"},
     /* the rest */
     {"help", cmd_help, "Show help for skyc or one command"},
     {"version", cmd_version, "Print skyc's version"},

@@ -2,6 +2,7 @@
 #include "core/alloc.h"
 #include "core/paths.h"
 
+#include <ftw.h>
 #include <sys/stat.h>
 
 char *path_join(const char *dir, const char *name)
@@ -85,4 +86,21 @@ int path_mkdir_p(const char *path, unsigned mode)
 out:
     free(p);
     return rc;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path) && errno != ENOENT ? -1 : 0;
+}
+
+int path_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st))
+        return errno == ENOENT ? 0 : -1;
+    return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -27,6 +27,10 @@ char *path_shared_data(void);
 /* mkdir -p; returns 0 or -1 with errno. */
 int path_mkdir_p(const char *path, unsigned mode);
 
+/* rm -rf: remove path and everything under it (no symlinks followed);
+ * a missing path is success. Returns 0 or -1 with errno. */
+int path_remove_tree(const char *path);
+
 /* Whether path names an existing directory / regular file. */
 bool path_is_dir(const char *path);
 bool path_is_file(const char *path);

@@ -68,6 +68,9 @@ struct provider_node {
     bool spot;
     double hourly_price; /* $/h for this node, NaN when unknown */
     enum provider_node_state state;
+    /* What a job may use on the node (the agent's accounting); 0 = unknown,
+     * which the agent treats as no limit. */
+    double cpus, gpus;
 };
 
 void provider_node_release(struct provider_node *n);

@@ -1,0 +1,14 @@
+/*
+ * providers.h - the constructors behind provider_open(), one per provider.
+ * Only provider.c includes this file; add a provider by writing its open
+ * function and a row in provider.c's table.
+ */
+#ifndef SKYC_PROVISION_PROVIDERS_H
+#define SKYC_PROVISION_PROVIDERS_H
+
+#include "provision/provider.h"
+
+/* The local provider: sandboxes on this machine (local.c). */
+enum skyc_err provider_local_open(struct provider *p, struct skyc_error *err);
+
+#endif

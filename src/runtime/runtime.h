@@ -1,0 +1,118 @@
+/*
+ * runtime.h - clusters and their jobs: the launch path, the per-cluster
+ * agent, log streaming, stop/start/down and reconciliation after a crash.
+ *
+ * Layout on disk (under $XDG_STATE_HOME/skyc):
+ *     state.db                      the state (state/state.h)
+ *     clusters/<name>/agent.log     the agent's own log
+ *     clusters/<name>/jobs/<id>.log a job's output (setup + run, all nodes)
+ *     sandboxes/...                 local/sim nodes (provision/local.c)
+ *
+ * Invariants kept by every function here:
+ * - A cluster row is INIT only while the skyc process in owner_pid is
+ *   launching it; rt_reconcile() tears down INIT clusters whose owner died.
+ * - An UP cluster has one agent (agent_pid) that alone starts, reaps and
+ *   kills its jobs; CLI commands write requests (new PENDING jobs, cancel
+ *   flags, autostop settings) to the state and wake it with SIGUSR1.
+ * - down: the agent is stopped (killing the jobs' process groups on every
+ *   node), every node terminated, the row deleted and the history entry
+ *   closed with its cost; the cluster's logs go with it.
+ */
+#ifndef SKYC_RUNTIME_RUNTIME_H
+#define SKYC_RUNTIME_RUNTIME_H
+
+#include "core/common.h"
+#include "core/error.h"
+#include "provision/provider.h"
+#include "state/state.h"
+
+#include <signal.h>
+
+/* A cluster with its nodes and (when opened) its provider. */
+struct rt_cluster {
+    struct state_cluster c;
+    struct state_node *nodes;
+    size_t nnodes;
+    struct provider prov;
+    bool prov_open;
+};
+
+/* Load name (SKYC_E_NOT_FOUND naming it when missing) and open its
+ * provider when open_provider. */
+enum skyc_err rt_cluster_load(struct state *st, const char *name,
+                              bool open_provider, struct rt_cluster *rc,
+                              struct skyc_error *err);
+void rt_cluster_release(struct rt_cluster *rc);
+/* A provider_node view of a stored node: borrowed strings, never freed. */
+void rt_node_view(const struct state_node *sn, struct provider_node *pn);
+
+char *rt_cluster_dir(const char *name);
+char *rt_job_log_path(const char *cluster, long id);
+
+/* Whether pid is the running agent of cluster (not a reused pid). */
+bool rt_agent_alive(long pid, const char *cluster);
+/* Start the cluster's agent, detached, and record its pid in the row. */
+enum skyc_err rt_agent_spawn(struct state *st, struct state_cluster *c,
+                             struct skyc_error *err);
+/* Wake the agent to look at the state again (no-op when it is gone). */
+void rt_agent_wake(const struct state_cluster *c);
+/* Stop the agent (it kills its running jobs) and wait for it to exit. */
+void rt_agent_shutdown(const struct state_cluster *c);
+
+enum skyc_err rt_cluster_down(struct state *st, struct rt_cluster *rc,
+                              struct skyc_error *err);
+enum skyc_err rt_cluster_stop(struct state *st, struct rt_cluster *rc,
+                              struct skyc_error *err);
+enum skyc_err rt_cluster_start(struct state *st, struct rt_cluster *rc,
+                               struct skyc_error *err);
+
+/*
+ * Make the state match what exists: tear down INIT clusters whose launching
+ * process died; for UP clusters whose agent died, fail their unfinished
+ * jobs and start a new agent. Notes what it did on `notes` (may be NULL).
+ */
+enum skyc_err rt_reconcile(struct state *st, FILE *notes,
+                           struct skyc_error *err);
+/* The same for one cluster (its row as just read). */
+void rt_reconcile_cluster(struct state *st, const struct state_cluster *c,
+                          FILE *notes);
+
+/*
+ * Copy a job's log to out; with follow, keep going until the job ends
+ * (or *stop becomes non-zero). *status gets the job's final status when it
+ * ended (caller frees), else NULL; *exit_code its code.
+ */
+enum skyc_err rt_tail_job(struct state *st, const char *cluster, long id,
+                          bool follow, FILE *out, volatile sig_atomic_t *stop,
+                          char **status, int *exit_code,
+                          struct skyc_error *err);
+
+/* The agent process of one cluster (`skyc agent NAME`); returns an exit
+ * code. */
+int rt_agent_main(const char *cluster);
+
+/* What `skyc launch` / `skyc exec` do. */
+struct rt_launch_opts {
+    const char *task;     /* a task YAML file, or an inline command */
+    const char *cluster;  /* NULL = a generated name (launch only) */
+    const char *provider; /* NULL = the cluster's, else "local" */
+    const char *catalog;  /* --catalog DIR for catalog providers */
+    bool exec;            /* skip provisioning and setup */
+    bool detach;          /* submit and return, no log streaming */
+    bool retry_until_up;
+    double idle_minutes; /* autostop, < 0 = off */
+    bool autostop_down;
+    const char *const *env; /* extra "NAME=value" (--env), NULL-terminated */
+};
+/*
+ * Launch (or exec) and stream the job's log to stdout. Returns SKYC_OK when
+ * the job succeeded; when it failed, SKYC_E_JOB_FAILED with *job_exit set
+ * to the job's own exit code (the CLI exits with it).
+ */
+enum skyc_err rt_launch(const struct rt_launch_opts *o, int *job_exit,
+                        struct skyc_error *err);
+
+/* A small stable hash of a string (FNV-1a 64) as 16 hex digits. */
+void rt_hash_hex(const char *s, char out[17]);
+
+#endif
