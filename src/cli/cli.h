@@ -75,6 +75,8 @@ enum skyc_err cmd_autostop(int argc, const char **argv,
                            struct skyc_error *err);
 enum skyc_err cmd_cost_report(int argc, const char **argv,
                               struct skyc_error *err);
+enum skyc_err cmd_failover_history(int argc, const char **argv,
+                                   struct skyc_error *err);
 enum skyc_err cmd_agent(int argc, const char **argv, struct skyc_error *err);
 
 #endif

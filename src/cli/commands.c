@@ -24,6 +24,7 @@ const struct cli_command cli_commands[] = {
     {"down", cmd_down, "Tear clusters down"},
     {"autostop", cmd_autostop, "Stop or tear down a cluster when idle"},
     {"cost-report", cmd_cost_report, "What every cluster cost, past and present"},
+    {"failover-history", cmd_failover_history, "Where each launch tried to provision, and why it moved on"},
     {"agent", cmd_agent, "(internal) a cluster's agent, started by launch"},
     /* the rest */
     {"help", cmd_help, "Show help for skyc or one command"},

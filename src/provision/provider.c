@@ -12,6 +12,8 @@ static const struct {
     enum skyc_err (*open)(struct provider *p, struct skyc_error *err);
 } provider_table[] = {
     {"local", provider_local_open},
+    {"sim", provider_sim_open},
+    {"ssh", provider_ssh_open},
 };
 
 const char *provider_node_state_name(enum provider_node_state s)

@@ -10,5 +10,9 @@
 
 /* The local provider: sandboxes on this machine (local.c). */
 enum skyc_err provider_local_open(struct provider *p, struct skyc_error *err);
+/* The emulated multi-region cloud (sim.c, sim.h). */
+enum skyc_err provider_sim_open(struct provider *p, struct skyc_error *err);
+/* A pool of existing hosts over ssh + rsync (ssh.c, ssh.h). */
+enum skyc_err provider_ssh_open(struct provider *p, struct skyc_error *err);
 
 #endif

@@ -1,0 +1,495 @@
+/*
+ * Unit tests of the sim provider through provider.h: provision, run, wait,
+ * kill, copy, stop/start, terminate (idempotent), injected faults, timed
+ * preemptions, spot traces in both polarities, and config errors.
+ */
+#include "core/common.h"
+#include "core/alloc.h"
+#include "core/paths.h"
+#include "core/strbuf.h"
+#include "provision/provider.h"
+#include "provision/sim.h"
+#include "provision/sim_spawn.h"
+
+#include <setjmp.h>
+#include <cmocka.h>
+#include <signal.h>
+#include <unistd.h>
+
+static const char aws_csv[] =
+    "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,"
+    "Price,SpotPrice,Region,AvailabilityZone,Arch\n"
+    "m5.large,,,2,8,,0.096,0.035,us-east-1,us-east-1a,x86_64\n"
+    "m5.large,,,2,8,,0.096,0.036,us-east-1,us-east-1b,x86_64\n"
+    "m5.large,,,2,8,,0.107,0.040,us-west-2,us-west-2a,x86_64\n"
+    "p3.2xlarge,V100,1,8,61,,3.06,0.918,us-west-2,us-west-2a,x86_64\n";
+
+struct fix {
+    char dir[256];
+    struct catalog cat;
+    struct provider p;
+};
+
+static void fix_open(struct fix *f, const char *config_yaml)
+{
+    struct skyc_error err = {0};
+    snprintf(f->dir, sizeof(f->dir), "/tmp/skyc-test-sim.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    catalog_init(&f->cat);
+    assert_int_equal(catalog_load_csv(&f->cat, CLOUD_AWS, "aws.csv", aws_csv,
+                                      strlen(aws_csv), &err),
+                     SKYC_OK);
+    char *cfg = NULL;
+    if (config_yaml) {
+        cfg = path_join(f->dir, "sim.yaml");
+        FILE *fp = fopen(cfg, "w");
+        assert_non_null(fp);
+        fputs(config_yaml, fp);
+        fclose(fp);
+    }
+    char *state = path_join(f->dir, "state");
+    struct sim_options o = {.config_path = cfg, .state_dir = state,
+                            .cat = &f->cat};
+    enum skyc_err rc = provider_sim_open_with(&f->p, &o, &err);
+    if (rc)
+        fail_msg("open: %s", err.msg);
+    free(cfg);
+    free(state);
+}
+
+static void fix_close(struct fix *f)
+{
+    provider_close(&f->p);
+    catalog_release(&f->cat);
+    assert_int_equal(remove_tree(f->dir), 0);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char *path = path_join(dir, name);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+    free(path);
+}
+
+static char *read_file(const char *path)
+{
+    struct strbuf sb = STRBUF_INIT;
+    if (strbuf_read_file(&sb, path) < 0) {
+        strbuf_release(&sb);
+        return NULL;
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+static enum skyc_err provision(struct fix *f, const char *zone, bool spot,
+                               size_t n, struct provider_node **nodes,
+                               struct skyc_error *err)
+{
+    struct provider_request req = {
+        .cluster = "c1", .num_nodes = n, .cloud = "sim:aws",
+        .zone = zone, .instance_type = "m5.large", .spot = spot};
+    size_t got = 0;
+    enum skyc_err rc = f->p.ops->provision(&f->p, &req, nodes, &got, err);
+    if (!rc)
+        assert_int_equal(got, n);
+    return rc;
+}
+
+static int run_wait(struct fix *f, const struct provider_node *node,
+                    const char *script, const char *log, int timeout_ms)
+{
+    const char *argv[] = {"/bin/sh", "-c", script, NULL};
+    const char *env[] = {"SKYC_TEST_VAR=hello", NULL};
+    struct provider_proc proc;
+    struct skyc_error err = {0};
+    assert_int_equal(f->p.ops->run(&f->p, node, argv, env, NULL, log, &proc,
+                                   &err),
+                     SKYC_OK);
+    bool done = false;
+    int code = -1;
+    assert_int_equal(
+        f->p.ops->wait(&f->p, &proc, timeout_ms, &done, &code, &err),
+        SKYC_OK);
+    assert_true(done);
+    provider_proc_release(&proc);
+    return code;
+}
+
+static void test_lifecycle(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    struct provider_node *nodes = NULL;
+    fix_open(&f, NULL);
+    assert_int_equal(provision(&f, NULL, false, 2, &nodes, &err), SKYC_OK);
+    /* cheapest m5.large on demand: us-east-1 at $0.096 */
+    assert_string_equal(nodes[0].region, "us-east-1");
+    assert_true(fabs(nodes[0].hourly_price - 0.096) < 1e-9);
+    assert_int_equal(nodes[0].state, NODE_RUNNING);
+    assert_true(nodes[0].cpus == 2);
+    assert_string_not_equal(nodes[0].id, nodes[1].id);
+
+    /* run: env, cwd = workdir, log appended, exit code */
+    char *log = path_join(f.dir, "run.log");
+    assert_int_equal(run_wait(&f, &nodes[0],
+                              "echo $SKYC_TEST_VAR; pwd; exit 3", log, 5000),
+                     3);
+    char *text = read_file(log);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "hello\n"));
+    assert_non_null(strstr(text, nodes[0].workdir));
+    free(text);
+
+    /* copy_to a directory, then back from the node */
+    char *src = path_join(f.dir, "src");
+    assert_int_equal(path_mkdir_p(src, 0755), 0);
+    write_file(src, "a.txt", "payload\n");
+    assert_int_equal(f.p.ops->copy_to(&f.p, &nodes[1], src, "wd", &err),
+                     SKYC_OK);
+    assert_int_equal(run_wait(&f, &nodes[1], "grep -q payload wd/a.txt", log,
+                              5000),
+                     0);
+    char *back = path_join(f.dir, "back.txt");
+    assert_int_equal(
+        f.p.ops->copy_from(&f.p, &nodes[1], "wd/a.txt", back, &err), SKYC_OK);
+    text = read_file(back);
+    assert_string_equal(text, "payload\n");
+    free(text);
+    assert_int_equal(f.p.ops->copy_to(&f.p, &nodes[1], "/nonexistent/x", "y",
+                                      &err),
+                     SKYC_E_NOT_FOUND);
+    skyc_error_clear(&err);
+
+    /* kill: a long sleep killed by SIGTERM ends with 128+15 */
+    const char *argv[] = {"/bin/sh", "-c", "sleep 30", NULL};
+    struct provider_proc proc;
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[0], argv, NULL, NULL, log,
+                                  &proc, &err),
+                     SKYC_OK);
+    bool done = true;
+    int code;
+    assert_int_equal(f.p.ops->wait(&f.p, &proc, 0, &done, &code, &err),
+                     SKYC_OK);
+    assert_false(done);
+    assert_int_equal(f.p.ops->kill(&f.p, &proc, SIGTERM, &err), SKYC_OK);
+    assert_int_equal(f.p.ops->wait(&f.p, &proc, 5000, &done, &code, &err),
+                     SKYC_OK);
+    assert_true(done);
+    assert_int_equal(code, 128 + 15);
+    provider_proc_release(&proc);
+
+    /* stop kills, start resumes; status follows */
+    assert_int_equal(f.p.ops->stop(&f.p, &nodes[0], &err), SKYC_OK);
+    assert_int_equal(f.p.ops->status(&f.p, &nodes[0], &err), SKYC_OK);
+    assert_int_equal(nodes[0].state, NODE_STOPPED);
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[0], argv, NULL, NULL, log,
+                                  &proc, &err),
+                     SKYC_E_FAILED);
+    skyc_error_clear(&err);
+    assert_int_equal(f.p.ops->start(&f.p, &nodes[0], &err), SKYC_OK);
+    assert_int_equal(run_wait(&f, &nodes[0], "true", log, 5000), 0);
+
+    /* terminate twice: the second is a no-op success */
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < 2; i++) {
+            assert_int_equal(f.p.ops->terminate(&f.p, &nodes[i], &err),
+                             SKYC_OK);
+            assert_int_equal(nodes[i].state, NODE_TERMINATED);
+        }
+    assert_int_equal(f.p.ops->status(&f.p, &nodes[0], &err), SKYC_OK);
+    assert_int_equal(nodes[0].state, NODE_TERMINATED);
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[0], argv, NULL, NULL, log,
+                                  &proc, &err),
+                     SKYC_E_NOT_FOUND);
+    provider_nodes_free(nodes, 2);
+    free(log);
+    free(src);
+    free(back);
+    fix_close(&f);
+}
+
+static void test_faults(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    struct provider_node *nodes = NULL;
+    fix_open(&f, "faults:\n"
+                 "  - zone: us-east-1a\n"
+                 "    error: capacity\n"
+                 "    times: 1\n"
+                 "  - region: us-west-2\n"
+                 "    error: quota\n");
+    /* the first attempt in us-east-1a is short of capacity, then it works */
+    assert_int_equal(provision(&f, "us-east-1a", false, 1, &nodes, &err),
+                     SKYC_E_CAPACITY);
+    assert_non_null(strstr(err.msg, "capacity shortage in "
+                                    "aws/us-east-1/us-east-1a"));
+    assert_non_null(strstr(err.msg, "sim.yaml:2"));
+    assert_null(nodes);
+    skyc_error_clear(&err);
+    assert_int_equal(provision(&f, "us-east-1a", false, 1, &nodes, &err),
+                     SKYC_OK);
+    assert_int_equal(f.p.ops->terminate(&f.p, &nodes[0], &err), SKYC_OK);
+    provider_nodes_free(nodes, 1);
+    nodes = NULL;
+    /* always a quota error in us-west-2 */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(provision(&f, "us-west-2a", false, 1, &nodes, &err),
+                         SKYC_E_QUOTA);
+        skyc_error_clear(&err);
+    }
+    /* not in the catalog: infeasible, and a foreign cloud too */
+    assert_int_equal(provision(&f, "eu-west-9a", false, 1, &nodes, &err),
+                     SKYC_E_INFEASIBLE);
+    skyc_error_clear(&err);
+    struct provider_request req = {.cluster = "c", .num_nodes = 1,
+                                   .cloud = "gcp"};
+    size_t n;
+    assert_int_equal(f.p.ops->provision(&f.p, &req, &nodes, &n, &err),
+                     SKYC_E_INFEASIBLE);
+    skyc_error_clear(&err);
+    req.cloud = "sim:nope";
+    assert_int_equal(f.p.ops->provision(&f.p, &req, &nodes, &n, &err),
+                     SKYC_E_INFEASIBLE);
+    fix_close(&f);
+}
+
+static void test_auth_fault_and_accelerator(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    struct provider_node *nodes = NULL;
+    size_t n;
+    fix_open(&f, "faults:\n  - cloud: aws\n    error: auth\n");
+    struct provider_request req = {.cluster = "g", .num_nodes = 1,
+                                   .cloud = "sim", .accelerator = "V100",
+                                   .gpus = 1};
+    assert_int_equal(f.p.ops->provision(&f.p, &req, &nodes, &n, &err),
+                     SKYC_E_AUTH);
+    assert_non_null(strstr(err.msg, "p3.2xlarge"));
+    fix_close(&f);
+}
+
+static void test_timed_preemption(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    struct provider_node *nodes = NULL;
+    /* 1 sim hour after start at 3600x = 1 wall second */
+    fix_open(&f, "time_scale: 3600\n"
+                 "preemptions:\n  - zone: us-east-1b\n    after: 1h\n");
+    assert_int_equal(provision(&f, "us-east-1b", true, 1, &nodes, &err),
+                     SKYC_OK);
+    assert_true(nodes[0].spot);
+    assert_true(fabs(nodes[0].hourly_price - 0.036) < 1e-9);
+    char *log = path_join(f.dir, "p.log");
+    double t0 = clock_wall();
+    int code = run_wait(&f, &nodes[0], "sleep 20", log, 10000);
+    double took = clock_wall() - t0;
+    assert_int_equal(code, 128 + 9);
+    assert_true(took > 0.5 && took < 5);
+    assert_int_equal(f.p.ops->status(&f.p, &nodes[0], &err), SKYC_OK);
+    assert_int_equal(nodes[0].state, NODE_PREEMPTED);
+    const char *argv[] = {"true", NULL};
+    struct provider_proc proc;
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[0], argv, NULL, NULL, log,
+                                  &proc, &err),
+                     SKYC_E_FAILED);
+    assert_non_null(strstr(err.msg, "PREEMPTED"));
+    skyc_error_clear(&err);
+    assert_int_equal(f.p.ops->terminate(&f.p, &nodes[0], &err), SKYC_OK);
+    /* on-demand nodes in the same zone are never preempted */
+    provider_nodes_free(nodes, 1);
+    assert_int_equal(provision(&f, "us-east-1b", false, 1, &nodes, &err),
+                     SKYC_OK);
+    assert_int_equal(run_wait(&f, &nodes[0], "sleep 1.5", log, 10000), 0);
+    assert_int_equal(f.p.ops->terminate(&f.p, &nodes[0], &err), SKYC_OK);
+    provider_nodes_free(nodes, 1);
+    free(log);
+    fix_close(&f);
+}
+
+static void test_trace(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    struct provider_node *nodes = NULL;
+    /*
+     * Ticks of 60 sim seconds at 120x = 0.5 wall s. Availability format:
+     * tick 0 has no spot; from start_tick 1 there is spot until tick 4.
+     * The windows format (1 = unavailable) says the same thing inverted.
+     */
+    char tmp[256];
+    snprintf(tmp, sizeof(tmp), "/tmp/skyc-test-trace.XXXXXX");
+    assert_non_null(mkdtemp(tmp));
+    write_file(tmp, "avail.json",
+               "{\"metadata\": {\"gap_seconds\": 60}, "
+               "\"data\": [0, 1, 1, 1, 0, 1]}");
+    write_file(tmp, "window.json",
+               "{\"metadata\": {\"gap_seconds\": 60, \"start_time\": 5, "
+               "\"end_time\": 11}, \"data\": [1, 0, 0, 0, 1, 0]}");
+    for (int variant = 0; variant < 2; variant++) {
+        const char *file = variant ? "window.json" : "avail.json";
+        for (int start = 0; start < 2; start++) {
+            char cfg[1024];
+            snprintf(cfg, sizeof(cfg),
+                     "time_scale: 120\n"
+                     "spot_traces:\n  - zone: us-east-1a\n    file: %s/%s\n"
+                     "    start_tick: %d\n",
+                     tmp, file, start);
+            fix_open(&f, cfg);
+            enum skyc_err rc = provision(&f, "us-east-1a", true, 1, &nodes,
+                                         &err);
+            if (!start) {
+                assert_int_equal(rc, SKYC_E_CAPACITY);
+                assert_non_null(strstr(err.msg, "no spot capacity"));
+                skyc_error_clear(&err);
+                fix_close(&f);
+                continue;
+            }
+            assert_int_equal(rc, SKYC_OK);
+            /* preempted at tick 4 = 3 ticks later = 1.5 wall s */
+            char *log = path_join(f.dir, "t.log");
+            double t0 = clock_wall();
+            int code = run_wait(&f, &nodes[0], "sleep 20", log, 10000);
+            double took = clock_wall() - t0;
+            assert_int_equal(code, 137);
+            if (took < 1.0 || took > 4.0)
+                fail_msg("preempted after %.2f s, want about 1.5", took);
+            /* on-demand in the same zone ignores spot traces */
+            struct provider_node *od = NULL;
+            assert_int_equal(provision(&f, "us-east-1a", false, 1, &od, &err),
+                             SKYC_OK);
+            assert_int_equal(f.p.ops->terminate(&f.p, &od[0], &err), SKYC_OK);
+            provider_nodes_free(od, 1);
+            assert_int_equal(f.p.ops->terminate(&f.p, &nodes[0], &err),
+                             SKYC_OK);
+            provider_nodes_free(nodes, 1);
+            nodes = NULL;
+            free(log);
+            fix_close(&f);
+        }
+    }
+    assert_int_equal(remove_tree(tmp), 0);
+}
+
+static void test_real_traces(void **state)
+{
+    (void)state;
+    char *shared = path_shared_data();
+    if (!shared)
+        fail_msg("shared data not found (set SKYC_SHARED_DATA)");
+    static const struct {
+        const char *rel;
+        int polarity;
+        double mean_lo, mean_hi;
+    } cases[] = {
+        /* SOURCE.md: mean(data) = 0.893 available, vs 0.049 unavailable */
+        {"spot-traces/skypilot-org-spot-traces/availability/1-node/"
+         "aws-10-26-2022/us-west-2a_k80_1.json",
+         -1, 0.85, 0.95},
+        {"spot-traces/adrs-cant-be-late-windows/windows_48h_task/"
+         "us-west-2a_k80_1/traces/random_start/0.json",
+         -1, 0.5, 1.0},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char *path = path_join(shared, cases[i].rel);
+        char *text = read_file(path);
+        if (!text)
+            fail_msg("missing shared trace %s", path);
+        struct sim_trace tr;
+        struct skyc_error err = {0};
+        assert_int_equal(sim_trace_parse(path, text, strlen(text),
+                                         cases[i].polarity, &tr, &err),
+                         SKYC_OK);
+        double sum = 0;
+        for (size_t k = 0; k < tr.n; k++)
+            sum += tr.avail[k] > 0;
+        double mean = sum / (double)tr.n;
+        if (mean < cases[i].mean_lo || mean > cases[i].mean_hi)
+            fail_msg("%s: availability %.3f", cases[i].rel, mean);
+        sim_trace_release(&tr);
+        free(text);
+        free(path);
+    }
+    free(shared);
+}
+
+static void test_config_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *yaml, *msg;
+    } cases[] = {
+        {"time_scale: 0\n", "c.yaml:1:13: time_scale: expected a number > 0"},
+        {"time_scael: 2\n", "c.yaml:1:1: sim config: unknown key 'time_scael' "
+                            "(did you mean 'time_scale'?)"},
+        {"faults:\n  - zone: a\n    error: capcity\n",
+         "c.yaml:3:12: error: unknown error class 'capcity'"},
+        {"faults:\n  - zone: a\n    tims: 2\n",
+         "c.yaml:3:5: faults: unknown key 'tims' (did you mean 'times'?)"},
+        {"faults: 3\n", "c.yaml:1:9: faults: expected a list"},
+        {"faults:\n  - cloud: aws2\n", "c.yaml:2:12: cloud: unknown cloud"},
+        {"preemptions:\n  - zone: a\n", "c.yaml:2:5: preemptions: each entry "
+                                        "needs 'after'"},
+        {"preemptions:\n  - after: soon\n", "c.yaml:2:12: after: expected a "
+                                            "duration"},
+        {"spot_traces:\n  - file: /nonexistent/t.json\n",
+         "c.yaml:2:11: file: spot trace '/nonexistent/t.json' is not a "
+         "readable file"},
+        {"clouds: [aws, mars]\n", "c.yaml:1:15: clouds: unknown cloud 'mars'"},
+        {"faults: [\n", "c.yaml:2:1: bad YAML"},
+        {"- a\n", "c.yaml:1:1: the sim config must be a mapping"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct sim_config cfg;
+        struct skyc_error err = {0};
+        enum skyc_err rc = sim_config_parse("c.yaml", cases[i].yaml,
+                                            strlen(cases[i].yaml), &cfg, &err);
+        if (rc != SKYC_E_INPUT || !strstr(err.msg, cases[i].msg))
+            fail_msg("case %zu: rc %d, got '%s', want '%s'", i, rc, err.msg,
+                     cases[i].msg);
+    }
+    static const struct {
+        const char *json, *msg;
+    } bad_traces[] = {
+        {"{", "t.json:1:1: bad spot trace JSON"},
+        {"{\"data\": [1]}", "t.json: not a spot trace"},
+        {"{\"metadata\": {\"gap_seconds\": 0}, \"data\": [1]}",
+         "gap_seconds must be > 0"},
+        {"{\"metadata\": {\"gap_seconds\": 5}, \"data\": []}", "no data"},
+        {"{\"metadata\": {\"gap_seconds\": 5}, \"data\": [1, -1]}",
+         "data[1] must be a whole number"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad_traces); i++) {
+        struct sim_trace tr;
+        struct skyc_error err = {0};
+        enum skyc_err rc = sim_trace_parse("t.json", bad_traces[i].json,
+                                           strlen(bad_traces[i].json), -1, &tr,
+                                           &err);
+        if (rc != SKYC_E_INPUT || !strstr(err.msg, bad_traces[i].msg))
+            fail_msg("trace %zu: got '%s'", i, err.msg);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_real_traces),
+        cmocka_unit_test(test_lifecycle),
+        cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_auth_fault_and_accelerator),
+        cmocka_unit_test(test_timed_preemption),
+        cmocka_unit_test(test_trace),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
