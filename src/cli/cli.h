@@ -79,4 +79,6 @@ enum skyc_err cmd_failover_history(int argc, const char **argv,
                                    struct skyc_error *err);
 enum skyc_err cmd_agent(int argc, const char **argv, struct skyc_error *err);
 
+enum skyc_err cmd_jobs(int argc, const char **argv, struct skyc_error *err);
+
 #endif

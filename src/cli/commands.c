@@ -25,6 +25,7 @@ const struct cli_command cli_commands[] = {
     {"autostop", cmd_autostop, "Stop or tear down a cluster when idle"},
     {"cost-report", cmd_cost_report, "What every cluster cost, past and present"},
     {"failover-history", cmd_failover_history, "Where each launch tried to provision, and why it moved on"},
+    {"jobs", cmd_jobs, "Managed jobs: kept running through preemptions, to a deadline"},
     {"agent", cmd_agent, "(internal) a cluster's agent, started by launch"},
     /* the rest */
     {"help", cmd_help, "Show help for skyc or one command"},
