@@ -22,41 +22,6 @@ static void resources(const struct state_cluster *c, char *buf, size_t size)
                  c->cloud ? c->cloud : c->provider, c->cpus);
 }
 
-static void print_attempts(struct state *st, const struct state_cluster *c)
-{
-    struct state_attempt *as = NULL;
-    size_t n = 0;
-    if (state_attempt_list(st, c->history_id, &as, &n, NULL) || !n) {
-        state_attempt_list_free(as, n);
-        return;
-    }
-    printf("\nProvisioning attempts of '%s':\n", c->name);
-    struct table t;
-    table_init(&t);
-    table_add_col(&t, "#", TABLE_RIGHT);
-    table_add_col(&t, "CLOUD", TABLE_LEFT);
-    table_add_col(&t, "REGION", TABLE_LEFT);
-    table_add_col(&t, "ZONE", TABLE_LEFT);
-    table_add_col(&t, "INSTANCE", TABLE_LEFT);
-    table_add_col(&t, "RESULT", TABLE_LEFT);
-    table_add_col(&t, "MESSAGE", TABLE_LEFT);
-    for (size_t i = 0; i < n; i++) {
-        const struct state_attempt *a = &as[i];
-        table_add_row(&t);
-        table_cellf(&t, "%ld", a->seq);
-        table_cell(&t, a->cloud ? a->cloud : "-");
-        table_cell(&t, a->region ? a->region : "-");
-        table_cell(&t, a->zone ? a->zone : "-");
-        table_cellf(&t, "%s%s", a->instance_type ? a->instance_type : "-",
-                    a->spot ? " [spot]" : "");
-        table_cell(&t, a->result);
-        table_cell(&t, a->message ? a->message : "");
-    }
-    table_print(&t, stdout);
-    table_release(&t);
-    state_attempt_list_free(as, n);
-}
-
 static bool wanted(const char *name, int argc, const char **argv)
 {
     if (!argc)
@@ -163,11 +128,6 @@ enum skyc_err cmd_status(int argc, const char **argv, struct skyc_error *err)
     }
     table_print(&t, stdout);
     table_release(&t);
-    /* named clusters: how provisioning went (the failover history) */
-    for (int i = 0; i < n; i++)
-        for (size_t k = 0; k < nc; k++)
-            if (!strcmp(cs[k].name, argv[i]))
-                print_attempts(&st, &cs[k]);
 out:
     state_cluster_list_free(cs, nc);
     state_close(&st);

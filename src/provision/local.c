@@ -542,6 +542,34 @@ static enum skyc_err local_copy_from(struct provider *p,
     return rc;
 }
 
+static enum skyc_err local_terminate_cluster(struct provider *p,
+                                             const char *cluster,
+                                             struct skyc_error *err)
+{
+    struct local_ctx *c = p->ctx;
+    if (!valid_cluster_name(cluster))
+        return skyc_fail(err, SKYC_E_USAGE, "invalid cluster name '%s'",
+                         cluster);
+    char *dir = path_join(c->root, cluster);
+    enum skyc_err rc = SKYC_OK;
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)))
+            if (!strncmp(e->d_name, "node-", 5)) {
+                char *nd = path_join(dir, e->d_name);
+                kill_all(nd);
+                free(nd);
+            }
+        closedir(d);
+    }
+    if (path_remove_tree(dir))
+        rc = skyc_fail(err, SKYC_E_IO, "cannot remove '%s': %s", dir,
+                       strerror(errno));
+    free(dir);
+    return rc;
+}
+
 static void local_release(struct provider *p)
 {
     struct local_ctx *c = p->ctx;
@@ -563,6 +591,7 @@ static const struct provider_ops local_ops = {
     .kill = local_kill,
     .copy_to = local_copy_to,
     .copy_from = local_copy_from,
+    .terminate_cluster = local_terminate_cluster,
     .release = local_release,
 };
 

@@ -130,6 +130,15 @@ struct provider_ops {
                                const char *node_path, const char *local_path,
                                struct skyc_error *err);
 
+    /*
+     * Optional (NULL = not offered): remove everything the provider holds
+     * for this cluster name, including nodes no handle was returned for
+     * (a skyc killed inside provision()). Idempotent. Reconciliation calls
+     * it after terminating the recorded nodes.
+     */
+    enum skyc_err (*terminate_cluster)(struct provider *p, const char *cluster,
+                                       struct skyc_error *err);
+
     /* Free the provider's context (not the nodes). */
     void (*release)(struct provider *p);
 };

@@ -401,6 +401,8 @@ static void reconcile_init(struct state *st, const char *name, FILE *notes)
         rt_node_view(&rc.nodes[i], &pn);
         rc.prov.ops->terminate(&rc.prov, &pn, NULL);
     }
+    if (rc.prov.ops->terminate_cluster)
+        rc.prov.ops->terminate_cluster(&rc.prov, name, NULL);
     rt_agent_shutdown(&rc.c);
     history_mark(st, rc.c.history_id, "FAILED", true, false, NULL);
     state_cluster_delete(st, name, NULL);

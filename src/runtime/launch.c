@@ -244,6 +244,8 @@ static void abandon_new(struct state *st, struct rt_cluster *rc,
         rt_node_view(&rc->nodes[i], &pn);
         rc->prov.ops->terminate(&rc->prov, &pn, NULL);
     }
+    if (rc->prov_open && rc->prov.ops->terminate_cluster)
+        rc->prov.ops->terminate_cluster(&rc->prov, rc->c.name, NULL);
     struct state_history h;
     if (!state_history_get(st, rc->c.history_id, &h, NULL)) {
         h.ended_at = state_now();
