@@ -77,6 +77,7 @@ enum skyc_err cmd_cost_report(int argc, const char **argv,
                               struct skyc_error *err);
 enum skyc_err cmd_failover_history(int argc, const char **argv,
                                    struct skyc_error *err);
+enum skyc_err cmd_sim(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_agent(int argc, const char **argv, struct skyc_error *err);
 
 enum skyc_err cmd_jobs(int argc, const char **argv, struct skyc_error *err);

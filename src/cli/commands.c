@@ -26,6 +26,7 @@ const struct cli_command cli_commands[] = {
     {"cost-report", cmd_cost_report, "What every cluster cost, past and present"},
     {"failover-history", cmd_failover_history, "Where each launch tried to provision, and why it moved on"},
     {"jobs", cmd_jobs, "Managed jobs: kept running through preemptions, to a deadline"},
+    {"sim", cmd_sim, "Inspect the emulated cloud: instances, fault config, clock"},
     {"agent", cmd_agent, "(internal) a cluster's agent, started by launch"},
     /* the rest */
     {"help", cmd_help, "Show help for skyc or one command"},

@@ -58,6 +58,11 @@ double sim_provider_now(const struct provider *p)
     return sim_now(p->ctx);
 }
 
+const struct sim_config *sim_provider_config(const struct provider *p)
+{
+    return &((const struct sim_ctx *)p->ctx)->cfg;
+}
+
 static bool valid_name(const char *s)
 {
     if (!s || !*s || strlen(s) > 64)
@@ -587,7 +592,8 @@ static enum skyc_err sim_provision(struct provider *p,
     char *nodes_dir = path_join(c->dir, "nodes");
     path_mkdir_p(nodes_dir, 0755);
     free(nodes_dir);
-    unsigned tag = (unsigned)getpid() ^ (unsigned)(clock_wall() * 1e6);
+    unsigned tag = (unsigned)getpid() ^
+                   (unsigned)(uint64_t)(clock_wall() * 1e6);
     nodes = xcalloc(req->num_nodes, sizeof(*nodes));
     for (size_t i = 0; i < req->num_nodes; i++) {
         struct provider_node *n = &nodes[i];
@@ -760,6 +766,49 @@ static enum skyc_err sim_terminate(struct provider *p,
  * the workdir; "~/x" under the node's home/; other absolute paths under its
  * fs/, so file_mounts never write outside the sandbox.
  */
+/* Whether node id "<cluster>-<8 hex>-<rank>" belongs to cluster. */
+static bool id_of_cluster(const char *id, const char *cluster)
+{
+    size_t n = strlen(cluster);
+    if (strncmp(id, cluster, n) || id[n] != '-')
+        return false;
+    const char *p = id + n + 1;
+    for (int i = 0; i < 8; i++, p++)
+        if (!isxdigit((unsigned char)*p))
+            return false;
+    if (*p++ != '-' || !*p)
+        return false;
+    for (; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return false;
+    return true;
+}
+
+static enum skyc_err sim_terminate_cluster(struct provider *p,
+                                           const char *cluster,
+                                           struct skyc_error *err)
+{
+    struct sim_ctx *c = ctx_of(p);
+    enum skyc_err rc = SKYC_OK;
+    if (!valid_name(cluster))
+        return SKYC_OK; /* it never had nodes */
+    char *nodes = path_join(c->dir, "nodes");
+    DIR *d = opendir(nodes);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!id_of_cluster(e->d_name, cluster))
+            continue;
+        struct provider_node n = {.id = e->d_name};
+        enum skyc_err r = sim_terminate(p, &n, err);
+        if (r && !rc)
+            rc = r;
+    }
+    if (d)
+        closedir(d);
+    free(nodes);
+    return rc;
+}
+
 static char *node_path(const struct sim_ctx *c,
                        const struct provider_node *node, const char *path)
 {
@@ -960,6 +1009,84 @@ out:
     return rc;
 }
 
+void sim_node_infos_free(struct sim_node_info *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].id);
+        free(v[i].cloud);
+        free(v[i].region);
+        free(v[i].zone);
+        free(v[i].instance_type);
+    }
+    free(v);
+}
+
+static size_t running_procs(const char *dir)
+{
+    char *procs = path_join(dir, "procs");
+    DIR *d = opendir(procs);
+    struct dirent *e;
+    size_t n = 0;
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len >= 6 && !strcmp(e->d_name + len - 5, ".shim"))
+            n++;
+    }
+    if (d)
+        closedir(d);
+    free(procs);
+    return n;
+}
+
+static int info_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct sim_node_info *)a)->id,
+                  ((const struct sim_node_info *)b)->id);
+}
+
+enum skyc_err sim_provider_nodes(struct provider *p, struct sim_node_info **out,
+                                 size_t *nout, struct skyc_error *err)
+{
+    struct sim_ctx *c = ctx_of(p);
+    char *nodes = path_join(c->dir, "nodes");
+    DIR *d = opendir(nodes);
+    struct dirent *e;
+    struct sim_node_info *v = NULL;
+    size_t n = 0, alloc = 0;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.' || !valid_name(e->d_name))
+            continue;
+        char *dir = path_join(nodes, e->d_name);
+        struct node_meta m;
+        enum provider_node_state s = refresh(dir);
+        if (s != NODE_TERMINATED && meta_read(dir, &m)) {
+            ALLOC_GROW(v, n + 1, alloc);
+            struct sim_node_info *x = &v[n++];
+            x->id = xstrdup(e->d_name);
+            x->cloud = xstrdup(m.cloud);
+            x->region = xstrdup(m.region);
+            x->zone = m.zone[0] ? xstrdup(m.zone) : NULL;
+            x->instance_type = xstrdup(m.type);
+            x->spot = m.spot;
+            x->hourly_price = m.price;
+            x->created = m.created;
+            x->preempt_at = m.preempt_at;
+            x->procs = running_procs(dir);
+            x->state = s;
+        }
+        free(dir);
+    }
+    if (d)
+        closedir(d);
+    free(nodes);
+    if (n)
+        qsort(v, n, sizeof(*v), info_cmp);
+    *out = v;
+    *nout = n;
+    (void)err;
+    return SKYC_OK;
+}
+
 static void sim_release(struct provider *p)
 {
     struct sim_ctx *c = ctx_of(p);
@@ -985,6 +1112,7 @@ static const struct provider_ops sim_ops = {
     .kill = sim_kill,
     .copy_to = sim_copy_to,
     .copy_from = sim_copy_from,
+    .terminate_cluster = sim_terminate_cluster,
     .release = sim_release,
 };
 

@@ -144,7 +144,26 @@ enum skyc_err provider_sim_open_with(struct provider *p,
                                      struct skyc_error *err);
 enum skyc_err provider_sim_open(struct provider *p, struct skyc_error *err);
 
-/* The sim clock of an open sim provider, in sim seconds (for tests). */
+/* The sim clock of an open sim provider, in sim seconds. */
 double sim_provider_now(const struct provider *p);
+/* The config an open sim provider uses (path NULL = defaults). */
+const struct sim_config *sim_provider_config(const struct provider *p);
+
+/* One emulated instance, for `skyc sim nodes`. */
+struct sim_node_info {
+    char *id, *cloud, *region, *zone, *instance_type; /* zone NULL: none */
+    bool spot;
+    double hourly_price;
+    double created, preempt_at; /* wall seconds; preempt_at < 0 = never */
+    size_t procs;               /* processes still running on it */
+    enum provider_node_state state;
+};
+void sim_node_infos_free(struct sim_node_info *v, size_t n);
+/*
+ * Every instance of an open sim provider, by id, after applying any
+ * preemption that is due. The caller frees *out.
+ */
+enum skyc_err sim_provider_nodes(struct provider *p, struct sim_node_info **out,
+                                 size_t *n, struct skyc_error *err);
 
 #endif

@@ -539,6 +539,30 @@ static enum skyc_err ssh_terminate(struct provider *p,
     return SKYC_OK;
 }
 
+/* Free every host a claim of this cluster holds, pending ones included. */
+static enum skyc_err ssh_terminate_cluster(struct provider *p,
+                                           const char *cluster,
+                                           struct skyc_error *err)
+{
+    struct ssh_ctx *c = p->ctx;
+    size_t n = cluster ? strlen(cluster) : 0;
+    for (size_t i = 0; n && i < c->cfg.nhosts; i++) {
+        const struct ssh_host *h = &c->cfg.hosts[i];
+        struct claim cl;
+        if (!claim_read(c, h, &cl) || strncmp(cl.id, cluster, n) ||
+            cl.id[n] != '-')
+            continue;
+        const char *q = cl.id + n + 1;
+        while (*q >= '0' && *q <= '9')
+            q++;
+        if (q == cl.id + n + 1 || *q != '@')
+            continue;
+        struct provider_node node = {.id = cl.id};
+        ssh_terminate(p, &node, err);
+    }
+    return SKYC_OK;
+}
+
 static enum skyc_err need_running(struct ssh_ctx *c,
                                   const struct provider_node *node,
                                   const struct ssh_host **h, struct claim *cl,
@@ -799,6 +823,7 @@ static const struct provider_ops ssh_ops = {
     .kill = ssh_kill,
     .copy_to = ssh_copy_to,
     .copy_from = ssh_copy_from,
+    .terminate_cluster = ssh_terminate_cluster,
     .release = ssh_release,
 };
 

@@ -6,7 +6,7 @@
 #                                 line), DIR/ssh.yaml (a host pool for skyc
 #                                 with every host plus one that refuses)
 #   ssh_hosts.sh stop DIR      -> kills the sshds, removes what start made
-#                                 outside DIR (/run/sshd when it made it)
+#                                 outside DIR (/run/sshd, see below)
 #
 # Each sshd listens on loopback only, accepts only the generated key, and is
 # bounded: start waits at most 10 s for the ports, stop kills by pid file.
@@ -16,16 +16,24 @@ cmd=${1:?usage: ssh_hosts.sh start DIR N | stop DIR}
 dir=${2:?DIR}
 SSHD=${SSHD:-/usr/sbin/sshd}
 
+# /run/sshd (sshd's privilege separation dir) is made by the first start
+# that needs it (marked inside) and removed by the stop that leaves no live
+# sshd, so tests running in parallel do not pull it from under each other.
+live_sshd() { ps -eo stat=,comm= | awk '$2 == "sshd" && $1 !~ /^Z/' | grep -q .; }
+
 stop() {
     for pf in "$dir"/sshd_*.pid; do
         [ -f "$pf" ] || continue
         pid=$(cat "$pf" 2>/dev/null || true)
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+        if [ -n "$pid" ]; then
+            kill "$pid" 2>/dev/null || true
+            for w in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        fi
         rm -f "$pf"
     done
-    if [ -f "$dir/made_run_sshd" ]; then
+    if [ -f /run/sshd/.skyc-test-made ] && ! live_sshd; then
+        rm -f /run/sshd/.skyc-test-made
         rmdir /run/sshd 2>/dev/null || true
-        rm -f "$dir/made_run_sshd"
     fi
 }
 
@@ -40,7 +48,7 @@ command -v ssh-keygen >/dev/null || { echo "ssh_hosts: ssh-keygen not found" >&2
 mkdir -p "$dir"
 chmod 700 "$dir"
 if [ ! -d /run/sshd ]; then
-    mkdir -p /run/sshd && chmod 755 /run/sshd && touch "$dir/made_run_sshd"
+    mkdir -p /run/sshd && chmod 755 /run/sshd && touch /run/sshd/.skyc-test-made
 fi
 ssh-keygen -q -t ed25519 -N '' -f "$dir/key" -C skyc-test </dev/null
 ssh-keygen -q -t ed25519 -N '' -f "$dir/hostkey" -C skyc-test-host </dev/null

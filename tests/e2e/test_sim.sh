@@ -43,6 +43,8 @@ t_contains "capacity: why" "$OUT" "injected capacity shortage in aws/us-east-1/u
 t_eq "capacity: up in 1b" "$(echo "$OUT" | awk '$NF == "-" && /UP/ {print $2}')" "sim:aws/us-east-1/us-east-1b"
 t_run "capacity: json" 0 skyc failover-history --json cap
 t_eq "capacity: attempts" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(",".join(a["result"] for a in d[0]["attempts"]))')" "CAPACITY,OK"
+t_run "capacity: sim nodes" 0 skyc sim nodes --json
+t_eq "capacity: one instance in 1b" "$(echo "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), d[0]["zone"], d[0]["state"])')" "1 us-east-1b RUNNING"
 t_run "capacity: status" 0 skyc status
 t_contains "capacity: status resources" "$OUT" "sim:aws(m5.large, us-east-1"
 t_run "capacity: down" 0 skyc down cap
@@ -83,6 +85,13 @@ YAML
 t_run "bad config" 3 skyc launch --provider sim -c bad "$T_TMP/task.yaml"
 t_contains "bad config: where" "$ERR" "sim.yaml:3:12: error: unknown error class 'capcity' (known: capacity, quota, auth, other)"
 
+t_run "sim check: bad" 3 skyc sim check
+t_contains "sim check: where" "$ERR" "sim.yaml:3:12: error: unknown error class"
+printf 'time_scale: 2880\nfaults:\n  - cloud: gcp\n    error: quota\n    times: 2\n' >"$T_TMP/ok.yaml"
+t_run "sim check: good" 0 skyc sim check "$T_TMP/ok.yaml"
+t_contains "sim check: scale" "$OUT" "48h of sim time in 1m"
+t_contains "sim check: fault" "$OUT" "fault (line 3): gcp -> QUOTA, the first 2 times"
+
 # 5. --retry-until-up: aws only, the first round all fails, round 2 works
 cat >"$SKYC_SIM_CONFIG" <<'YAML'
 faults:
@@ -120,6 +129,8 @@ t_run "spot: preempted" 137 timeout 60 "$SKYC_BIN" launch --provider sim -c sp "
 t_contains "spot: started" "$OUT" "started"
 t_not_contains "spot: killed" "$OUT" "not preempted"
 [ $(( $(date +%s) - start )) -lt 15 ] && t_pass || t_fail "spot: preemption took too long"
+t_run "spot: clock" 0 skyc sim clock
+t_contains "spot: clock scale" "$OUT" "at 60x"
 t_run "spot: down" 0 skyc down sp
 t_eq "spot: no sim nodes" "$(nodes_left)" "0"
 

@@ -480,6 +480,141 @@ static void test_config_errors(void **state)
     }
 }
 
+/*
+ * A real Can't-Be-Late window (1 = no spot; 600 s ticks) replayed at 7200x:
+ * tick 12 is the first without spot, so a spot node started at tick 0 is
+ * preempted 12 x 600 / 7200 = 1 wall second in; during ticks 16-23 there
+ * is no spot to provision.
+ */
+static void test_real_trace_replay(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    struct provider_node *nodes = NULL;
+    char *shared = path_shared_data();
+    if (!shared)
+        fail_msg("shared data not found (set SKYC_SHARED_DATA)");
+    char cfg[2048];
+    snprintf(cfg, sizeof(cfg),
+             "time_scale: 7200\n"
+             "spot_traces:\n  - zone: us-east-1a\n    file: %s/spot-traces/"
+             "adrs-cant-be-late-windows/windows_48h_task/us-west-2a_v100_1/"
+             "traces/random_start/0.json\n",
+             shared);
+    free(shared);
+    fix_open(&f, cfg);
+    assert_true(sim_provider_now(&f.p) < 600); /* still tick 0 */
+    assert_int_equal(provision(&f, "us-east-1a", true, 1, &nodes, &err),
+                     SKYC_OK);
+    char *log = path_join(f.dir, "r.log");
+    int code = run_wait(&f, &nodes[0], "sleep 20", log, 10000);
+    assert_int_equal(code, 137);
+    double at = sim_provider_now(&f.p);
+    if (at < 12 * 600 || at > 15 * 600)
+        fail_msg("preempted at sim %.0f s, want tick 12 (7200 s)", at);
+    assert_int_equal(f.p.ops->terminate(&f.p, &nodes[0], &err), SKYC_OK);
+    provider_nodes_free(nodes, 1);
+    nodes = NULL;
+    /* wait for tick 18..21 (inside the 16..23 outage), then ask for spot */
+    while (sim_provider_now(&f.p) < 18 * 600)
+        usleep(10000);
+    assert_true(sim_provider_now(&f.p) < 22 * 600);
+    assert_int_equal(provision(&f, "us-east-1a", true, 1, &nodes, &err),
+                     SKYC_E_CAPACITY);
+    assert_non_null(strstr(err.msg, "0 available, 1 asked"));
+    free(log);
+    fix_close(&f);
+}
+
+/* A 2-node spot cluster on a count trace: the higher rank goes first. */
+static void test_trace_ranks(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    struct provider_node *nodes = NULL;
+    char tmp[256];
+    snprintf(tmp, sizeof(tmp), "/tmp/skyc-test-ranks.XXXXXX");
+    assert_non_null(mkdtemp(tmp));
+    write_file(tmp, "count.json",
+               "{\"metadata\": {\"gap_seconds\": 60}, "
+               "\"data\": [2, 2, 1, 1, 0, 0]}");
+    char cfg[512];
+    snprintf(cfg, sizeof(cfg),
+             "time_scale: 120\nspot_traces:\n  - cloud: aws\n"
+             "    file: %s/count.json\n    format: availability\n",
+             tmp);
+    fix_open(&f, cfg);
+    assert_int_equal(provision(&f, "us-east-1a", true, 2, &nodes, &err),
+                     SKYC_OK);
+    const char *argv[] = {"sleep", "20", NULL};
+    struct provider_proc p0, p1;
+    char *log = path_join(f.dir, "k.log");
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[0], argv, NULL, NULL, log, &p0,
+                                  &err),
+                     SKYC_OK);
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[1], argv, NULL, NULL, log, &p1,
+                                  &err),
+                     SKYC_OK);
+    bool done;
+    int code;
+    /* rank 1 at tick 2 (1 s), rank 0 at tick 4 (2 s) */
+    assert_int_equal(f.p.ops->wait(&f.p, &p1, 10000, &done, &code, &err),
+                     SKYC_OK);
+    assert_true(done);
+    double t1 = sim_provider_now(&f.p);
+    assert_int_equal(f.p.ops->wait(&f.p, &p0, 0, &done, &code, &err),
+                     SKYC_OK);
+    assert_false(done);
+    assert_int_equal(f.p.ops->wait(&f.p, &p0, 10000, &done, &code, &err),
+                     SKYC_OK);
+    assert_true(done);
+    double t0 = sim_provider_now(&f.p);
+    if (t1 < 120 || t1 > 180 || t0 < 240 || t0 > 300)
+        fail_msg("rank 1 at sim %.0f s (want 120), rank 0 at %.0f (240)", t1,
+                 t0);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(f.p.ops->terminate(&f.p, &nodes[i], &err), SKYC_OK);
+    provider_proc_release(&p0);
+    provider_proc_release(&p1);
+    provider_nodes_free(nodes, 2);
+    free(log);
+    fix_close(&f);
+    assert_int_equal(remove_tree(tmp), 0);
+}
+
+static void test_terminate_cluster(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    struct provider_node *a = NULL, *b = NULL;
+    size_t na, nb;
+    fix_open(&f, NULL);
+    struct provider_request req = {.cluster = "c1", .num_nodes = 2,
+                                   .cloud = "sim", .instance_type = "m5.large"};
+    assert_int_equal(f.p.ops->provision(&f.p, &req, &a, &na, &err), SKYC_OK);
+    req.cluster = "c1-0"; /* a name that c1's node ids start with */
+    req.num_nodes = 1;
+    assert_int_equal(f.p.ops->provision(&f.p, &req, &b, &nb, &err), SKYC_OK);
+    /* forget c1's handles, as a skyc killed inside provision() would */
+    assert_int_equal(f.p.ops->terminate_cluster(&f.p, "c1", &err), SKYC_OK);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(f.p.ops->status(&f.p, &a[i], &err), SKYC_OK);
+        assert_int_equal(a[i].state, NODE_TERMINATED);
+    }
+    assert_int_equal(f.p.ops->status(&f.p, &b[0], &err), SKYC_OK);
+    assert_int_equal(b[0].state, NODE_RUNNING);
+    assert_int_equal(f.p.ops->terminate_cluster(&f.p, "c1", &err), SKYC_OK);
+    assert_int_equal(f.p.ops->terminate_cluster(&f.p, "c1-0", &err), SKYC_OK);
+    assert_int_equal(f.p.ops->status(&f.p, &b[0], &err), SKYC_OK);
+    assert_int_equal(b[0].state, NODE_TERMINATED);
+    provider_nodes_free(a, na);
+    provider_nodes_free(b, nb);
+    fix_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +625,9 @@ int main(void)
         cmocka_unit_test(test_auth_fault_and_accelerator),
         cmocka_unit_test(test_timed_preemption),
         cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_terminate_cluster),
+        cmocka_unit_test(test_real_trace_replay),
+        cmocka_unit_test(test_trace_ranks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -209,6 +209,15 @@ static void test_pool(void **state)
     free(rdir);
     provider_nodes_free(nodes, 1);
     provider_nodes_free(more, 1);
+
+    /* terminate_cluster frees hosts whose handles were lost */
+    req = (struct provider_request){.cluster = "lost", .num_nodes = 1};
+    if (p.ops->provision(&p, &req, &more, &m, &err))
+        fail_msg("provision lost: %s", err.msg);
+    assert_int_equal(p.ops->terminate_cluster(&p, "lost", &err), SKYC_OK);
+    assert_int_equal(p.ops->status(&p, &more[0], &err), SKYC_OK);
+    assert_int_equal(more[0].state, NODE_TERMINATED);
+    provider_nodes_free(more, 1);
     free(log);
     free(src);
     free(f);
