@@ -11,6 +11,7 @@
 #include "core/suggest.h"
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "spot/markov.h"
 #include "spot/policy.h"
 #include "spot/sim.h"
 #include "spot/trace.h"
@@ -216,7 +217,10 @@ static enum skyc_err eval_group(const struct spot_common *c,
     if ((rc = apply_params(c, &p, err)))
         goto out;
     ALLOC_GROW(*runs, *nruns + nw - skip, *alloc);
-    rc = spot_eval(&p, job, w + skip, nw - skip, *runs + *nruns, err);
+    if (id == SPOT_POL_MARKOV)
+        rc = spot_eval_markov(job, w + skip, nw - skip, *runs + *nruns, err);
+    else
+        rc = spot_eval(&p, job, w + skip, nw - skip, *runs + *nruns, err);
     if (!rc)
         *nruns += nw - skip;
     *gap = w[0].gap;
@@ -597,7 +601,7 @@ static enum skyc_err spot_sim(int argc, const char **argv,
     size_t nids = 0;
     if (!pols.n) {
         static const enum spot_policy_id def[] = {SPOT_POL_OD, SPOT_POL_GREEDY,
-                                                  SPOT_POL_UP, SPOT_POL_ADAPTIVE};
+                                                  SPOT_POL_UP, SPOT_POL_MARKOV};
         memcpy(ids, def, sizeof(def));
         nids = ARRAY_SIZE(def);
         if (zones)
@@ -819,7 +823,7 @@ static enum skyc_err spot_paper(int argc, const char **argv,
     {
         static const double Ds[] = {52, 60, 70}, ds[] = {0.05, 0.2};
         enum spot_policy_id three[3] = {SPOT_POL_GREEDY, SPOT_POL_UP,
-                                        SPOT_POL_ADAPTIVE};
+                                        SPOT_POL_MARKOV};
         json_t *jg = json_array();
         json_object_set_new(out_json, "grid", jg);
         table_init(&t);
@@ -882,7 +886,7 @@ static enum skyc_err spot_paper(int argc, const char **argv,
                             json_integer((json_int_t)misses));
         if (!c.json) {
             printf("\nCost saved vs on-demand, tight (52h) to loose (70h) "
-                   "deadlines, C=48h (ours = adaptive)\n");
+                   "deadlines, C=48h (ours = markov)\n");
             table_print(&t, stdout);
             printf("ours vs uniform progress, mean over the grid: %.1f%% "
                    "lower cost, %zu deadline misses\n",

@@ -61,9 +61,11 @@ enum skyc_err spot_optimum(const struct spot_job *job,
         rc = skyc_fail(err, SKYC_E_INFEASIBLE,
                        "the optimum's state space is too large (tick %" PRId64
                        " s, overhead %" PRId64 " s, duration %" PRId64
-                       " s share a %" PRId64 " s unit); round them to "
-                       "coarser values",
-                       gap, d, C, u);
+                       " s share a %" PRId64 " s unit); use an overhead "
+                       "and a duration in whole ticks, e.g. --overhead "
+                       "%.4fh",
+                       gap, d, C, u,
+                       (double)(((d + gap / 2) / gap) * gap) / 3600);
         goto out;
     }
     if ((C + d + gap - 1) / gap > T) {

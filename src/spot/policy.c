@@ -11,7 +11,8 @@ static const char *const policy_names[SPOT_POL_COUNT] = {
     [SPOT_POL_OD] = "od",           [SPOT_POL_GREEDY] = "greedy",
     [SPOT_POL_SLICED] = "sliced",   [SPOT_POL_UP] = "up",
     [SPOT_POL_ADAPTIVE] = "adaptive", [SPOT_POL_MZ_UP] = "mz-up",
-    [SPOT_POL_MZ_ADAPTIVE] = "mz-adaptive", [SPOT_POL_OPTIMAL] = "optimal",
+    [SPOT_POL_MZ_ADAPTIVE] = "mz-adaptive", [SPOT_POL_MARKOV] = "markov",
+    [SPOT_POL_OPTIMAL] = "optimal",
 };
 
 const char *spot_kind_name(enum spot_kind k)
@@ -58,6 +59,7 @@ void spot_policy_init(struct spot_policy *p, enum spot_policy_id id)
     p->idle = INFINITY;
     p->leave = 0.5;
     p->streak = 2;
+    p->runlen = 4;
 }
 
 bool spot_policy_set(struct spot_policy *p, const char *name, double value)
@@ -72,6 +74,10 @@ bool spot_policy_set(struct spot_policy *p, const char *name, double value)
         p->idle = value > 10 ? INFINITY : value;
     else if (!strcmp(name, "leave") && value <= 10)
         p->leave = value;
+    else if (!strcmp(name, "uweight") && value <= 10)
+        p->uweight = value;
+    else if (!strcmp(name, "runlen") && value <= 1000)
+        p->runlen = value;
     else if (!strcmp(name, "streak") && value <= 1000)
         p->streak = value;
     else
@@ -219,6 +225,27 @@ static double slack(const struct spot_state *s)
     return time_left(s) - work_left(s);
 }
 
+/* The share of time spot was down so far, blended with an even prior
+ * worth six hours of history. */
+static double outage_share(const struct spot_state *s, int zone)
+{
+    const double prior = 0.5, pw = 6 * 3600.0;
+    if (!s->seen_avail || !s->seen || zone < 0 || zone >= s->nzones)
+        return prior;
+    double w = (double)s->seen * s->gap;
+    double u = 1 - (double)s->seen_avail[zone] / (double)s->seen;
+    return (u * w + prior * pw) / (w + pw);
+}
+
+/* Mean length of the spot runs seen in zone z so far (seconds); the
+ * current run counts. Without history: infinity. */
+static double mean_run(const struct spot_state *s, int z)
+{
+    if (!s->seen_avail || !s->seen_runs || z < 0 || !s->seen_runs[z])
+        return INFINITY;
+    return (double)s->seen_avail[z] / (double)s->seen_runs[z] * s->gap;
+}
+
 /*
  * Ours: see README. Thresholds on the slack, relative to the slack line of
  * uniform progress.
@@ -242,7 +269,11 @@ static struct spot_action decide_adaptive(const struct spot_policy *p,
         return act(SPOT_SPOT, s->zone);
     if (s->current == SPOT_OD) {
         bool steady = z >= 0 && (!s->streak || s->streak[z] >= p->streak);
-        if (steady && sl >= p->leave * line_slack + margin)
+        bool ahead = sl >= line_slack + margin; /* uniform progress's rule */
+        if (z >= 0 && ahead)
+            return act(SPOT_SPOT, z);
+        if (steady && mean_run(s, z) >= p->runlen * d &&
+            sl >= p->leave * line_slack + margin)
             return act(SPOT_SPOT, z);
         if (z < 0 && sl > p->idle * line_slack + margin)
             return act(SPOT_NONE, s->zone);
@@ -250,8 +281,11 @@ static struct spot_action decide_adaptive(const struct spot_policy *p,
     }
     if (z >= 0)
         return act(SPOT_SPOT, z);
-    return sl < p->enter * line_slack ? act(SPOT_OD, s->zone)
-                                      : act(SPOT_NONE, s->zone);
+    double thr = p->enter * line_slack;
+    if (p->uweight > 0)
+        thr = SKYC_MAX(thr, p->uweight * outage_share(s, s->zone) *
+                                time_left(s));
+    return sl < thr ? act(SPOT_OD, s->zone) : act(SPOT_NONE, s->zone);
 }
 
 struct spot_action spot_decide(const struct spot_policy *p,
@@ -272,6 +306,14 @@ struct spot_action spot_decide(const struct spot_policy *p,
         return decide_adaptive(p, s, false);
     case SPOT_POL_MZ_ADAPTIVE:
         return decide_adaptive(p, s, true);
+    case SPOT_POL_MARKOV: {
+        int k = p->markov ? spot_markov_lookup(p->markov, s) : -1;
+        if (k < 0)
+            return decide_up(p, s, false);
+        if (k == SPOT_SPOT && !s->avail[s->zone])
+            k = SPOT_NONE;
+        return act((enum spot_kind)k, s->zone);
+    }
     default:
         return act(SPOT_OD, s->zone);
     }

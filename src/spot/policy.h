@@ -22,6 +22,8 @@
 
 #include "core/common.h"
 
+struct spot_markov;
+
 enum spot_kind { SPOT_NONE = 0, SPOT_SPOT = 1, SPOT_OD = 2 };
 
 /* "idle", "spot", "on-demand". Never NULL. */
@@ -48,6 +50,9 @@ struct spot_state {
      * including now, at which zone z had spot (0 = none now). NULL when the
      * caller keeps no history; policies then assume a long streak. */
     const uint32_t *streak;
+    /* Optional: outage[z] = consecutive decision points, up to and
+     * including now, at which zone z had no spot (0 = spot now). */
+    const uint32_t *outage;
     /* Optional history over the job so far, per zone (NULL = none): decision
      * points with spot, and spot runs (outage -> spot transitions) begun;
      * seen = decision points so far, including now. */
@@ -68,6 +73,7 @@ enum spot_policy_id {
     SPOT_POL_ADAPTIVE, /* ours: paces on-demand by learned availability */
     SPOT_POL_MZ_UP,    /* uniform progress over several zones */
     SPOT_POL_MZ_ADAPTIVE, /* ours over several zones */
+    SPOT_POL_MARKOV,   /* ours: optimal for a Markov model of the zone */
     SPOT_POL_OPTIMAL,  /* omniscient; not decidable online (spot/optimum.h) */
     SPOT_POL_COUNT
 };
@@ -91,6 +97,12 @@ struct spot_policy {
     double idle;   /* on-demand, no spot: idle when slack > idle * line + 2d */
     double leave;  /* on-demand, spot: spot when slack > leave * line + 2d */
     double streak; /* ... and spot has been up for this many ticks */
+    double runlen; /* ... and spot runs seen so far average >= runlen * d */
+    double uweight; /* idle, no spot: also on-demand when slack < uweight *
+                       (learned outage share) * R */
+    /* markov (ours): the decision table spot/markov.h builds; borrowed.
+     * Without one, or off its grid, markov decides like uniform progress. */
+    const struct spot_markov *markov;
 };
 
 /*
@@ -109,6 +121,12 @@ bool spot_policy_by_name(const char *name, enum spot_policy_id *id);
 const char *spot_policy_name(enum spot_policy_id id);
 /* Whether the policy uses several zones' availability. */
 bool spot_policy_multizone(enum spot_policy_id id);
+
+/*
+ * The markov table's decision for s: SPOT_NONE/SPOT_SPOT/SPOT_OD, or -1 when
+ * s is off the table's grid (another job, tick or zone). See spot/markov.h.
+ */
+int spot_markov_lookup(const struct spot_markov *m, const struct spot_state *s);
 
 /*
  * The decision for the next interval. Returns SPOT_SPOT only in a zone whose

@@ -25,7 +25,7 @@ void spot_simulate(const struct spot_policy *p, const struct spot_job *job,
     double pending = 0, done = 0;
     bool avail[SPOT_MAX_ZONES];
     uint32_t streak[SPOT_MAX_ZONES] = {0}, seen_avail[SPOT_MAX_ZONES] = {0},
-             seen_runs[SPOT_MAX_ZONES] = {0};
+             seen_runs[SPOT_MAX_ZONES] = {0}, outage[SPOT_MAX_ZONES] = {0};
     size_t tick;
     double ratio = job->spot_price > 0 ? job->od_price / job->spot_price : 3;
 
@@ -56,6 +56,7 @@ void spot_simulate(const struct spot_policy *p, const struct spot_job *job,
             if (avail[z] && !streak[z])
                 seen_runs[z]++;
             streak[z] = avail[z] ? streak[z] + 1 : 0;
+            outage[z] = avail[z] ? 0 : outage[z] + 1;
             seen_avail[z] += avail[z];
             mask |= (unsigned)avail[z] << z;
         }
@@ -78,6 +79,7 @@ void spot_simulate(const struct spot_policy *p, const struct spot_job *job,
             .avail = avail,
             .price_ratio = ratio,
             .streak = streak,
+            .outage = outage,
             .seen_avail = seen_avail,
             .seen_runs = seen_runs,
             .seen = (uint32_t)tick + 1,
