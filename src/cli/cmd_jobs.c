@@ -302,7 +302,6 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
             json_t *o = job_json(&one, now);
             json_object_set_new(o, "events", events_json(ev, nev));
             output_json(o);
-            json_decref(o);
             goto out;
         }
         double od;
@@ -340,6 +339,17 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
     }
     if ((rc = jobs_db_list(&db, skip, &js, &nj, err)))
         goto out;
+    bool active = false;
+    for (size_t i = 0; i < nj && !active; i++)
+        active = !mjob_status_terminal(js[i].status);
+    if (active && jobs_controller_pid() == 0) {
+        /* it died (kill -9, reboot): bring it back to resume watching */
+        struct skyc_error e = {0};
+        if (jobs_controller_ensure(&e))
+            fprintf(stderr, "skyc: warning: %s\n", e.msg);
+        else
+            fprintf(stderr, "skyc: note: restarted the jobs controller\n");
+    }
     if (json) {
         json_t *a = json_array();
         for (size_t i = 0; i < nj; i++)
@@ -347,7 +357,6 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
                 a, job_json(&js[i], provider_clock(js[i].provider, &sim,
                                                    &sim_open)));
         output_json(a);
-        json_decref(a);
         goto out;
     }
     struct table t;

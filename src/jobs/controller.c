@@ -128,8 +128,9 @@ static void ctl_forget(struct ctl *c, long id)
 
 static void set_str(char **dst, const char *v)
 {
-    free(*dst);
-    *dst = v ? xstrdup(v) : NULL;
+    char *old = *dst;
+    *dst = v ? xstrdup(v) : NULL; /* v may be *dst itself */
+    free(old);
 }
 
 static void save(struct ctl *c, struct mjob *j)
@@ -205,6 +206,7 @@ static void finish(struct ctl *c, struct mjob *j, const char *status,
     teardown(c, j, now);
     set_str(&j->status, status);
     set_str(&j->message, msg);
+    msg = j->message; /* msg may have been the old j->message */
     j->ended_at = state_now();
     double od;
     double cost = mjob_cost_now(j, now, &od);
@@ -851,7 +853,16 @@ enum skyc_err jobs_controller_ensure(struct skyc_error *err)
                          strerror(errno));
     }
     if (pid == 0) {
+        /* signals stay blocked across exec: a wake-up sent before the
+         * controller is ready waits for its sigtimedwait() */
         setsid();
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGUSR1);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        sigprocmask(SIG_BLOCK, &set, NULL);
         pid_t g = fork();
         if (g == 0) {
             int nul = open("/dev/null", O_RDONLY);
@@ -902,6 +913,7 @@ int jobs_controller_main(bool foreground)
     char *pidf = ctl_file("controller.pid");
     int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     log_init("jobs-controller");
+    log_set_level(LOG_INFO);
     bool owner = false;
     if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB)) {
         log_notice("another controller runs; exiting");
