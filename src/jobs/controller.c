@@ -52,6 +52,7 @@ struct live {
     int nzones, cur_zone;
     double next_decision; /* provider clock */
     double probe_after[SPOT_MAX_ZONES]; /* spot believed gone until then */
+    int probe_fails[SPOT_MAX_ZONES];    /* failed probes in a row */
     uint32_t seen;
     bool waiting_noted;
 };
@@ -186,6 +187,13 @@ static void teardown(struct ctl *c, struct mjob *j, double now)
     struct skyc_error e = {0};
     enum skyc_err r = rt_cluster_load(&c->st, j->cluster, true, &rc, &e);
     if (!r) {
+        /* terminate the nodes first: their processes die at once, so the
+         * agent has nothing to wait for (a switch costs no grace period) */
+        for (size_t i = 0; i < rc.nnodes; i++) {
+            struct provider_node pn;
+            rt_node_view(&rc.nodes[i], &pn);
+            rc.prov.ops->terminate(&rc.prov, &pn, NULL);
+        }
         if (rt_cluster_down(&c->st, &rc, &e))
             log_warning("job %ld: cannot tear down '%s': %s", j->id,
                         j->cluster, e.msg);
@@ -469,6 +477,16 @@ static int zone_index(const struct live *l, const char *zone)
     return -1;
 }
 
+/* Spot turned out unobtainable in zone z: believe it gone for 1, 2, 4 ...
+ * decision intervals (up to 16) before probing again. */
+static void no_spot(struct ctl *c, struct live *l, int z, double now)
+{
+    int f = l->probe_fails[z]++;
+    l->zones[z].avail = false;
+    l->zones[z].streak = 0;
+    l->probe_after[z] = now + c->tick * (double)(1 << SKYC_MIN(f, 4)) - 1;
+}
+
 /*
  * One decision point: ask the policy, and make the cluster match it
  * (launch, switch or go idle). Spot that turns out unobtainable marks the
@@ -510,6 +528,89 @@ static void decide(struct ctl *c, struct mjob *j, struct live *l, bool forced)
                                c->tick, c->overhead, pending, l->seen, &zone);
         if (kind == kind_now && (kind != SPOT_SPOT || zone == cur_zone))
             return; /* keep what runs (or keep waiting) */
+        if (running && kind == SPOT_NONE && done >= j->work_s)
+            return; /* the work is done: let the job finish by itself */
+        if (running && kind != SPOT_NONE) {
+            /* bring the new instance up first; keep the old one when the
+             * new kind is not obtainable */
+            struct mjob keep = *j;
+            char *old_cluster = xstrdup(j->cluster);
+            char *old_region = j->region ? xstrdup(j->region) : NULL;
+            char *old_zone = j->zone ? xstrdup(j->zone) : NULL;
+            j->cluster = NULL;
+            j->region = j->zone = NULL;
+            set_str(&j->retiring, old_cluster); /* on disk with the new */
+            struct mjob_plan p = {.spot = kind == SPOT_SPOT ? 2 : 1};
+            if (kind == SPOT_SPOT && zone >= 0 && zone < l->nzones) {
+                p.region = l->zones[zone].region;
+                p.zone = l->zones[zone].zone;
+            } else if (cur_zone >= 0 && cur_zone < l->nzones)
+                p.region = l->zones[cur_zone].region;
+            p.why = kind == SPOT_SPOT ? "policy: switch to spot"
+                                      : "policy: switch to on-demand";
+            enum skyc_err why;
+            struct mjob neu;
+            bool ok = launch_cluster(c, j, l, &p, &why);
+            neu = *j;
+            /* put the old cluster back in j to tear it down (or keep it) */
+            char *new_cluster = j->cluster, *new_region = j->region,
+                 *new_zone = j->zone;
+            j->cluster = old_cluster;
+            j->region = old_region;
+            j->zone = old_zone;
+            j->cluster_job = keep.cluster_job;
+            j->spot = keep.spot;
+            j->hourly = keep.hourly;
+            j->sim_launched = keep.sim_launched;
+            j->sim_running = keep.sim_running;
+            if (ok) {
+                teardown(c, j, ctl_clock(c, j->provider));
+                set_str(&j->retiring, NULL);
+                free(j->region);
+                free(j->zone);
+                j->cluster = new_cluster;
+                j->region = new_region;
+                j->zone = new_zone;
+                j->cluster_job = neu.cluster_job;
+                j->spot = neu.spot;
+                j->hourly = neu.hourly;
+                j->sim_launched = neu.sim_launched;
+                j->sim_running = neu.sim_running;
+                set_str(&j->status, MJOB_RUNNING);
+                l->cur_zone = zone_index(l, j->zone);
+            EVENT(c, j, ctl_clock(c, j->provider), "SWITCH", "%s -> %s%s%s (policy %s, %.0f%% done, "
+                  "%.1f h to the deadline)",
+                  spot_kind_name((enum spot_kind)kind_now),
+                  spot_kind_name((enum spot_kind)kind),
+                  kind == SPOT_SPOT ? " in " : "",
+                  kind == SPOT_SPOT && zone >= 0 && zone < l->nzones
+                      ? l->zones[zone].zone
+                      : "",
+                  j->policy ? j->policy : "up",
+                  j->work_s > 0 ? 100 * done / j->work_s : 0,
+                  (j->deadline_s - elapsed) / 3600);
+                save(c, j);
+                return;
+            }
+            free(new_cluster);
+            free(new_region);
+            free(new_zone);
+            if (mjob_status_terminal(j->status)) {
+                /* a fatal launch error ended the job: nothing to keep */
+                teardown(c, j, ctl_clock(c, j->provider));
+                save(c, j);
+                return;
+            }
+            set_str(&j->status, MJOB_RUNNING);
+            set_str(&j->message, NULL);
+            set_str(&j->retiring, NULL);
+            save(c, j);
+            if (kind == SPOT_SPOT && zone >= 0 && zone < l->nzones) {
+                no_spot(c, l, zone, now);
+                continue; /* ask again without that zone */
+            }
+            return;
+        }
         if (running) {
             EVENT(c, j, now, "SWITCH", "%s -> %s%s%s (policy %s, %.0f%% done, "
                   "%.1f h to the deadline)",
@@ -547,14 +648,14 @@ static void decide(struct ctl *c, struct mjob *j, struct live *l, bool forced)
         enum skyc_err why;
         if (launch_cluster(c, j, l, &p, &why)) {
             l->cur_zone = zone_index(l, j->zone);
+            if (l->cur_zone >= 0)
+                l->probe_fails[l->cur_zone] = 0;
             return;
         }
         if (mjob_status_terminal(j->status))
             return;
         if (kind == SPOT_SPOT && zone >= 0 && zone < l->nzones) {
-            l->zones[zone].avail = false;
-            l->zones[zone].streak = 0;
-            l->probe_after[zone] = l->next_decision;
+            no_spot(c, l, zone, now);
             cur_zone = zone;
             continue;
         }
@@ -734,6 +835,19 @@ static void step(struct ctl *c, struct mjob *j)
 {
     struct live *l = ctl_live(c, j->id);
     double now = ctl_clock(c, j->provider);
+    if (j->retiring) {
+        /* a switch was cut short by a crash: the old cluster goes */
+        if (!j->cluster || strcmp(j->cluster, j->retiring)) {
+            struct mjob old = {.id = j->id, .cluster = j->retiring,
+                               .sim_launched = NAN, .sim_running = NAN,
+                               .hourly = NAN};
+            j->retiring = NULL;
+            EVENT(c, &old, now, "RETIRED", "controller restarted mid-switch");
+            teardown(c, &old, now);
+        } else
+            set_str(&j->retiring, NULL);
+        save(c, j);
+    }
     if (j->cancel_requested) {
         if (j->cluster) {
             struct state_job rj;

@@ -84,6 +84,7 @@ struct mjob {
     bool cancel_requested;
     char *message; /* why it ended or what it waits for, NULL none */
     long controller_pid; /* the controller that last touched it */
+    char *retiring; /* a cluster being replaced by a switch, NULL none */
 };
 void mjob_release(struct mjob *j);
 void mjob_list_free(struct mjob *j, size_t n);

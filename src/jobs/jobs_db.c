@@ -26,7 +26,7 @@ static const char schema[] =
     " submitted_at REAL NOT NULL, ended_at REAL, sim_submitted REAL NOT NULL,"
     " sim_launched REAL, sim_running REAL, run_s REAL NOT NULL,"
     " cost REAL NOT NULL, cancel_requested INTEGER NOT NULL, message TEXT,"
-    " controller_pid INTEGER NOT NULL) STRICT;"
+    " controller_pid INTEGER NOT NULL, retiring TEXT) STRICT;"
     "CREATE TABLE IF NOT EXISTS mjob_events ("
     " job_id INTEGER NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL,"
     " sim_at REAL NOT NULL, kind TEXT NOT NULL, cluster TEXT,"
@@ -38,8 +38,9 @@ static const char schema[] =
     " work_s, max_restarts, recover_codes, restarts, launches, preemptions,"  \
     " cluster, cluster_job, spot, region, zone, hourly, od_hourly,"           \
     " avoid_region, submitted_at, ended_at, sim_submitted, sim_launched,"     \
-    " sim_running, run_s, cost, cancel_requested, message, controller_pid"
-#define MJOB_NCOLS 32
+    " sim_running, run_s, cost, cancel_requested, message, controller_pid,"                 \
+    " retiring"
+#define MJOB_NCOLS 33
 
 bool mjob_status_terminal(const char *s)
 {
@@ -63,6 +64,7 @@ void mjob_release(struct mjob *j)
     free(j->zone);
     free(j->avoid_region);
     free(j->message);
+    free(j->retiring);
     memset(j, 0, sizeof(*j));
 }
 
@@ -198,6 +200,7 @@ static void bind_job(sqlite3_stmt *s, const struct mjob *j)
     sqlite3_bind_int64(s, i++, j->cancel_requested);
     bind_text(s, i++, j->message);
     sqlite3_bind_int64(s, i++, j->controller_pid);
+    bind_text(s, i++, j->retiring);
 }
 
 /* Read id, MJOB_COLS. */
@@ -237,6 +240,7 @@ static void read_job(sqlite3_stmt *s, struct mjob *j)
     j->cancel_requested = sqlite3_column_int64(s, i++) != 0;
     j->message = col_text(s, i++);
     j->controller_pid = (long)sqlite3_column_int64(s, i++);
+    j->retiring = col_text(s, i++);
 }
 
 static sqlite3_stmt *prep(struct jobs_db *db, const char *sql,
@@ -256,7 +260,7 @@ enum skyc_err jobs_db_add(struct jobs_db *db, struct mjob *j,
     sqlite3_stmt *s = prep(db,
                            "INSERT INTO mjobs (" MJOB_COLS ") VALUES (?,?,?,?,"
                            "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                           "?,?,?)",
+                           "?,?,?,?)",
                            err);
     if (!s)
         return SKYC_E_STATE;
@@ -277,7 +281,7 @@ enum skyc_err jobs_db_update(struct jobs_db *db, const struct mjob *j,
     sqlite3_stmt *s = prep(
         db,
         "UPDATE mjobs SET (" MJOB_COLS ") = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-        "?,?,?,?,?,?,?,?,?,?,?,?,?,max(cancel_requested, ?),?,?) WHERE id = ?",
+        "?,?,?,?,?,?,?,?,?,?,?,?,?,max(cancel_requested, ?),?,?,?) WHERE id = ?",
         err);
     if (!s)
         return SKYC_E_STATE;
