@@ -64,12 +64,12 @@ preemptions:
 YAML
 cat >"$W/beat.yaml" <<'YAML'
 resources:
-  cpus: 1
+  cpus: 2
   use_spot: true
   zone: us-east-1a
 run: |
   n=$(cat $SKYC_CHECKPOINT_DIR/runs 2>/dev/null || echo 0); echo $((n+1)) > $SKYC_CHECKPOINT_DIR/runs
-  [ $n -ge 1 ] && exit 0
+  if [ $n -ge 1 ]; then exit 0; fi
   while :; do date +%s.%N > $SKYC_CHECKPOINT_DIR/beat.tmp; mv $SKYC_CHECKPOINT_DIR/beat.tmp $SKYC_CHECKPOINT_DIR/beat; sleep 0.01; done
 YAML
 fresh
@@ -108,7 +108,7 @@ YAML
 # 150 steps of 288 sim s (0.1 s wall at 2880) = 12 h; progress reported
 cat >"$W/train.yaml" <<'YAML'
 resources:
-  cpus: 1
+  cpus: 2
   zone: us-east-1a
 run: |
   step=$(cat $SKYC_CHECKPOINT_DIR/step 2>/dev/null || echo 0)
@@ -156,7 +156,7 @@ time_scale: 1
 YAML
 cat >"$W/idle.yaml" <<'YAML'
 resources:
-  cpus: 0.01
+  cpus: 2
 run: sleep 100000
 YAML
 fresh

@@ -212,6 +212,13 @@ static void finish(struct ctl *c, struct mjob *j, const char *status,
 {
     double now = ctl_clock(c, j->provider);
     teardown(c, j, now);
+    if (j->retiring) {
+        struct mjob old = {.id = j->id, .cluster = j->retiring,
+                           .sim_launched = NAN, .sim_running = NAN,
+                           .hourly = NAN};
+        j->retiring = NULL;
+        teardown(c, &old, now);
+    }
     set_str(&j->status, status);
     set_str(&j->message, msg);
     msg = j->message; /* msg may have been the old j->message */
@@ -710,11 +717,39 @@ static void on_preempted(struct ctl *c, struct mjob *j, struct live *l,
             l->cur_zone = z;
         }
     }
-    teardown(c, j, now);
+    /* close its bill now, and tear it down only after the replacement
+     * launch request (its nodes are gone anyway); on disk as retiring so a
+     * crash in between cannot leak it */
+    if (!isnan(j->sim_launched) && !isnan(j->hourly) && now > j->sim_launched)
+        j->cost += j->hourly * (now - j->sim_launched) / 3600.0;
+    if (!isnan(j->sim_running) && now > j->sim_running)
+        j->run_s += now - j->sim_running;
+    archive_log(j);
+    free(j->retiring);
+    j->retiring = j->cluster;
+    j->cluster = NULL;
+    j->cluster_job = 0;
+    j->sim_launched = j->sim_running = j->hourly = NAN;
     set_str(&j->status, MJOB_RECOVERING);
     set_str(&j->message, why);
     l->attempt = 0;
     l->next_try = 0;
+    save(c, j);
+}
+
+/* Tear down the cluster a preemption or an interrupted switch left. */
+static void retire(struct ctl *c, struct mjob *j, double now)
+{
+    if (!j->retiring)
+        return;
+    if (!j->cluster || strcmp(j->cluster, j->retiring)) {
+        struct mjob old = {.id = j->id, .cluster = j->retiring,
+                           .sim_launched = NAN, .sim_running = NAN,
+                           .hourly = NAN};
+        j->retiring = NULL;
+        teardown(c, &old, now);
+    } else
+        set_str(&j->retiring, NULL);
     save(c, j);
 }
 
@@ -831,23 +866,14 @@ static void resume_starting(struct ctl *c, struct mjob *j, struct live *l)
     save(c, j);
 }
 
+static void relaunch(struct ctl *c, struct mjob *j, struct live *l);
+
 static void step(struct ctl *c, struct mjob *j)
 {
     struct live *l = ctl_live(c, j->id);
     double now = ctl_clock(c, j->provider);
-    if (j->retiring) {
-        /* a switch was cut short by a crash: the old cluster goes */
-        if (!j->cluster || strcmp(j->cluster, j->retiring)) {
-            struct mjob old = {.id = j->id, .cluster = j->retiring,
-                               .sim_launched = NAN, .sim_running = NAN,
-                               .hourly = NAN};
-            j->retiring = NULL;
-            EVENT(c, &old, now, "RETIRED", "controller restarted mid-switch");
-            teardown(c, &old, now);
-        } else
-            set_str(&j->retiring, NULL);
-        save(c, j);
-    }
+    /* left by a crash mid-switch or mid-recovery: the old cluster goes */
+    retire(c, j, now);
     if (j->cancel_requested) {
         if (j->cluster) {
             struct state_job rj;
@@ -868,9 +894,19 @@ static void step(struct ctl *c, struct mjob *j)
     }
     if (!strcmp(j->status, MJOB_RUNNING)) {
         watch(c, j, l);
+        if (!j->retiring)
+            return;
+        /* preempted: ask for the replacement at once, then tear down */
+        relaunch(c, j, l);
+        retire(c, j, ctl_clock(c, j->provider));
         return;
     }
-    /* PENDING or RECOVERING: launch */
+    relaunch(c, j, l);
+}
+
+/* PENDING or RECOVERING: launch (or, in the deadline mode, decide). */
+static void relaunch(struct ctl *c, struct mjob *j, struct live *l)
+{
     if (deadline_mode(j)) {
         decide(c, j, l, l->seen == 0 || !strcmp(j->status, MJOB_PENDING) ||
                             l->next_decision == 0);
