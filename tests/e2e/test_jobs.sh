@@ -77,6 +77,8 @@ YAML
 
 # submit them all at once: one controller watches every one
 jlaunch J_SPOT "$T_TMP/spot.yaml"
+timeout 60 "$SKYC_BIN" jobs logs -f "$J_SPOT" >"$T_TMP/follow.out" 2>"$T_TMP/follow.err" &
+FOLLOW=$!
 jlaunch J_EAGER "$T_TMP/eager.yaml"
 jlaunch J_FAIL "$T_TMP/fail.yaml"
 jlaunch J_RETRY "$T_TMP/retry.yaml"
@@ -101,6 +103,12 @@ t_contains "spot: first run" "$OUT" "resuming at step 0"
 t_contains "spot: resumed from the checkpoint" "$(echo "$OUT" | grep 'resuming at step' | tail -1)" "resuming at step "
 t_not_contains "spot: not from scratch twice" "$(echo "$OUT" | grep -c 'resuming at step 0')" "2"
 t_contains "spot: finished" "$OUT" "trained to step 6"
+set +e; wait "$FOLLOW"; frc=$?; set -e
+t_eq "logs -f: ends with the job" "$frc" "0"
+t_eq "logs -f: first run once" "$(grep -c 'resuming at step 0' "$T_TMP/follow.out")" "1"
+t_eq "logs -f: across the relaunch, once" "$(grep -c 'trained to step 6' "$T_TMP/follow.out")" "1"
+t_eq "logs -f: both runs" "$(grep -c 'resuming at step' "$T_TMP/follow.out")" "2"
+t_contains "logs -f: final status" "$(cat "$T_TMP/follow.err")" "Managed job $J_SPOT: SUCCEEDED"
 cost=$(jfield "$J_SPOT" cost); od=$(jfield "$J_SPOT" od_cost)
 t_eq "spot: cheaper than on-demand" "$(python3 -c "print(0 < $cost < $od)")" "True"
 
