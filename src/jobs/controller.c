@@ -66,7 +66,21 @@ struct ctl {
     struct live *live;
     size_t nlive, live_alloc;
     double tick, overhead; /* deadline mode, provider seconds */
+    struct catalog cat;    /* loaded on first use */
+    int cat_state;         /* 0 not tried, 1 loaded, -1 failed */
 };
+
+static struct catalog *ctl_catalog(struct ctl *c)
+{
+    if (!c->cat_state) {
+        struct catalog_options co = {0};
+        struct skyc_error e = {0};
+        c->cat_state = catalog_load(&c->cat, &co, &e) ? -1 : 1;
+        if (c->cat_state < 0)
+            log_warning("cannot load the catalog: %s", e.msg);
+    }
+    return c->cat_state > 0 ? &c->cat : NULL;
+}
 
 static struct provider *ctl_provider(struct ctl *c, const char *name)
 {
@@ -234,7 +248,7 @@ static void finish(struct ctl *c, struct mjob *j, const char *status,
 }
 
 /* On-demand $/h of the offering a cluster runs on (NaN when unknown). */
-static double od_price_of(const struct state_cluster *sc)
+static double od_price_of(struct ctl *c, const struct state_cluster *sc)
 {
     if (!sc->cloud || !sc->region || !sc->instance_type)
         return NAN;
@@ -242,25 +256,19 @@ static double od_price_of(const struct state_cluster *sc)
         return sc->hourly_price;
     const char *cl = strchr(sc->cloud, ':');
     cl = cl ? cl + 1 : sc->cloud;
-    struct catalog cat;
-    struct catalog_options co = {0};
-    double p = NAN;
-    if (catalog_load(&cat, &co, NULL))
-        return NAN;
-    for (size_t i = 0; i < cat.noffers; i++) {
-        const struct catalog_offering *o = &cat.offers[i];
+    struct catalog *cat = ctl_catalog(c);
+    for (size_t i = 0; cat && i < cat->noffers; i++) {
+        const struct catalog_offering *o = &cat->offers[i];
         if (strcmp(cloud_name(o->cloud), cl) ||
-            strcmp(cat.regions[o->region].name, sc->region) ||
-            strcmp(cat.names[o->instance], sc->instance_type))
+            strcmp(cat->regions[o->region].name, sc->region) ||
+            strcmp(cat->names[o->instance], sc->instance_type))
             continue;
         if (sc->zone && o->zone != CATALOG_NONE &&
-            strcmp(cat.zones[o->zone].name, sc->zone))
+            strcmp(cat->zones[o->zone].name, sc->zone))
             continue;
-        p = o->price * (double)sc->num_nodes;
-        break;
+        return o->price * (double)sc->num_nodes;
     }
-    catalog_release(&cat);
-    return p;
+    return NAN;
 }
 
 static bool code_listed(const char *csv, int code)
@@ -317,7 +325,7 @@ static enum skyc_err do_launch(struct ctl *c, struct mjob *j,
     set_str(&j->region, sc.region);
     set_str(&j->zone, sc.zone);
     j->hourly = sc.hourly_price;
-    double od = od_price_of(&sc);
+    double od = od_price_of(c, &sc);
     if (!isnan(od))
         j->od_hourly = od;
     long last = 0;
@@ -405,31 +413,25 @@ static bool deadline_mode(const struct mjob *j)
 /* The zones the job may run in: the optimizer's spot candidates. */
 static void load_zones(struct ctl *c, struct mjob *j, struct live *l)
 {
-    (void)c;
     l->zones_loaded = true;
     struct task_dag dag = {0};
-    struct catalog cat;
-    struct catalog_options co = {0};
     struct opt_candidate *cands = NULL;
     size_t n = 0;
-    bool cat_ok = false;
-    if (task_dag_load_file(&dag, j->task, NULL) || dag.ntasks != 1)
+    struct catalog *catp = ctl_catalog(c);
+    if (!catp || task_dag_load_file(&dag, j->task, NULL) || dag.ntasks != 1)
         goto out;
-    if (catalog_load(&cat, &co, NULL))
-        goto out;
-    cat_ok = true;
     struct task *t = &dag.tasks[0];
     for (size_t i = 0; i < t->nresources; i++)
         t->resources[i].use_spot = true;
     struct opt_params params;
     opt_params_init(&params);
-    if (optimizer_candidates(&cat, t, &params, &cands, &n, NULL))
+    if (optimizer_candidates(catp, t, &params, &cands, &n, NULL))
         goto out;
     for (size_t i = 0; i < n && l->nzones < SPOT_MAX_ZONES; i++) {
-        const struct catalog_offering *o = &cat.offers[cands[i].offer];
+        const struct catalog_offering *o = &catp->offers[cands[i].offer];
         if (!cands[i].spot || o->zone == CATALOG_NONE || isnan(o->price))
             continue;
-        const char *zn = cat.zones[o->zone].name;
+        const char *zn = catp->zones[o->zone].name;
         bool dup = false;
         for (int z = 0; z < l->nzones && !dup; z++)
             dup = !strcmp(l->zones[z].zone, zn);
@@ -437,7 +439,7 @@ static void load_zones(struct ctl *c, struct mjob *j, struct live *l)
             continue;
         struct mjob_zone *mz = &l->zones[l->nzones++];
         memset(mz, 0, sizeof(*mz));
-        mz->region = xstrdup(cat.regions[o->region].name);
+        mz->region = xstrdup(catp->regions[o->region].name);
         mz->zone = xstrdup(zn);
         mz->spot_price = o->spot_price;
         mz->od_price = o->price;
@@ -445,8 +447,6 @@ static void load_zones(struct ctl *c, struct mjob *j, struct live *l)
     }
 out:
     free(cands);
-    if (cat_ok)
-        catalog_release(&cat);
     task_dag_release(&dag);
     if (!l->nzones)
         log_warning("job %ld: no spot zone found for the deadline mode",
@@ -847,7 +847,7 @@ static void resume_starting(struct ctl *c, struct mjob *j, struct live *l)
             set_str(&j->region, sc.region);
             set_str(&j->zone, sc.zone);
             j->hourly = sc.hourly_price;
-            j->od_hourly = od_price_of(&sc);
+            j->od_hourly = od_price_of(c, &sc);
             j->sim_running = now;
             set_str(&j->status, MJOB_RUNNING);
             EVENT(c, j, now, "ADOPTED", "controller restarted; %s is up",
@@ -1135,6 +1135,8 @@ out:
     }
     for (size_t i = 0; i < c.nlive; i++)
         live_release(&c.live[i]);
+    if (c.cat_state > 0)
+        catalog_release(&c.cat);
     free(c.live);
     if (c.st.db)
         state_close(&c.st);

@@ -1,4 +1,4 @@
-/* libFuzzer entry for the sim provider's spot trace reader (both
+/* libFuzzer entry for the sim provider's own spot trace reader (both
  * polarities): never a crash; a trace read has ticks >= 0. */
 #include "core/common.h"
 #include "provision/sim.h"
