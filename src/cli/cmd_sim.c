@@ -135,6 +135,9 @@ static void print_config(const struct sim_config *cfg)
         match_text(buf, sizeof(buf), &f->m);
         printf("fault (line %u): %s -> %s", f->line, buf,
                f->code == SKYC_E_FAILED ? "OTHER" : skyc_err_name(f->code));
+        if (f->has_max_nodes)
+            printf(", beyond %ld live node%s", f->max_nodes,
+                   f->max_nodes == 1 ? "" : "s");
         if (f->times)
             printf(", the first %ld time%s", f->times,
                    f->times == 1 ? "" : "s");

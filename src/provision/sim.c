@@ -338,9 +338,38 @@ static bool match_ok(const struct sim_match *m, int cloud, const char *region,
     return true;
 }
 
-/* Count an attempt against a fault with times: N; true = it fires. */
-static bool fault_fires(struct sim_ctx *c, const struct sim_fault *f)
+/* Live nodes matching a rule (for max_nodes). */
+static long live_matching(const struct sim_ctx *c, const struct sim_match *m)
 {
+    char *nodes = path_join(c->dir, "nodes");
+    DIR *d = opendir(nodes);
+    struct dirent *e;
+    long n = 0;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *dir = path_join(nodes, e->d_name);
+        struct node_meta nm;
+        enum provider_node_state s = state_read(dir);
+        if ((s == NODE_RUNNING || s == NODE_STOPPED) && meta_read(dir, &nm) &&
+            match_ok(m, cloud_parse(nm.cloud), nm.region,
+                     nm.zone[0] ? nm.zone : NULL, nm.type, nm.spot))
+            n++;
+        free(dir);
+    }
+    if (d)
+        closedir(d);
+    free(nodes);
+    return n;
+}
+
+/* Count an attempt against a fault with times: N; true = it fires. */
+static bool fault_fires(struct sim_ctx *c, const struct sim_fault *f,
+                        size_t asked)
+{
+    if (f->has_max_nodes &&
+        live_matching(c, &f->m) + (long)asked <= f->max_nodes)
+        return false;
     if (!f->times)
         return true;
     char *dir = path_join(c->dir, "faults");
@@ -561,7 +590,7 @@ static enum skyc_err sim_provision(struct provider *p,
         const struct sim_fault *f = &c->cfg.faults[i];
         if (!match_ok(&f->m, o->cloud, region, zone, type, req->spot))
             continue;
-        if (!fault_fires(c, f))
+        if (!fault_fires(c, f, req->num_nodes))
             continue;
         const char *what_err = f->code == SKYC_E_CAPACITY ? "capacity shortage"
                                : f->code == SKYC_E_QUOTA  ? "quota exceeded"

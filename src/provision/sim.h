@@ -20,6 +20,7 @@
  *     - zone: us-central1-a # match on cloud/region/zone/instance_type/spot
  *       error: capacity     # capacity | quota | auth | other
  *       times: 2            # only the first N matching attempts (default all)
+ *       max_nodes: 4        # or: only beyond 4 live matching nodes (a pool)
  *   preemptions:            # spot nodes taken back this long after start
  *     - region: us-west-2
  *       after: 30m          # sim time (a duration: 90s, 30m, 2h)
@@ -41,6 +42,10 @@
  * kills every process of the node and leaves it NODE_PREEMPTED; a watcher
  * process per spot node does it on time even while no skyc runs, and every
  * provider call re-checks it.
+ *
+ * The trace reader here is the sim's own (sim_trace_parse): it keeps the
+ * instance counts of the skypilot-org files, which rank preemption needs;
+ * spot/trace.c (the spot plane's) reduces them to available or not.
  *
  * Error classes (provider.h): injected faults give their class; asking for a
  * cloud the sim does not emulate, or an offering the catalog lacks, is
@@ -65,6 +70,8 @@ struct sim_fault {
     struct sim_match m;
     enum skyc_err code; /* CAPACITY, QUOTA, AUTH or FAILED (other) */
     long times;         /* fail the first N matching attempts; 0 = always */
+    bool has_max_nodes; /* only when the matching live nodes plus the ask */
+    long max_nodes;     /* would exceed max_nodes (a capacity pool) */
     unsigned line;      /* in the config, keys the attempt counter */
 };
 

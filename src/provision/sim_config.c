@@ -247,7 +247,7 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
 {
     static const char *const fault_keys[] = {
         "cloud", "region", "zone", "instance_type", "spot", "error", "times",
-        NULL};
+        "max_nodes", NULL};
     static const char *const preempt_keys[] = {
         "cloud", "region", "zone", "instance_type", "spot", "after", NULL};
     static const char *const trace_keys[] = {
@@ -303,6 +303,14 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
                       s);
                 goto out;
             }
+        } else if (!strcmp(k, "max_nodes")) {
+            if (!parse_long_range(s, 0, 1000000000L, &f.max_nodes)) {
+                yfail(c, vn, "max_nodes: expected a whole number >= 0, got "
+                             "'%s'",
+                      s);
+                goto out;
+            }
+            f.has_max_nodes = true;
         } else if (!strcmp(k, "times")) {
             if (!parse_long_range(s, 1, 1000000000L, &f.times)) {
                 yfail(c, vn, "times: expected a whole number >= 1, got '%s'",

@@ -302,21 +302,37 @@ enum skyc_err run_capture(const char *const *argv, struct strbuf *out,
     }
     setpgid(c, c);
     close(pfd[1]);
+    fcntl(pfd[0], F_SETFL, fcntl(pfd[0], F_GETFL) | O_NONBLOCK);
     double deadline = clock_wall() + timeout_s;
-    bool timed_out = false;
+    bool timed_out = false, exited = false, eof = false;
+    int st = 0;
     char buf[4096];
-    for (;;) {
+    /*
+     * Until the command exits (not until EOF: a process it left behind,
+     * such as an ssh control master, may keep the pipe open), then drain.
+     */
+    while (!exited) {
         double left = deadline - clock_wall();
         if (left <= 0) {
             timed_out = true;
             break;
         }
         struct pollfd p = {pfd[0], POLLIN, 0};
-        int r = poll(&p, 1, (int)(left * 1000) + 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r == 0)
-            continue;
+        int r = eof ? 0 : poll(&p, 1, (int)SKYC_MIN(left * 1000, 20) + 1);
+        if (eof)
+            usleep(5000);
+        if (r > 0) {
+            ssize_t n = read(pfd[0], buf, sizeof(buf));
+            if (n > 0 && out && out->len < 65536)
+                strbuf_add(out, buf, (size_t)n);
+            if (n == 0)
+                eof = true;
+        }
+        pid_t w = waitpid(c, &st, WNOHANG);
+        if (w == c)
+            exited = true;
+    }
+    for (;;) {
         ssize_t n = read(pfd[0], buf, sizeof(buf));
         if (n < 0 && errno == EINTR)
             continue;
@@ -326,11 +342,11 @@ enum skyc_err run_capture(const char *const *argv, struct strbuf *out,
             strbuf_add(out, buf, (size_t)n);
     }
     close(pfd[0]);
-    if (timed_out)
+    if (timed_out) {
         kill(-c, SIGKILL);
-    int st;
-    while (waitpid(c, &st, 0) < 0 && errno == EINTR)
-        ;
+        while (waitpid(c, &st, 0) < 0 && errno == EINTR)
+            ;
+    }
     *code = timed_out ? 124 : code_of(st);
     return SKYC_OK;
 }

@@ -24,7 +24,7 @@
 
 struct ssh_ctx {
     struct ssh_config cfg;
-    char *dir, *claims, *procs, *known_hosts;
+    char *dir, *claims, *procs, *known_hosts, *control_dir;
 };
 
 struct claim {
@@ -95,6 +95,17 @@ static void ssh_opts(const struct ssh_ctx *c, const struct ssh_host *h,
     argv_push(a, "LogLevel=ERROR");
     argv_push(a, "-o");
     argv_push(a, "ServerAliveInterval=15");
+    /* One connection per host, reused for a minute: each command after the
+     * first skips the key exchange. Unix socket paths are short. */
+    if (strlen(c->control_dir) + 45 < 104) {
+        argv_push(a, "-o");
+        argv_push(a, "ControlMaster=auto");
+        argv_push(a, "-o");
+        snprintf(buf, sizeof(buf), "ControlPath=%s/%%C", c->control_dir);
+        argv_push(a, buf);
+        argv_push(a, "-o");
+        argv_push(a, "ControlPersist=60");
+    }
     for (size_t i = 0; i < c->cfg.noptions; i++) {
         argv_push(a, "-o");
         argv_push(a, c->cfg.options[i]);
@@ -333,6 +344,8 @@ static enum skyc_err ssh_provision(struct provider *p,
     size_t made = 0, fit = 0;
     struct strbuf sb = STRBUF_INIT, outb = STRBUF_INIT;
     enum skyc_err host_rc = SKYC_OK; /* the first unreachable host's class */
+    struct strbuf busy = STRBUF_INIT;
+    size_t nbusy = 0;
     struct skyc_error host_err = {0};
 
     *out = NULL;
@@ -366,8 +379,13 @@ static enum skyc_err ssh_provision(struct provider *p,
         snprintf(cl.id, sizeof(cl.id), "%s-%zu@%s", req->cluster, made,
                  h->name);
         snprintf(cl.state, sizeof(cl.state), "pending");
-        if (claim_write(c, h, &cl, true) < 0)
-            continue; /* busy */
+        if (claim_write(c, h, &cl, true) < 0) { /* busy */
+            struct claim other;
+            if (nbusy++ < 3 && claim_read(c, h, &other))
+                strbuf_addf(&busy, "%s%s by '%s'", nbusy > 1 ? ", " : "",
+                            h->name, other.id);
+            continue;
+        }
         /* Make the node dir on the host; learn its absolute path. */
         strbuf_reset(&sb);
         strbuf_reset(&outb);
@@ -426,11 +444,13 @@ static enum skyc_err ssh_provision(struct provider *p,
     if (made < req->num_nodes) {
         rc = skyc_fail(err, SKYC_E_CAPACITY,
                        "ssh: %zu node%s asked, but only %zu of the %zu "
-                       "fitting host%s (of %zu in %s) %s free",
+                       "fitting host%s (of %zu in %s) %s free%s%s%s%s",
                        req->num_nodes, req->num_nodes == 1 ? "" : "s", made,
                        fit, fit == 1 ? "" : "s", c->cfg.nhosts,
                        c->cfg.path ? c->cfg.path : "the ssh config",
-                       made == 1 ? "is" : "are");
+                       made == 1 ? "is" : "are", nbusy ? " (in use: " : "",
+                       busy.buf, nbusy > 3 ? ", ..." : "",
+                       nbusy ? "; 'skyc down' frees them)" : "");
         goto out;
     }
     *out = nodes;
@@ -445,6 +465,7 @@ out:
     }
     strbuf_release(&sb);
     strbuf_release(&outb);
+    strbuf_release(&busy);
     return rc;
 }
 
@@ -807,6 +828,7 @@ static void ssh_release(struct provider *p)
     free(c->claims);
     free(c->procs);
     free(c->known_hosts);
+    free(c->control_dir);
     free(c);
     p->ctx = NULL;
 }
@@ -865,7 +887,9 @@ enum skyc_err provider_ssh_open_with(struct provider *p,
     c->claims = path_join(c->dir, "claims");
     c->procs = path_join(c->dir, "procs");
     c->known_hosts = path_join(c->dir, "known_hosts");
-    if (path_mkdir_p(c->claims, 0755) < 0 || path_mkdir_p(c->procs, 0755) < 0) {
+    c->control_dir = path_join(c->dir, "cm");
+    if (path_mkdir_p(c->claims, 0755) < 0 || path_mkdir_p(c->procs, 0755) < 0 ||
+        path_mkdir_p(c->control_dir, 0700) < 0) {
         rc = skyc_fail(err, SKYC_E_IO, "ssh: cannot create '%s': %s", c->dir,
                        strerror(errno));
         goto out;

@@ -182,6 +182,27 @@ static void test_lifecycle(void **state)
     assert_int_equal(code, 128 + 15);
     provider_proc_release(&proc);
 
+    /* a command that does not exist, a cwd that does not: 127, said why */
+    const char *nope[] = {"/nonexistent/skyc-cmd", NULL};
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[0], nope, NULL, NULL, log,
+                                  &proc, &err),
+                     SKYC_OK);
+    assert_int_equal(f.p.ops->wait(&f.p, &proc, 5000, &done, &code, &err),
+                     SKYC_OK);
+    assert_int_equal(code, 127);
+    provider_proc_release(&proc);
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[0], argv, NULL, "no/such/dir",
+                                  log, &proc, &err),
+                     SKYC_OK);
+    assert_int_equal(f.p.ops->wait(&f.p, &proc, 5000, &done, &code, &err),
+                     SKYC_OK);
+    assert_int_equal(code, 127);
+    provider_proc_release(&proc);
+    text = read_file(log);
+    assert_non_null(strstr(text, "cannot run '/nonexistent/skyc-cmd'"));
+    assert_non_null(strstr(text, "cannot enter directory"));
+    free(text);
+
     /* stop kills, start resumes; status follows */
     assert_int_equal(f.p.ops->stop(&f.p, &nodes[0], &err), SKYC_OK);
     assert_int_equal(f.p.ops->status(&f.p, &nodes[0], &err), SKYC_OK);
@@ -256,6 +277,42 @@ static void test_faults(void **state)
     req.cloud = "sim:nope";
     assert_int_equal(f.p.ops->provision(&f.p, &req, &nodes, &n, &err),
                      SKYC_E_INFEASIBLE);
+    fix_close(&f);
+}
+
+/* A capacity pool: at most 3 live m5.large in us-east-1b. */
+static void test_capacity_pool(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    struct provider_node *a = NULL, *b = NULL, *c = NULL;
+    fix_open(&f, "faults:\n  - zone: us-east-1b\n    error: capacity\n"
+                 "    max_nodes: 3\n");
+    assert_int_equal(provision(&f, "us-east-1b", false, 2, &a, &err),
+                     SKYC_OK);
+    assert_int_equal(provision(&f, "us-east-1b", false, 2, &b, &err),
+                     SKYC_E_CAPACITY);
+    skyc_error_clear(&err);
+    assert_int_equal(provision(&f, "us-east-1b", true, 1, &b, &err), SKYC_OK);
+    assert_int_equal(provision(&f, "us-east-1b", false, 1, &c, &err),
+                     SKYC_E_CAPACITY);
+    skyc_error_clear(&err);
+    /* other zones are not in the pool; freeing nodes makes room */
+    assert_int_equal(provision(&f, "us-east-1a", false, 2, &c, &err),
+                     SKYC_OK);
+    for (size_t i = 0; i < 2; i++)
+        assert_int_equal(f.p.ops->terminate(&f.p, &c[i], &err), SKYC_OK);
+    provider_nodes_free(c, 2);
+    assert_int_equal(f.p.ops->terminate(&f.p, &a[0], &err), SKYC_OK);
+    assert_int_equal(provision(&f, "us-east-1b", false, 1, &c, &err),
+                     SKYC_OK);
+    assert_int_equal(f.p.ops->terminate(&f.p, &a[1], &err), SKYC_OK);
+    assert_int_equal(f.p.ops->terminate(&f.p, &b[0], &err), SKYC_OK);
+    assert_int_equal(f.p.ops->terminate(&f.p, &c[0], &err), SKYC_OK);
+    provider_nodes_free(a, 2);
+    provider_nodes_free(b, 1);
+    provider_nodes_free(c, 1);
     fix_close(&f);
 }
 
@@ -622,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_real_traces),
         cmocka_unit_test(test_lifecycle),
         cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_capacity_pool),
         cmocka_unit_test(test_auth_fault_and_accelerator),
         cmocka_unit_test(test_timed_preemption),
         cmocka_unit_test(test_trace),

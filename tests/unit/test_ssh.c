@@ -123,6 +123,7 @@ static void test_pool(void **state)
     assert_int_equal(p.ops->provision(&p, &req, &more, &m, &err),
                      SKYC_E_CAPACITY);
     assert_non_null(strstr(err.msg, "only 0 of the 1 fitting host"));
+    assert_non_null(strstr(err.msg, "in use: host1 by 'g-0@host1'"));
     skyc_error_clear(&err);
 
     /* run: env (quoted), workdir, exit code, log */
@@ -158,7 +159,8 @@ static void test_pool(void **state)
     free(text);
 
     /* kill reaches the remote process group: the child sleep dies too */
-    const char *argv[] = {"/bin/sh", "-c", "sleep 60 & sleep 61; wait", NULL};
+    const char *argv[] = {"/bin/sh", "-c",
+                          "sleep 60.0123 & sleep 61.0456; wait", NULL};
     struct provider_proc proc;
     assert_int_equal(p.ops->run(&p, &nodes[0], argv, NULL, NULL, log, &proc,
                                 &err),
@@ -175,7 +177,8 @@ static void test_pool(void **state)
     assert_true(done);
     assert_int_equal(code, 128 + SIGTERM);
     provider_proc_release(&proc);
-    assert_int_equal(system("pgrep -f 'sleep 6[01]' >/dev/null"), 256);
+    assert_int_equal(system("pgrep -f 'sleep 6[01][.]0[14][25]' >/dev/null"),
+                     256);
 
     /* status, stop, start */
     assert_int_equal(p.ops->status(&p, &nodes[0], &err), SKYC_OK);
