@@ -18,4 +18,4 @@ s=$(date +%s.%N)
 SKYC_SHARED_DATA=$DATA "$SKYC" spot paper >"$W/paper.txt"
 e=$(date +%s.%N)
 printf '%-52s %9.1f s  (Table 3 + per-set + 6-cell grid incl. ours)\n' \
-    "skyc spot paper, whole process" "$(echo "$e - $s" | bc -l)"
+    "skyc spot paper, whole process" "$(python3 -c "print($e - $s)")"

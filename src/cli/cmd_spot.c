@@ -9,6 +9,7 @@
 #include "core/plot.h"
 #include "core/strbuf.h"
 #include "core/suggest.h"
+#include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "spot/markov.h"
@@ -112,6 +113,50 @@ static enum skyc_err load_sets(struct spot_common *c, struct skyc_error *err)
     return rc;
 }
 
+/*
+ * --instance TYPE [--region R]: on-demand and spot prices from the catalog,
+ * the cheapest spot offering of that type (in region R when given).
+ */
+static enum skyc_err catalog_prices(const char *dir, const char *instance,
+                                    const char *region, double *od,
+                                    double *spot, struct skyc_error *err)
+{
+    struct catalog cat;
+    enum skyc_err rc = cli_load_catalog(dir, &cat, err);
+    if (rc)
+        return rc;
+    const struct catalog_offering *best = NULL;
+    bool type_seen = false;
+    for (size_t i = 0; i < cat.noffers; i++) {
+        const struct catalog_offering *o = &cat.offers[i];
+        if (strcmp(cat.names[o->instance], instance))
+            continue;
+        type_seen = true;
+        if (region && strcmp(cat.regions[o->region].name, region))
+            continue;
+        if (isnan(o->price) || isnan(o->spot_price) || !(o->spot_price > 0))
+            continue;
+        if (!best || o->spot_price < best->spot_price)
+            best = o;
+    }
+    if (!best) {
+        rc = skyc_fail(err, SKYC_E_NOT_FOUND,
+                       "no offering of '%s'%s%s with both on-demand and spot "
+                       "prices in the catalog (%s)",
+                       instance, region ? " in " : "", region ? region : "",
+                       type_seen ? "try another --region"
+                                 : "check the name with 'skyc show-gpus'");
+    } else {
+        *od = best->price;
+        *spot = best->spot_price;
+        fprintf(stderr, "skyc: prices of %s in %s: on-demand $%.4f/h, spot "
+                        "$%.4f/h\n",
+                instance, cat.regions[best->region].name, *od, *spot);
+    }
+    catalog_release(&cat);
+    return rc;
+}
+
 static enum skyc_err parse_policies(const struct opt_list *l,
                                     enum spot_policy_id *ids, size_t *n,
                                     struct skyc_error *err)
@@ -129,9 +174,9 @@ static enum skyc_err parse_policies(const struct opt_list *l,
                 const char *near = suggest_nearest(tok, names);
                 enum skyc_err rc = skyc_fail(
                     err, SKYC_E_USAGE, "unknown policy '%s' (%s%s%s)", tok,
-                    near ? "did you mean '" : "choose from od, greedy, "
-                                              "sliced, up, adaptive, mz-up, "
-                                              "mz-adaptive, optimal",
+                    near ? "did you mean '"
+                         : "choose from od, greedy, sliced, up, adaptive, "
+                           "markov, mz-up, mz-adaptive, mz-markov, optimal",
                     near ? near : "", near ? "'?" : "");
                 free(dup);
                 return rc;
@@ -184,7 +229,8 @@ static enum skyc_err apply_params(const struct spot_common *c,
         if (!eq || end == eq + 1 || *end || !spot_policy_set(p, name, v))
             return skyc_fail(err, SKYC_E_USAGE,
                              "--param '%s': use slice=H, enter=F, idle=F, "
-                             "leave=F or streak=N (numbers >= 0)",
+                             "leave=F, streak=N, runlen=F or uweight=F "
+                             "(numbers >= 0)",
                              kv);
     }
     return SKYC_OK;
@@ -217,8 +263,9 @@ static enum skyc_err eval_group(const struct spot_common *c,
     if ((rc = apply_params(c, &p, err)))
         goto out;
     ALLOC_GROW(*runs, *nruns + nw - skip, *alloc);
-    if (id == SPOT_POL_MARKOV)
-        rc = spot_eval_markov(job, w + skip, nw - skip, *runs + *nruns, err);
+    if (id == SPOT_POL_MARKOV || id == SPOT_POL_MZ_MARKOV)
+        rc = spot_eval_markov(job, w + skip, nw - skip,
+                              id == SPOT_POL_MZ_MARKOV, *runs + *nruns, err);
     else
         rc = spot_eval(&p, job, w + skip, nw - skip, *runs + *nruns, err);
     if (!rc)
@@ -236,14 +283,15 @@ static json_t *row_json(const struct sim_row *r, double opt_mean)
     if (!isnan(opt_mean) && r->od_mean - opt_mean > 0)
         closed = (r->od_mean - s->mean_cost) / (r->od_mean - opt_mean);
     return json_pack(
-        "{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:I, "
+        "{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o, s:f, s:I, "
         "s:o}",
         "policy", r->policy, "set", r->set, "runs", (json_int_t)s->runs,
         "mean_cost", s->mean_cost, "std_cost", s->std_cost, "p90_cost",
         s->p90_cost, "cost_vs_od", s->mean_rel, "spot_hours", s->mean_spot_h,
         "od_hours", s->mean_od_h, "spot_billed_hours", s->mean_spot_billed_h,
         "od_billed_hours", s->mean_od_billed_h, "changeovers",
-        s->mean_changeovers, "preemptions", s->mean_preemptions, "misses",
+        json_number_or_null(s->mean_changeovers), "preemptions",
+        s->mean_preemptions, "misses",
         (json_int_t)s->misses, "gap_closed", json_number_or_null(closed));
 }
 
@@ -278,7 +326,10 @@ static void rows_print(const struct sim_row *rows, size_t n,
         table_cellf(&t, "%.1f%%", 100 * s->mean_rel);
         table_cellf(&t, "%.1f", s->mean_spot_h);
         table_cellf(&t, "%.1f", s->mean_od_h);
-        table_cellf(&t, "%.1f", s->mean_changeovers);
+        if (isnan(s->mean_changeovers))
+            table_cell(&t, "-");
+        else
+            table_cellf(&t, "%.1f", s->mean_changeovers);
         table_cellf(&t, "%zu", s->misses);
         double om = opt_mean[i];
         if (!isnan(om) && rows[i].od_mean - om > 0)
@@ -498,10 +549,28 @@ static enum skyc_err plot_timeline(const struct spot_common *c,
         spot_policy_init(&p, ids[pi]);
         struct spot_run run;
         size_t ntl = 0;
+        struct spot_markov mk = {0};
+        if (ids[pi] == SPOT_POL_MARKOV || ids[pi] == SPOT_POL_MZ_MARKOV) {
+            /* the zone model from every other window, never this one */
+            struct spot_window *others = xcalloc(nw, sizeof(*others));
+            size_t no = 0;
+            for (size_t i = 0; i < nw; i++)
+                if (i != (size_t)index)
+                    others[no++] = w[i];
+            struct spot_markov_model mm;
+            spot_markov_fit(others, no, &mm);
+            free(others);
+            rc = spot_markov_build(&mk, job, win->gap, &mm, err);
+            if (rc)
+                break;
+            mk.any_zone = ids[pi] == SPOT_POL_MZ_MARKOV;
+            p.markov = &mk;
+        }
         if (ids[pi] == SPOT_POL_OPTIMAL)
             rc = spot_optimum(job, win, &run, tl, cap, &ntl, err);
         else
             spot_simulate(&p, job, win, &run, tl, cap, &ntl);
+        spot_markov_release(&mk);
         if (rc)
             break;
         char name[128];
@@ -539,6 +608,7 @@ static enum skyc_err spot_sim(int argc, const char **argv,
     double duration = 48, deadline = 60, overhead = 0.2;
     bool by_set = false, zones = false;
     const char *plot = NULL, *timeline = NULL;
+    const char *instance = NULL, *region = NULL, *catalog = NULL;
     long window = 0;
     const char *const usage[] = {
         "skyc spot sim [--traces DIR] [--policy LIST] [--duration H] "
@@ -563,16 +633,22 @@ static enum skyc_err spot_sim(int argc, const char **argv,
         OPT_INT(0, "seed", &c.seed, "N", "seed of the random window starts"),
         OPT_GROUP("job"),
         OPT_LIST(0, "policy", &pols, "LIST",
-                 "od, greedy, sliced, up, adaptive, mz-up, mz-adaptive, optimal "
-                 "(comma-separated; default od,greedy,up,adaptive)"),
+                 "od, greedy, sliced, up, adaptive, markov, mz-up, "
+                 "mz-adaptive, mz-markov, optimal (comma-separated; default "
+                 "od,greedy,up,markov)"),
         OPT_HOURS(0, "duration", &duration, "H", "compute the job needs (48h)"),
         OPT_HOURS(0, "deadline", &deadline, "H", "deadline after submission (60h)"),
         OPT_HOURS(0, "overhead", &overhead, "H", "changeover delay d (0.2h)"),
         OPT_DOUBLE(0, "od-price", &c.od_price, "$",
                    "on-demand $/h (3.06, the paper's V100)"),
         OPT_DOUBLE(0, "spot-price", &c.spot_price, "$", "spot $/h (0.9731)"),
+        OPT_STRING(0, "instance", &instance, "TYPE",
+                   "take both prices from the catalog (e.g. p3.2xlarge)"),
+        OPT_STRING(0, "region", &region, "R", "... in this region"),
+        OPT_STRING(0, "catalog", &catalog, "DIR", "read catalogs from DIR"),
         OPT_LIST(0, "param", &c.params, "K=V",
-                 "policy tunable: slice=H, enter=F, idle=F, leave=F, streak=N"),
+                 "tunables: slice=H (sliced); enter, idle, leave, "
+                 "streak, runlen, uweight (adaptive)"),
         OPT_GROUP("output"),
         OPT_FLAG(0, "by-set", &by_set, "one row per trace set"),
         OPT_FLAG(0, "zones", &zones,
@@ -604,8 +680,10 @@ static enum skyc_err spot_sim(int argc, const char **argv,
                                                   SPOT_POL_UP, SPOT_POL_MARKOV};
         memcpy(ids, def, sizeof(def));
         nids = ARRAY_SIZE(def);
-        if (zones)
+        if (zones) {
             ids[nids++] = SPOT_POL_MZ_UP;
+            ids[nids++] = SPOT_POL_MZ_MARKOV;
+        }
     } else if ((rc = parse_policies(&pols, ids, &nids, err))) {
         goto out;
     }
@@ -615,6 +693,26 @@ static enum skyc_err spot_sim(int argc, const char **argv,
                        "--windows and --skip must be in 0..1000000");
         goto out;
     }
+    if (region && !instance) {
+        rc = skyc_fail(err, SKYC_E_USAGE, "--region needs --instance TYPE");
+        goto out;
+    }
+    for (const char *f = plot; f; f = f == plot ? timeline : NULL) {
+        size_t fl = strlen(f);
+        if (fl < 4 || strcasecmp(f + fl - 4, ".svg")) {
+            rc = skyc_fail(err, SKYC_E_USAGE,
+                           "'%s': plots are written as SVG; name the file "
+                           "*.svg (convert it with any SVG tool)",
+                           f);
+            goto out;
+        }
+        if (f == timeline)
+            break;
+    }
+    if (instance &&
+        (rc = catalog_prices(catalog, instance, region, &c.od_price,
+                             &c.spot_price, err)))
+        goto out;
     struct spot_job job = {round(duration * 3600), round(deadline * 3600),
                            round(overhead * 3600), c.od_price, c.spot_price};
     if ((rc = check_job(&job, err)) || (rc = load_sets(&c, err)))
@@ -667,6 +765,7 @@ static const struct {
     {SPOT_POL_GREEDY, "Greedy", 30.8, 17.2},
     {SPOT_POL_UP, "Uniform Progress", 25.1, 22.9},
     {SPOT_POL_OPTIMAL, "Omniscient", 20.7, 27.4},
+    {SPOT_POL_MARKOV, "Ours (markov)", NAN, NAN},
 };
 
 static enum skyc_err spot_paper(int argc, const char **argv,
@@ -688,7 +787,7 @@ static enum skyc_err spot_paper(int argc, const char **argv,
         OPT_INT(0, "windows", &c.windows, "N", "first N windows per set (300)"),
         OPT_INT(0, "skip", &c.skip, "N", "skip the first N windows of each set"),
         OPT_LIST(0, "param", &c.params, "K=V",
-                 "our policy's tunables: enter, idle, leave, streak"),
+                 "tunables of sliced and adaptive (see spot sim)"),
         OPT_INT(0, "optimal-windows", &opt_windows, "N",
                 "the optimum on the first N windows per set (all)"),
         OPT_FLAG(0, "json", &c.json, "print JSON"),
@@ -728,6 +827,9 @@ static enum skyc_err spot_paper(int argc, const char **argv,
     table_add_col(&t, "MEAN $", TABLE_RIGHT);
     table_add_col(&t, "VS OD", TABLE_RIGHT);
     table_add_col(&t, "MISSES", TABLE_RIGHT);
+    table_add_col(&t, "GAP CLOSED", TABLE_RIGHT);
+    struct spot_stats st3[ARRAY_SIZE(table3)];
+    double opt_mean = NAN, od_mean = spot_od_cost(&t3, 600);
     for (size_t i = 0; i < ARRAY_SIZE(table3) && !rc; i++) {
         struct sim_row *rows = NULL;
         size_t nrows = 0;
@@ -740,32 +842,56 @@ static enum skyc_err spot_paper(int argc, const char **argv,
         c.windows = saved;
         if (rc)
             break;
-        const struct spot_stats *s = &rows[0].st;
+        st3[i] = rows[0].st;
+        od_mean = rows[0].od_mean;
+        if (table3[i].id == SPOT_POL_OPTIMAL)
+            opt_mean = rows[0].st.mean_cost;
+        free(rows);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(table3) && !rc; i++) {
+        const struct spot_stats *s = &st3[i];
+        double closed = od_mean - opt_mean > 0
+                            ? (od_mean - s->mean_cost) / (od_mean - opt_mean)
+                            : NAN;
+        if (fabs(closed) < 1e-9)
+            closed = 0; /* no "-0%" */
         table_add_row(&t);
         table_cell(&t, table3[i].label);
         table_cellf(&t, "%zu", s->runs);
         table_cellf(&t, "%.1f", s->mean_od_h);
-        table_cellf(&t, "%.1f", table3[i].od_h);
+        if (isnan(table3[i].od_h))
+            table_cell(&t, "-");
+        else
+            table_cellf(&t, "%.1f", table3[i].od_h);
         table_cellf(&t, "%.1f", s->mean_spot_h);
-        table_cellf(&t, "%.1f", table3[i].spot_h);
+        if (isnan(table3[i].spot_h))
+            table_cell(&t, "-");
+        else
+            table_cellf(&t, "%.1f", table3[i].spot_h);
         table_cellf(&t, "%.2f", s->mean_cost);
         table_cellf(&t, "%.1f%%", 100 * s->mean_rel);
         table_cellf(&t, "%zu", s->misses);
+        if (isnan(closed))
+            table_cell(&t, "-");
+        else
+            table_cellf(&t, "%.0f%%", 100 * closed);
         json_array_append_new(
-            jt3, json_pack("{s:s, s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, "
-                           "s:I}",
+            jt3, json_pack("{s:s, s:s, s:I, s:f, s:o, s:f, s:o, s:f, s:f, "
+                           "s:I, s:o}",
                            "policy", spot_policy_name(table3[i].id), "label",
                            table3[i].label, "runs", (json_int_t)s->runs,
                            "od_hours", s->mean_od_h, "paper_od_hours",
-                           table3[i].od_h, "spot_hours", s->mean_spot_h,
-                           "paper_spot_hours", table3[i].spot_h, "mean_cost",
+                           json_number_or_null(table3[i].od_h), "spot_hours",
+                           s->mean_spot_h, "paper_spot_hours",
+                           json_number_or_null(table3[i].spot_h), "mean_cost",
                            s->mean_cost, "cost_vs_od", s->mean_rel, "misses",
-                           (json_int_t)s->misses));
-        free(rows);
+                           (json_int_t)s->misses, "gap_closed",
+                           json_number_or_null(closed)));
     }
     if (!c.json && !rc) {
         printf("Table 3 (C=48h, D=60h, d=0.2h; hours of progress on each "
-               "type)\n");
+               "type; gap closed toward the optimum%s)\n",
+               opt_windows ? ", optimum on fewer windows" : "");
         table_print(&t, stdout);
     }
     table_release(&t);

@@ -16,6 +16,14 @@ static int64_t gcd64(int64_t a, int64_t b)
     return a;
 }
 
+static int any_avail(const struct spot_window *w, size_t t)
+{
+    for (int z = 0; z < w->nzones; z++)
+        if (w->avail[z][t])
+            return 1;
+    return 0;
+}
+
 void spot_markov_fit(const struct spot_window *w, size_t n,
                      struct spot_markov_model *mm)
 {
@@ -25,11 +33,12 @@ void spot_markov_fit(const struct spot_window *w, size_t n,
             seen[a][g] = 2; /* a light prior: one flip in two */
             flips[a][g] = 1;
         }
+#define ANY(i, t) any_avail(&w[i], t)
     for (size_t i = 0; i < n; i++) {
         int age = 0;
         for (size_t t = 0; t + 1 < w[i].n; t++) {
-            int a = w[i].avail[0][t] != 0, b = w[i].avail[0][t + 1] != 0;
-            if (t > 0 && (w[i].avail[0][t - 1] != 0) == a)
+            int a = ANY(i, t), b = ANY(i, t + 1);
+            if (t > 0 && ANY(i, t - 1) == a)
                 age = SKYC_MIN(age + 1, SPOT_MK_AGES - 1);
             else
                 age = 0;
@@ -37,6 +46,7 @@ void spot_markov_fit(const struct spot_window *w, size_t n,
             flips[a][age] += a != b;
         }
     }
+#undef ANY
     for (int a = 0; a < 2; a++)
         for (int g = 0; g < SPOT_MK_AGES; g++)
             mm->hazard[a][g] = flips[a][g] / seen[a][g];
@@ -45,6 +55,7 @@ void spot_markov_fit(const struct spot_window *w, size_t n,
 void spot_markov_release(struct spot_markov *m)
 {
     free(m->act);
+    free(m->off);
     memset(m, 0, sizeof(*m));
 }
 
@@ -94,66 +105,87 @@ enum skyc_err spot_markov_build(struct spot_markov *m,
         prog[j] = (int)((gap - SKYC_MIN(pend, gap)) / u);
         nxt[j] = pend > gap ? j + 1 : L;
     }
-    m->act = xmalloc(cells * (size_t)T);
-    memset(m->act, 255, cells * (size_t)T);
+    const int64_t per = gap / u;
+    const size_t row = (size_t)S * (size_t)A; /* entries per progress level */
+    m->off = xmalloc(((size_t)T + 1) * sizeof(*m->off));
+    size_t total = 0;
+    for (int64_t t = 0; t < T; t++) {
+        int64_t lo = SKYC_MAX(0, P - (T - t) * per);
+        int64_t hi = SKYC_MIN(P - 1, t * per);
+        m->off[t] = total;
+        if (hi >= lo)
+            total += (size_t)(hi - lo + 1) * row;
+    }
+    m->off[T] = total;
+    m->act = xmalloc(total ? total : 1);
     V = xmalloc(cells * sizeof(*V));
     Vn = xmalloc(cells * sizeof(*Vn));
     for (size_t i = 0; i < cells; i++)
         Vn[i] = V[i] = INFINITY; /* boundary T, not done: a miss */
     const double cs = job->spot_price * (double)gap / 3600;
     const double co = job->od_price * (double)gap / 3600;
-    const int64_t per = gap / u;
+    const int spb = 1, odb = 2 + L; /* first spot / on-demand state */
+    /* per availability x age: the hazard, and the next state's index when
+     * it holds (one tick older) or flips (age 0 of the other) */
+    double haz[2 * SPOT_MK_AGES];
+    int same[2 * SPOT_MK_AGES], flip[2 * SPOT_MK_AGES];
+    for (int ag = 0; ag < A; ag++) {
+        int a = ag / K, g = ag % K;
+        haz[ag] = mm->hazard[a][g];
+        same[ag] = a * K + SKYC_MIN(g + 1, K - 1);
+        flip[ag] = (1 - a) * K;
+    }
 #define IDX(p, s, ag) (((size_t)(p) * (size_t)S + (size_t)(s)) * (size_t)A + (size_t)(ag))
     for (int64_t t = T - 1; t >= 0; t--) {
         int64_t lo = SKYC_MAX(0, P - (T - t) * per);
         int64_t hi = SKYC_MIN(P - 1, t * per);
         for (int64_t p = lo; p <= hi + per && p < P; p++)
-            for (size_t k = 0; k < (size_t)S * (size_t)A; k++)
-                V[(size_t)p * (size_t)S * (size_t)A + k] = INFINITY;
-        uint8_t *at = m->act + (size_t)t * cells;
-        for (int64_t p = lo; p <= hi; p++)
-            for (int s = 0; s < S; s++)
+            for (size_t k = 0; k < row; k++)
+                V[(size_t)p * row + k] = INFINITY;
+        uint8_t *at = m->act + m->off[t];
+        for (int64_t p = lo; p <= hi; p++) {
+            /* the rows of the next layer each action leads to (NULL: done) */
+#define ROW(np, ns) ((np) >= P ? NULL : Vn + ((size_t)(np) * (size_t)S + (size_t)(ns)) * (size_t)A)
+            const double *r_none = ROW(p, 0);
+            const double *r_od0 = ROW(p + prog[0], odb + nxt[0]);
+            const double *r_sp0 = ROW(p + prog[0], spb + nxt[0]);
+            for (int s = 0; s < S; s++) {
+                const double *r_od = r_od0, *r_sp = r_sp0;
+                if (s >= odb)
+                    r_od = ROW(p + prog[s - odb], odb + nxt[s - odb]);
+                else if (s >= spb)
+                    r_sp = ROW(p + prog[s - spb], spb + nxt[s - spb]);
+                double *vrow = V + ((size_t)p * (size_t)S + (size_t)s) * (size_t)A;
+                uint8_t *arow = at + ((size_t)(p - lo) * (size_t)S + (size_t)s) *
+                                         (size_t)A;
                 for (int ag = 0; ag < A; ag++) {
-                    int a = ag / K, g = ag % K;
-                    double h = mm->hazard[a][g];
-                    /* next: same state one tick older, or flipped at age 0 */
-                    int same = a * K + SKYC_MIN(g + 1, K - 1);
-                    int flip = (1 - a) * K;
-                    double best = INFINITY;
-                    int bk = 255;
-                    for (int kind = 0; kind < 3; kind++) {
-                        int64_t np;
-                        int ns;
-                        double c;
-                        if (kind == SPOT_NONE) {
-                            np = p;
-                            ns = 0;
-                            c = 0;
-                        } else {
-                            if (kind == SPOT_SPOT && !a)
-                                continue;
-                            int base = kind == SPOT_SPOT ? 1 : 2 + L;
-                            int j = s >= base && s <= base + L ? s - base : 0;
-                            np = p + prog[j];
-                            ns = base + nxt[j];
-                            c = kind == SPOT_SPOT ? cs : co;
-                        }
-                        double ev = 0;
-                        if (np < P) {
-                            double vs = Vn[IDX(np, ns, same)];
-                            double vf = Vn[IDX(np, ns, flip)];
-                            /* a zero-probability branch does not count */
-                            ev = (h < 1 ? (1 - h) * vs : 0) +
-                                 (h > 0 ? h * vf : 0);
-                        }
-                        if (c + ev < best) {
-                            best = c + ev;
-                            bk = kind;
+                    const double h = haz[ag];
+                    const int sm = same[ag], fl = flip[ag];
+#define EV(r)                                                                  \
+    (!(r) ? 0 : (h < 1 ? (1 - h) * (r)[sm] : 0) + (h > 0 ? h * (r)[fl] : 0))
+                    double best = EV(r_none);
+                    int bk = SPOT_NONE;
+                    if (ag >= K) { /* spot now */
+                        double sp = cs + EV(r_sp);
+                        if (sp < best) {
+                            best = sp;
+                            bk = SPOT_SPOT;
                         }
                     }
-                    V[IDX(p, s, ag)] = best;
-                    at[IDX(p, s, ag)] = (uint8_t)bk;
+                    double od = co + EV(r_od);
+                    if (od < best) {
+                        best = od;
+                        bk = SPOT_OD;
+                    }
+#undef EV
+                    if (best == INFINITY)
+                        bk = 255;
+                    vrow[ag] = best;
+                    arow[ag] = (uint8_t)bk;
                 }
+            }
+#undef ROW
+        }
         double *tmp = V;
         V = Vn;
         Vn = tmp;
@@ -161,6 +193,7 @@ enum skyc_err spot_markov_build(struct spot_markov *m,
     /* start: idle, spot state unknown -> an even mix of fresh states */
     m->expected = 0.5 * Vn[IDX(0, 0, K)] + 0.5 * Vn[IDX(0, 0, 0)];
 #undef IDX
+    m->per = per;
     m->gap = (double)gap;
     m->overhead = (double)d;
     m->duration = (double)C;
@@ -209,17 +242,29 @@ int spot_markov_lookup(const struct spot_markov *m, const struct spot_state *s)
     /* how long the current state has lasted; unknown -> the oldest age */
     uint32_t run = a ? (s->streak ? s->streak[z] : 0)
                      : (s->outage ? s->outage[z] : 0);
+    if (m->any_zone) {
+        a = 0;
+        for (int k = 0; k < s->nzones; k++)
+            a |= s->avail[k] != 0;
+        run = a ? s->any_streak : s->any_outage;
+    }
     int g = run ? (int)SKYC_MIN(run - 1, (uint32_t)SPOT_MK_AGES - 1)
                 : SPOT_MK_AGES - 1;
     size_t A = 2 * SPOT_MK_AGES;
-    uint8_t k = m->act[(((size_t)t * (size_t)m->P + (size_t)p) * (size_t)m->S +
-                        (size_t)st) * A + (size_t)(a * SPOT_MK_AGES + g)];
+    int64_t lo = SKYC_MAX(0, m->P - (m->T - t) * m->per);
+    int64_t hi = SKYC_MIN(m->P - 1, t * m->per);
+    if (p < lo || p > hi)
+        return SPOT_OD; /* cannot finish from here: on-demand at least tries */
+    uint8_t k = m->act[m->off[t] + ((size_t)(p - lo) * (size_t)m->S +
+                                    (size_t)st) * A +
+                       (size_t)(a * SPOT_MK_AGES + g)];
     return k == 255 ? SPOT_OD : k;
 }
 
 enum skyc_err spot_eval_markov(const struct spot_job *job,
                                const struct spot_window *w, size_t n,
-                               struct spot_run *runs, struct skyc_error *err)
+                               bool any_zone, struct spot_run *runs,
+                               struct skyc_error *err)
 {
     enum skyc_err rc = SKYC_OK;
     struct spot_window *half[2];
@@ -231,16 +276,16 @@ enum skyc_err spot_eval_markov(const struct spot_job *job,
     for (int h = 0; h < 2 && !rc; h++) {
         if (!nh[h])
             continue;
-        /* fit on the other half (on itself when there is no other) */
-        int o = nh[1 - h] ? 1 - h : h;
+        /* fit on the other half (the bare prior when there is none) */
         struct spot_markov_model mm;
-        spot_markov_fit(half[o], nh[o], &mm);
+        spot_markov_fit(half[1 - h], nh[1 - h], &mm);
         struct spot_markov m;
         rc = spot_markov_build(&m, job, w[0].gap, &mm, err);
         if (rc)
             break;
+        m.any_zone = any_zone;
         struct spot_policy p;
-        spot_policy_init(&p, SPOT_POL_MARKOV);
+        spot_policy_init(&p, any_zone ? SPOT_POL_MZ_MARKOV : SPOT_POL_MARKOV);
         p.markov = &m;
         for (size_t i = 0; i < nh[h]; i++)
             spot_simulate(&p, job, &half[h][i], &runs[2 * i + (size_t)h], NULL,

@@ -39,11 +39,19 @@ struct spot_markov {
     int64_t P;     /* progress levels: duration / unit */
     int L, S;      /* pending levels, states per progress level */
     int64_t T;     /* ticks to the deadline */
-    uint8_t *act;  /* [T][P][S][2][AGES] -> enum spot_kind (255: none) */
+    int64_t per;   /* progress units in one whole tick */
+    /* act: for each tick t, progress p in [lo(t), hi(t)] (the band that can
+     * be reached by t and still finish), state, availability x age ->
+     * enum spot_kind (255: no action meets the deadline); off[t] is where
+     * tick t's band starts. Outside the band, on-demand. */
+    uint8_t *act;
+    size_t *off;
     double expected; /* expected cost from the start (idle, spot unknown) */
+    bool any_zone;   /* the model is of "spot in some zone" (mz-markov) */
 };
 
-/* Hazards (with a light prior) from windows of one zone. */
+/* Hazards (with a light prior) from windows of one zone; with several
+ * zones, of "spot in some zone". */
 void spot_markov_fit(const struct spot_window *w, size_t n,
                      struct spot_markov_model *mm);
 
@@ -58,11 +66,14 @@ void spot_markov_release(struct spot_markov *m);
 /*
  * Evaluate the markov policy on w[0..n-1] with two-fold cross-fitting: the
  * model for the even-numbered windows is fitted on the odd ones and the
- * reverse, so no window is decided with a model that saw it. (Windows of
+ * reverse, so no window is decided with a model that saw it (a lone window
+ * gets the bare prior). With any_zone, mz-markov over all the windows'
+ * zones. (Windows of
  * one set may overlap in time; only the two transition rates carry over.)
  */
 enum skyc_err spot_eval_markov(const struct spot_job *job,
                                const struct spot_window *w, size_t n,
-                               struct spot_run *runs, struct skyc_error *err);
+                               bool any_zone, struct spot_run *runs,
+                               struct skyc_error *err);
 
 #endif

@@ -100,6 +100,32 @@ enum skyc_err spot_optimum(const struct spot_job *job,
     double best = INFINITY, best_sw = 0;
     int64_t best_t = -1, best_p = 0;
     int best_s = 0, best_ns = 0;
+    /*
+     * Bound: the cheapest online schedule that meets the deadline is an
+     * upper bound on the optimum, and the rest of the work billed at the
+     * spot price a lower bound on what any state still has to pay; states
+     * whose cost plus that bound exceeds the upper bound cannot be on an
+     * optimal schedule and are not kept (ties are, so the optimum stays).
+     */
+    double ub = INFINITY;
+    {
+        static const enum spot_policy_id cands[] = {SPOT_POL_UP,
+                                                    SPOT_POL_GREEDY,
+                                                    SPOT_POL_OD};
+        struct spot_window w0 = *w;
+        w0.nzones = 1;
+        for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
+            struct spot_policy pol;
+            struct spot_run r;
+            spot_policy_init(&pol, cands[i]);
+            spot_simulate(&pol, job, &w0, &r, NULL, 0, NULL);
+            if (!r.missed && r.cost < ub)
+                ub = r.cost;
+        }
+        ub += 1e-9 * (1 + ub);
+    }
+    const double lb_unit = job->spot_price * (double)u / 3600;
+#define PRUNED(cost, np) ((cost) + (double)(P - (np)) * lb_unit > ub)
     for (int64_t t = 0; t < T; t++) {
         bool av = (size_t)t < w->n && w->avail[0][t];
         int64_t hi = SKYC_MIN(P - 1, t * per);
@@ -120,7 +146,7 @@ enum skyc_err spot_optimum(const struct spot_job *job,
                 double spw = sw[p * S + s];
                 /* idle */
                 size_t k = (size_t)p * S;
-                if (c < next[k]) {
+                if (!PRUNED(c, p) && c < next[k]) {
                     next[k] = c;
                     nsw[k] = spw;
                     if (bl)
@@ -146,6 +172,8 @@ enum skyc_err spot_optimum(const struct spot_job *job,
                         }
                         continue;
                     }
+                    if (PRUNED(nc, np))
+                        continue;
                     k = (size_t)np * S + (size_t)ns;
                     if (nc < next[k]) {
                         next[k] = nc;
@@ -166,6 +194,7 @@ enum skyc_err spot_optimum(const struct spot_job *job,
         sw = nsw;
         nsw = tmp;
     }
+#undef PRUNED
     if (best_t < 0) {
         rc = skyc_fail(err, SKYC_E_DEADLINE,
                        "no schedule finishes by the deadline");

@@ -58,6 +58,8 @@ struct spot_state {
      * seen = decision points so far, including now. */
     const uint32_t *seen_avail, *seen_runs;
     uint32_t seen;
+    /* Optional: the same streaks for "spot in some zone" (0 when unknown). */
+    uint32_t any_streak, any_outage;
 };
 
 struct spot_action {
@@ -74,6 +76,7 @@ enum spot_policy_id {
     SPOT_POL_MZ_UP,    /* uniform progress over several zones */
     SPOT_POL_MZ_ADAPTIVE, /* ours over several zones */
     SPOT_POL_MARKOV,   /* ours: optimal for a Markov model of the zone */
+    SPOT_POL_MZ_MARKOV, /* ours over several zones (model of "any zone") */
     SPOT_POL_OPTIMAL,  /* omniscient; not decidable online (spot/optimum.h) */
     SPOT_POL_COUNT
 };
@@ -107,8 +110,8 @@ struct spot_policy {
 
 /*
  * Set one tunable parameter by name ("slice" in hours, "enter", "idle",
- * "leave", "streak"); false when the name is unknown or the value out of
- * range.
+ * "leave", "streak", "runlen", "uweight"); false when the name is unknown
+ * or the value out of range.
  */
 bool spot_policy_set(struct spot_policy *p, const char *name, double value);
 

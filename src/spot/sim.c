@@ -26,6 +26,7 @@ void spot_simulate(const struct spot_policy *p, const struct spot_job *job,
     bool avail[SPOT_MAX_ZONES];
     uint32_t streak[SPOT_MAX_ZONES] = {0}, seen_avail[SPOT_MAX_ZONES] = {0},
              seen_runs[SPOT_MAX_ZONES] = {0}, outage[SPOT_MAX_ZONES] = {0};
+    uint32_t any_streak = 0, any_outage = 0;
     size_t tick;
     double ratio = job->spot_price > 0 ? job->od_price / job->spot_price : 3;
 
@@ -60,6 +61,8 @@ void spot_simulate(const struct spot_policy *p, const struct spot_job *job,
             seen_avail[z] += avail[z];
             mask |= (unsigned)avail[z] << z;
         }
+        any_streak = mask ? any_streak + 1 : 0;
+        any_outage = mask ? 0 : any_outage + 1;
         enum spot_kind cur = last;
         if (last == SPOT_SPOT && !avail[zone]) {
             cur = SPOT_NONE;
@@ -83,6 +86,8 @@ void spot_simulate(const struct spot_policy *p, const struct spot_job *job,
             .seen_avail = seen_avail,
             .seen_runs = seen_runs,
             .seen = (uint32_t)tick + 1,
+            .any_streak = any_streak,
+            .any_outage = any_outage,
         };
         struct spot_action a = spot_decide(p, &st);
         if (a.zone < 0 || a.zone >= nz)
@@ -146,7 +151,9 @@ void spot_stats_compute(const struct spot_run *runs, size_t n,
         st->mean_spot_billed_h += runs[i].spot_billed / 3600;
         st->mean_od_billed_h += runs[i].od_billed / 3600;
         st->misses += runs[i].missed;
-        st->mean_changeovers += runs[i].changeovers;
+        st->mean_changeovers += runs[i].changeovers < 0
+                                    ? NAN
+                                    : (double)runs[i].changeovers;
         st->mean_preemptions += runs[i].preemptions;
     }
     st->mean_cost = sum / (double)n;
@@ -275,6 +282,7 @@ enum skyc_err spot_eval(const struct spot_policy *p, const struct spot_job *job,
                 spot_optimum(job, &w[i], &runs[i], NULL, 0, NULL, err);
             if (rc)
                 return rc;
+            runs[i].changeovers = -1; /* counted only with a timeline */
         } else {
             spot_simulate(p, job, &w[i], &runs[i], NULL, 0, NULL);
         }

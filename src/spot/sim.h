@@ -53,7 +53,7 @@ struct spot_run {
     double od_billed;   /* seconds billed on on-demand */
     double finish;      /* seconds from start to the end of the job */
     bool missed;        /* finish > deadline */
-    int changeovers;    /* instances started */
+    int changeovers;    /* instances started; -1 = not counted */
     int preemptions;
 };
 
@@ -93,7 +93,7 @@ struct spot_stats {
     double mean_rel;   /* mean of cost / on-demand cost of the same job */
     double mean_spot_h, mean_od_h;  /* progress hours */
     double mean_spot_billed_h, mean_od_billed_h;
-    double mean_changeovers, mean_preemptions;
+    double mean_changeovers, mean_preemptions; /* NaN: not counted */
     size_t misses;
 };
 

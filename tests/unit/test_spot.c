@@ -6,6 +6,7 @@
 #include "core/common.h"
 #include "core/alloc.h"
 #include "core/plot.h"
+#include "spot/markov.h"
 #include "spot/policy.h"
 #include "spot/sim.h"
 #include "spot/trace.h"
@@ -477,6 +478,80 @@ static void test_optimum_brute_force(void **state)
     }
 }
 
+/* ---- ours: the markov table ---- */
+
+static void test_markov(void **state)
+{
+    (void)state;
+    uint64_t x = 777;
+    /* fit on random traces, then decide on others: never a miss, never
+     * below the optimum, and a lookup for every state the simulator makes */
+    uint8_t tr[40][48];
+    struct spot_window w[40];
+    for (size_t i = 0; i < 40; i++) {
+        int a = 1;
+        for (size_t t = 0; t < 48; t++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            if ((x >> 33) % 4 == 0)
+                a = !a; /* runs and outages of random length */
+            tr[i][t] = (uint8_t)a;
+        }
+        w[i] = window1(tr[i], 48, 600);
+    }
+    struct spot_markov_model mm;
+    spot_markov_fit(w, 20, &mm);
+    for (int a = 0; a < 2; a++)
+        for (int g = 0; g < SPOT_MK_AGES; g++)
+            assert_true(mm.hazard[a][g] > 0.1 && mm.hazard[a][g] < 0.5);
+    static const double overheads[] = {0, 300, 900};
+    for (size_t k = 0; k < ARRAY_SIZE(overheads); k++) {
+        struct spot_job job = {12 * 600, 30 * 600, overheads[k], 3.06, 0.9731};
+        struct spot_markov m;
+        struct skyc_error err = {0};
+        assert_int_equal(spot_markov_build(&m, &job, 600, &mm, &err), SKYC_OK);
+        assert_true(m.expected > 0 && m.expected < spot_od_cost(&job, 600));
+        struct spot_policy p;
+        spot_policy_init(&p, SPOT_POL_MARKOV);
+        p.markov = &m;
+        double mk = 0, up = 0;
+        for (size_t i = 20; i < 40; i++) {
+            struct spot_run r, o, u;
+            spot_simulate(&p, &job, &w[i], &r, NULL, 0, NULL);
+            assert_false(r.missed);
+            assert_int_equal(spot_optimum(&job, &w[i], &o, NULL, 0, NULL, &err),
+                             SKYC_OK);
+            assert_true(r.cost >= o.cost - 1e-9);
+            struct spot_policy pu;
+            spot_policy_init(&pu, SPOT_POL_UP);
+            spot_simulate(&pu, &job, &w[i], &u, NULL, 0, NULL);
+            mk += r.cost;
+            up += u.cost;
+        }
+        assert_true(mk <= up); /* on its own model's traces it is no worse */
+        /* a state off the table's grid falls back (-1) */
+        static const bool yes[1] = {true};
+        struct spot_state s = {.elapsed = 150, .deadline = job.deadline,
+                               .work_total = job.duration, .overhead =
+                               job.overhead, .gap = 600, .nzones = 1,
+                               .avail = yes};
+        assert_int_equal(spot_markov_lookup(&m, &s), -1);
+        s.elapsed = 600;
+        assert_true(spot_markov_lookup(&m, &s) >= 0);
+        spot_markov_release(&m);
+    }
+    /* the cross-fitted evaluation fills every run */
+    struct spot_run runs[40];
+    memset(runs, 0xff, sizeof(runs));
+    struct spot_job job = {12 * 600, 30 * 600, 300, 3.06, 0.9731};
+    struct skyc_error err = {0};
+    assert_int_equal(spot_eval_markov(&job, w, 40, false, runs, &err), SKYC_OK);
+    for (size_t i = 0; i < 40; i++) {
+        assert_false(runs[i].missed);
+        assert_true(fabs(runs[i].spot_work + runs[i].od_work - job.duration) <
+                    1e-6);
+    }
+}
+
 /* ---- windows over long traces ---- */
 
 static void test_windows_cut(void **state)
@@ -587,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_sliced_rules),
         cmocka_unit_test(test_multizone),
         cmocka_unit_test(test_optimum_brute_force),
+        cmocka_unit_test(test_markov),
         cmocka_unit_test(test_windows_cut),
         cmocka_unit_test(test_plot_svg),
         cmocka_unit_test(test_policy_names),
