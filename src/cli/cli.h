@@ -98,4 +98,6 @@ enum skyc_err cmd_gateway(int argc, const char **argv,
 enum skyc_err cli_copy(int argc, const char **argv, bool sync,
                        struct skyc_error *err);
 
+enum skyc_err cmd_jobs(int argc, const char **argv, struct skyc_error *err);
+
 #endif

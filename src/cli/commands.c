@@ -14,6 +14,8 @@ const struct cli_command cli_commands[] = {
     {"catalog", cmd_catalog, "Inspect or refresh the price catalogs"},
     /* storage */
     {"store", cmd_store, "Multi-region object store: sim, cost"},
+    /* spot */
+    {"spot", cmd_spot, "Simulate deadline-aware spot policies on traces"},
     {"exec", cmd_exec, "Run a task on an existing cluster (no setup)"},
     {"status", cmd_status, "Show clusters"},
     {"queue", cmd_queue, "Show a cluster's job queue"},
@@ -25,6 +27,7 @@ const struct cli_command cli_commands[] = {
     {"autostop", cmd_autostop, "Stop or tear down a cluster when idle"},
     {"cost-report", cmd_cost_report, "What every cluster cost, past and present"},
     {"failover-history", cmd_failover_history, "Where each launch tried to provision, and why it moved on"},
+    {"jobs", cmd_jobs, "Managed jobs: kept running through preemptions, to a deadline"},
     {"sim", cmd_sim, "Inspect the emulated cloud: instances, fault config, clock"},
     {"agent", cmd_agent, "(internal) a cluster's agent, started by launch"},
     /* data */

@@ -182,6 +182,7 @@ static enum skyc_err sync_files(struct rt_cluster *rc, const struct task *t,
  * optimizer's choice among that cloud's offerings.
  */
 static enum skyc_err plan_first(const char *provider, const char *catalog_dir,
+                                const struct opt_block *avoid,
                                 const struct task_dag *dag,
                                 struct catalog *cat, bool *cat_loaded,
                                 struct opt_params *params,
@@ -196,6 +197,10 @@ static enum skyc_err plan_first(const char *provider, const char *catalog_dir,
         return rc;
     *cat_loaded = true;
     opt_params_init(params);
+    if (avoid) {
+        params->blocked = avoid;
+        params->nblocked = 1;
+    }
     struct opt_plan plan = {0};
     if ((rc = optimizer_plan(cat, dag, params, &plan, err)))
         return rc;
@@ -330,7 +335,11 @@ static enum skyc_err provision_new(struct state *st, const char *name,
         .retry_until_up = o->retry_until_up,
         .interrupted = &interrupted,
     };
-    if ((r = plan_first(provider, o->catalog, dag, &cat, &cat_loaded, &params,
+    struct opt_block avoid = {.cloud = -1, .region = o->avoid_region,
+                              .spot = -1};
+    if ((r = plan_first(provider, o->catalog,
+                        o->avoid_region ? &avoid : NULL, dag, &cat,
+                        &cat_loaded, &params,
                         &fr.first, strs, err)))
         goto fail;
     if (cat_loaded) {
@@ -439,6 +448,24 @@ out:
     return r;
 }
 
+/* Apply the managed-jobs overrides of o to every resource alternative. */
+static void steer(const struct rt_launch_opts *o, struct task *t)
+{
+    for (size_t i = 0; i < t->nresources; i++) {
+        struct task_resources *r = &t->resources[i];
+        if (o->spot)
+            r->use_spot = o->spot == 2;
+        if (o->region) {
+            free(r->region);
+            r->region = xstrdup(o->region);
+        }
+        if (o->zone) {
+            free(r->zone);
+            r->zone = xstrdup(o->zone);
+        }
+    }
+}
+
 static enum skyc_err finish(const char *name, long id, const char *status,
                             int code, int *job_exit, struct skyc_error *err)
 {
@@ -494,6 +521,7 @@ enum skyc_err rt_launch(const struct rt_launch_opts *o, int *job_exit,
         goto out;
     }
     const struct task *t = &dag.tasks[0];
+    steer(o, &dag.tasks[0]);
     if ((r = check_inputs(&dag, t, o->exec, err)))
         goto out;
     if ((r = state_open(&st, err)))

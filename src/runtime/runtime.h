@@ -103,6 +103,12 @@ struct rt_launch_opts {
     double idle_minutes; /* autostop, < 0 = off */
     bool autostop_down;
     const char *const *env; /* extra "NAME=value" (--env), NULL-terminated */
+    /* Managed jobs (jobs/) steer where a new cluster goes; zero = as the
+     * task says. They replace the task's own use_spot/region/zone. */
+    int spot;                 /* 0 = the task's, 1 = on-demand, 2 = spot */
+    const char *region;       /* pin to this region, NULL = any */
+    const char *zone;         /* pin to this zone, NULL = any */
+    const char *avoid_region; /* never plan this region, NULL = none */
 };
 /*
  * Launch (or exec) and stream the job's log to stdout. Returns SKYC_OK when
