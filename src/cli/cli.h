@@ -87,7 +87,6 @@ enum skyc_err cmd_failover_history(int argc, const char **argv,
 enum skyc_err cmd_sim(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_agent(int argc, const char **argv, struct skyc_error *err);
 enum skyc_err cmd_spot(int argc, const char **argv, struct skyc_error *err);
-enum skyc_err cmd_store(int argc, const char **argv, struct skyc_error *err);
 
 /* data plane (transfer/) */
 enum skyc_err cmd_cp(int argc, const char **argv, struct skyc_error *err);

@@ -6,16 +6,13 @@
 #include "cli/cli.h"
 
 const struct cli_command cli_commands[] = {
-    /* compute */
+    /* compute: plan */
     {"launch", cmd_launch, "Launch a task (--dryrun: show the plan only)"},
     {"optimize", cmd_optimize, "Plan where a task or DAG runs cheapest"},
     {"show-gpus", cmd_show_gpus, "List GPU offerings and their prices"},
     {"task", cmd_task, "Check task YAML files"},
     {"catalog", cmd_catalog, "Inspect or refresh the price catalogs"},
-    /* storage */
-    {"store", cmd_store, "Multi-region object store: sim, cost"},
-    /* spot */
-    {"spot", cmd_spot, "Simulate deadline-aware spot policies on traces"},
+    /* compute: clusters */
     {"exec", cmd_exec, "Run a task on an existing cluster (no setup)"},
     {"status", cmd_status, "Show clusters"},
     {"queue", cmd_queue, "Show a cluster's job queue"},
@@ -27,20 +24,19 @@ const struct cli_command cli_commands[] = {
     {"autostop", cmd_autostop, "Stop or tear down a cluster when idle"},
     {"cost-report", cmd_cost_report, "What every cluster cost, past and present"},
     {"failover-history", cmd_failover_history, "Where each launch tried to provision, and why it moved on"},
-    {"jobs", cmd_jobs, "Managed jobs: kept running through preemptions, to a deadline"},
     {"sim", cmd_sim, "Inspect the emulated cloud: instances, fault config, clock"},
-    {"agent", cmd_agent, "(internal) a cluster's agent, started by launch"},
-    /* data */
-    {"transfer", cmd_transfer, "Plan transfers between regions (Skyplane-style)"},
-    /* spot */
+    /* managed jobs and spot */
+    {"jobs", cmd_jobs, "Managed jobs: kept running through preemptions, to a deadline"},
     {"spot", cmd_spot, "Simulate deadline-aware spot policies on traces"},
-    /* data plane */
+    /* transfer */
+    {"transfer", cmd_transfer, "Plan transfers between regions (Skyplane-style)"},
     {"cp", cmd_cp, "Copy files through gateways, checksummed and resumable"},
     {"sync", cmd_sync, "Copy only the files that differ"},
     {"gateway", cmd_gateway, "Run a data-plane gateway (relay or last hop)"},
-    /* data */
-    {"store", cmd_store, "Serve and plan the S3-compatible object store"},
+    /* storage */
+    {"store", cmd_store, "S3-compatible object store: serve, sim, cost"},
     /* the rest */
+    {"agent", cmd_agent, "(internal) a cluster's agent, started by launch"},
     {"help", cmd_help, "Show help for skyc or one command"},
     {"version", cmd_version, "Print skyc's version"},
     {NULL, NULL, NULL},

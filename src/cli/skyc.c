@@ -11,9 +11,12 @@ static const char *const top_usage =
 void cli_print_table(const char *prefix, const struct cli_command *table,
                      FILE *out)
 {
+    int width = 14;
+    for (const struct cli_command *c = table; c->name; c++)
+        width = SKYC_MAX(width, (int)strlen(c->name));
     fprintf(out, "usage: %s <command> [<args>]\n\ncommands:\n", prefix);
     for (const struct cli_command *c = table; c->name; c++)
-        fprintf(out, "   %-14s %s\n", c->name, c->summary);
+        fprintf(out, "   %-*s %s\n", width, c->name, c->summary);
     fprintf(out, "\nSee '%s <command> --help' for one command's options.\n",
             prefix);
 }
