@@ -105,7 +105,7 @@ acp -r "$T_TMP/sub" "$T_TMP/d2" --plan "$T_TMP/two.json" --chunk-size 4M \
 CP=$!
 sleep 1.5
 kill -9 "$GW_B"
-set +e; wait $CP; rc=$?; set -e
+set +e; wait $CP; rc=$?; wait "$GW_B" 2>/dev/null; set -e
 t_eq "relay killed: exit" "$rc" 0
 same "relay killed" "$T_TMP/sub" "$T_TMP/d2"
 t_not_contains "relay killed: failures" "$(cat "$T_TMP/d2.err")" " 0 connection failures"
@@ -131,10 +131,12 @@ same "encrypted relay" "$T_TMP/sub" "$T_TMP/d3e"
 
 # 4. the last hop dies on the direct (200 Mbit/s) link; the re-run resumes
 kill -9 "$GW_C"
+wait "$GW_C" 2>/dev/null || true   # its port is free only once it is gone
 gw $NS_C --fault-exit-chunk 20
 t_run "last hop dies" 7 acp -r "$T_TMP/sub" "$T_TMP/d4" --to 10.200.64.10:7700 \
     --chunk-size 4M -n 4 --retries 1
 t_contains "last hop dies: hint" "$ERR" "resume"
+wait "$GW_LAST" 2>/dev/null || true
 gw $NS_C
 t_run "resume" 0 acp -r "$T_TMP/sub" "$T_TMP/d4" --to 10.200.64.10:7700 \
     --chunk-size 4M -n 4 --retries 1 --json
