@@ -64,3 +64,15 @@ void format_hours(char *buf, size_t size, double hours)
     else
         snprintf(buf, size, "%ldm", m);
 }
+
+bool parse_fixed_digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}

@@ -20,6 +20,12 @@ bool parse_nonneg_double(const char *s, double *out);
 /* A whole number in [min, max], the whole string. */
 bool parse_long_range(const char *s, long min, long max, long *out);
 
+/*
+ * Exactly n ASCII digits at s (no sign, no space) as a number in *out;
+ * false otherwise. For fixed-width date fields ("20150830T123600Z").
+ */
+bool parse_fixed_digits(const char *s, int n, int *out);
+
 /* Format hours as "1h 30m", "45m", "2d 3h" into buf. */
 void format_hours(char *buf, size_t size, double hours);
 

@@ -8,6 +8,7 @@
 #include "core/strbuf.h"
 #include "jobs/jobs.h"
 #include "state/state.h"
+#include "state/db.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -135,72 +136,43 @@ void jobs_db_close(struct jobs_db *db)
     memset(db, 0, sizeof(*db));
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static void bind_real(sqlite3_stmt *s, int i, double v)
-{
-    if (isnan(v))
-        sqlite3_bind_null(s, i);
-    else
-        sqlite3_bind_double(s, i, v);
-}
-
-static char *col_text(sqlite3_stmt *s, int i)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? xstrdup((const char *)t) : NULL;
-}
-
-static double col_real(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL
-               ? NAN
-               : sqlite3_column_double(s, i);
-}
-
 /* Bind the MJOB_COLS of j at 1..MJOB_NCOLS. */
 static void bind_job(sqlite3_stmt *s, const struct mjob *j)
 {
     int i = 1;
-    bind_text(s, i++, j->name);
-    bind_text(s, i++, j->task);
-    bind_text(s, i++, j->cwd);
-    bind_text(s, i++, j->provider);
-    bind_text(s, i++, j->status);
-    bind_text(s, i++, j->strategy);
-    bind_text(s, i++, j->policy);
+    db_bind_text(s, i++, j->name);
+    db_bind_text(s, i++, j->task);
+    db_bind_text(s, i++, j->cwd);
+    db_bind_text(s, i++, j->provider);
+    db_bind_text(s, i++, j->status);
+    db_bind_text(s, i++, j->strategy);
+    db_bind_text(s, i++, j->policy);
     sqlite3_bind_double(s, i++, j->deadline_s);
     sqlite3_bind_double(s, i++, j->work_s);
     sqlite3_bind_int64(s, i++, j->max_restarts);
-    bind_text(s, i++, j->recover_codes);
+    db_bind_text(s, i++, j->recover_codes);
     sqlite3_bind_int64(s, i++, j->restarts);
     sqlite3_bind_int64(s, i++, j->launches);
     sqlite3_bind_int64(s, i++, j->preemptions);
-    bind_text(s, i++, j->cluster);
+    db_bind_text(s, i++, j->cluster);
     sqlite3_bind_int64(s, i++, j->cluster_job);
     sqlite3_bind_int64(s, i++, j->spot);
-    bind_text(s, i++, j->region);
-    bind_text(s, i++, j->zone);
-    bind_real(s, i++, j->hourly);
-    bind_real(s, i++, j->od_hourly);
-    bind_text(s, i++, j->avoid_region);
+    db_bind_text(s, i++, j->region);
+    db_bind_text(s, i++, j->zone);
+    db_bind_real(s, i++, j->hourly);
+    db_bind_real(s, i++, j->od_hourly);
+    db_bind_text(s, i++, j->avoid_region);
     sqlite3_bind_double(s, i++, j->submitted_at);
-    bind_real(s, i++, j->ended_at);
+    db_bind_real(s, i++, j->ended_at);
     sqlite3_bind_double(s, i++, j->sim_submitted);
-    bind_real(s, i++, j->sim_launched);
-    bind_real(s, i++, j->sim_running);
+    db_bind_real(s, i++, j->sim_launched);
+    db_bind_real(s, i++, j->sim_running);
     sqlite3_bind_double(s, i++, j->run_s);
     sqlite3_bind_double(s, i++, j->cost);
     sqlite3_bind_int64(s, i++, j->cancel_requested);
-    bind_text(s, i++, j->message);
+    db_bind_text(s, i++, j->message);
     sqlite3_bind_int64(s, i++, j->controller_pid);
-    bind_text(s, i++, j->retiring);
+    db_bind_text(s, i++, j->retiring);
 }
 
 /* Read id, MJOB_COLS. */
@@ -208,39 +180,39 @@ static void read_job(sqlite3_stmt *s, struct mjob *j)
 {
     int i = 0;
     j->id = (long)sqlite3_column_int64(s, i++);
-    j->name = col_text(s, i++);
-    j->task = col_text(s, i++);
-    j->cwd = col_text(s, i++);
-    j->provider = col_text(s, i++);
-    j->status = col_text(s, i++);
-    j->strategy = col_text(s, i++);
-    j->policy = col_text(s, i++);
+    j->name = db_col_text(s, i++);
+    j->task = db_col_text(s, i++);
+    j->cwd = db_col_text(s, i++);
+    j->provider = db_col_text(s, i++);
+    j->status = db_col_text(s, i++);
+    j->strategy = db_col_text(s, i++);
+    j->policy = db_col_text(s, i++);
     j->deadline_s = sqlite3_column_double(s, i++);
     j->work_s = sqlite3_column_double(s, i++);
     j->max_restarts = (long)sqlite3_column_int64(s, i++);
-    j->recover_codes = col_text(s, i++);
+    j->recover_codes = db_col_text(s, i++);
     j->restarts = (long)sqlite3_column_int64(s, i++);
     j->launches = (long)sqlite3_column_int64(s, i++);
     j->preemptions = (long)sqlite3_column_int64(s, i++);
-    j->cluster = col_text(s, i++);
+    j->cluster = db_col_text(s, i++);
     j->cluster_job = (long)sqlite3_column_int64(s, i++);
     j->spot = sqlite3_column_int64(s, i++) != 0;
-    j->region = col_text(s, i++);
-    j->zone = col_text(s, i++);
-    j->hourly = col_real(s, i++);
-    j->od_hourly = col_real(s, i++);
-    j->avoid_region = col_text(s, i++);
+    j->region = db_col_text(s, i++);
+    j->zone = db_col_text(s, i++);
+    j->hourly = db_col_real(s, i++);
+    j->od_hourly = db_col_real(s, i++);
+    j->avoid_region = db_col_text(s, i++);
     j->submitted_at = sqlite3_column_double(s, i++);
-    j->ended_at = col_real(s, i++);
+    j->ended_at = db_col_real(s, i++);
     j->sim_submitted = sqlite3_column_double(s, i++);
-    j->sim_launched = col_real(s, i++);
-    j->sim_running = col_real(s, i++);
+    j->sim_launched = db_col_real(s, i++);
+    j->sim_running = db_col_real(s, i++);
     j->run_s = sqlite3_column_double(s, i++);
     j->cost = sqlite3_column_double(s, i++);
     j->cancel_requested = sqlite3_column_int64(s, i++) != 0;
-    j->message = col_text(s, i++);
+    j->message = db_col_text(s, i++);
     j->controller_pid = (long)sqlite3_column_int64(s, i++);
-    j->retiring = col_text(s, i++);
+    j->retiring = db_col_text(s, i++);
 }
 
 static sqlite3_stmt *prep(struct jobs_db *db, const char *sql,
@@ -391,9 +363,9 @@ enum skyc_err jobs_db_event(struct jobs_db *db, long job_id, double sim_at,
     sqlite3_bind_int64(s, 1, job_id);
     sqlite3_bind_double(s, 2, state_now());
     sqlite3_bind_double(s, 3, sim_at);
-    bind_text(s, 4, kind);
-    bind_text(s, 5, cluster);
-    bind_text(s, 6, sb.buf);
+    db_bind_text(s, 4, kind);
+    db_bind_text(s, 5, cluster);
+    db_bind_text(s, 6, sb.buf);
     sqlite3_bind_double(s, 7, isnan(cost) ? 0 : cost);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = db_fail(db, err, "add event");
@@ -426,9 +398,9 @@ enum skyc_err jobs_db_events(struct jobs_db *db, long job_id,
         e->seq = (long)sqlite3_column_int64(s, 0);
         e->at = sqlite3_column_double(s, 1);
         e->sim_at = sqlite3_column_double(s, 2);
-        e->kind = col_text(s, 3);
-        e->cluster = col_text(s, 4);
-        e->detail = col_text(s, 5);
+        e->kind = db_col_text(s, 3);
+        e->cluster = db_col_text(s, 4);
+        e->detail = db_col_text(s, 5);
         e->cost = sqlite3_column_double(s, 6);
     }
     sqlite3_finalize(s);

@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "core/alloc.h"
+#include "core/units.h"
 #include "s3/sigv4.h"
 
 #include <ctype.h>
@@ -581,27 +582,15 @@ bool sigv4_equal(const char *a, const char *b)
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-static bool digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 bool sigv4_parse_amz_date(const char *s, time_t *out)
 {
     struct tm tm = {0};
     int y, mo, d, h, mi, se;
     if (!s || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
         return false;
-    if (!digits(s, 4, &y) || !digits(s + 4, 2, &mo) || !digits(s + 6, 2, &d) ||
-        !digits(s + 9, 2, &h) || !digits(s + 11, 2, &mi) ||
-        !digits(s + 13, 2, &se))
+    if (!parse_fixed_digits(s, 4, &y) || !parse_fixed_digits(s + 4, 2, &mo) || !parse_fixed_digits(s + 6, 2, &d) ||
+        !parse_fixed_digits(s + 9, 2, &h) || !parse_fixed_digits(s + 11, 2, &mi) ||
+        !parse_fixed_digits(s + 13, 2, &se))
         return false;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return false;

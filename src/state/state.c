@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/paths.h"
 #include "state/state.h"
+#include "state/db.h"
 
 #include <sqlite3.h>
 #include <sys/time.h>
@@ -179,35 +180,6 @@ static sqlite3_stmt *prep(struct state *st, const char *sql,
     return s;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static void bind_real(sqlite3_stmt *s, int i, double v)
-{
-    if (isnan(v))
-        sqlite3_bind_null(s, i);
-    else
-        sqlite3_bind_double(s, i, v);
-}
-
-static char *col_text(sqlite3_stmt *s, int i)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? xstrdup((const char *)t) : NULL;
-}
-
-static double col_real(sqlite3_stmt *s, int i)
-{
-    return sqlite3_column_type(s, i) == SQLITE_NULL
-               ? NAN
-               : sqlite3_column_double(s, i);
-}
-
 /* Step a write statement to completion and finalize it. */
 static enum skyc_err step_done(struct state *st, sqlite3_stmt *s,
                                struct skyc_error *err, const char *what)
@@ -252,23 +224,23 @@ void state_cluster_list_free(struct state_cluster *c, size_t n)
 
 static void cluster_bind(sqlite3_stmt *s, const struct state_cluster *c)
 {
-    bind_text(s, 1, c->name);
-    bind_text(s, 2, c->provider);
-    bind_text(s, 3, c->status);
+    db_bind_text(s, 1, c->name);
+    db_bind_text(s, 2, c->provider);
+    db_bind_text(s, 3, c->status);
     sqlite3_bind_int64(s, 4, c->num_nodes);
-    bind_text(s, 5, c->cloud);
-    bind_text(s, 6, c->region);
-    bind_text(s, 7, c->zone);
-    bind_text(s, 8, c->instance_type);
+    db_bind_text(s, 5, c->cloud);
+    db_bind_text(s, 6, c->region);
+    db_bind_text(s, 7, c->zone);
+    db_bind_text(s, 8, c->instance_type);
     sqlite3_bind_int(s, 9, c->spot);
-    bind_real(s, 10, c->hourly_price);
+    db_bind_real(s, 10, c->hourly_price);
     sqlite3_bind_double(s, 11, c->cpus);
     sqlite3_bind_double(s, 12, c->gpus);
     sqlite3_bind_double(s, 13, c->launched_at);
     sqlite3_bind_double(s, 14, c->updated_at);
     sqlite3_bind_int64(s, 15, c->agent_pid);
     sqlite3_bind_int64(s, 16, c->owner_pid);
-    bind_text(s, 17, c->setup_hash);
+    db_bind_text(s, 17, c->setup_hash);
     sqlite3_bind_double(s, 18, c->autostop_minutes);
     sqlite3_bind_int(s, 19, c->autostop_down);
     sqlite3_bind_int64(s, 20, c->history_id);
@@ -276,23 +248,23 @@ static void cluster_bind(sqlite3_stmt *s, const struct state_cluster *c)
 
 static void cluster_read(sqlite3_stmt *s, struct state_cluster *c)
 {
-    c->name = col_text(s, 0);
-    c->provider = col_text(s, 1);
-    c->status = col_text(s, 2);
+    c->name = db_col_text(s, 0);
+    c->provider = db_col_text(s, 1);
+    c->status = db_col_text(s, 2);
     c->num_nodes = (long)sqlite3_column_int64(s, 3);
-    c->cloud = col_text(s, 4);
-    c->region = col_text(s, 5);
-    c->zone = col_text(s, 6);
-    c->instance_type = col_text(s, 7);
+    c->cloud = db_col_text(s, 4);
+    c->region = db_col_text(s, 5);
+    c->zone = db_col_text(s, 6);
+    c->instance_type = db_col_text(s, 7);
     c->spot = sqlite3_column_int(s, 8);
-    c->hourly_price = col_real(s, 9);
+    c->hourly_price = db_col_real(s, 9);
     c->cpus = sqlite3_column_double(s, 10);
     c->gpus = sqlite3_column_double(s, 11);
     c->launched_at = sqlite3_column_double(s, 12);
     c->updated_at = sqlite3_column_double(s, 13);
     c->agent_pid = (long)sqlite3_column_int64(s, 14);
     c->owner_pid = (long)sqlite3_column_int64(s, 15);
-    c->setup_hash = col_text(s, 16);
+    c->setup_hash = db_col_text(s, 16);
     c->autostop_minutes = sqlite3_column_double(s, 17);
     c->autostop_down = sqlite3_column_int(s, 18);
     c->history_id = (long)sqlite3_column_int64(s, 19);
@@ -307,7 +279,7 @@ enum skyc_err state_cluster_get(struct state *st, const char *name,
         prep(st, "SELECT " CLUSTER_COLS " FROM clusters WHERE name = ?", err);
     if (!s)
         return SKYC_E_STATE;
-    bind_text(s, 1, name);
+    db_bind_text(s, 1, name);
     enum skyc_err rc = SKYC_OK;
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW)
@@ -419,7 +391,7 @@ enum skyc_err state_cluster_delete(struct state *st, const char *name,
     for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
         sqlite3_stmt *s = prep(st, sql[i], err);
         if (s)
-            bind_text(s, 1, name);
+            db_bind_text(s, 1, name);
         if ((rc = step_done(st, s, err, "delete cluster"))) {
             state_rollback(st);
             return rc;
@@ -453,7 +425,7 @@ enum skyc_err state_nodes_set(struct state *st, const char *cluster,
         return rc;
     sqlite3_stmt *s = prep(st, "DELETE FROM nodes WHERE cluster = ?", err);
     if (s)
-        bind_text(s, 1, cluster);
+        db_bind_text(s, 1, cluster);
     if ((rc = step_done(st, s, err, "replace nodes")))
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -464,16 +436,16 @@ enum skyc_err state_nodes_set(struct state *st, const char *cluster,
                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                  err);
         if (s) {
-            bind_text(s, 1, cluster);
+            db_bind_text(s, 1, cluster);
             sqlite3_bind_int64(s, 2, x->rank);
-            bind_text(s, 3, x->id);
-            bind_text(s, 4, x->ip);
-            bind_text(s, 5, x->workdir);
-            bind_text(s, 6, x->region);
-            bind_text(s, 7, x->zone);
-            bind_text(s, 8, x->instance_type);
+            db_bind_text(s, 3, x->id);
+            db_bind_text(s, 4, x->ip);
+            db_bind_text(s, 5, x->workdir);
+            db_bind_text(s, 6, x->region);
+            db_bind_text(s, 7, x->zone);
+            db_bind_text(s, 8, x->instance_type);
             sqlite3_bind_int(s, 9, x->spot);
-            bind_real(s, 10, x->hourly_price);
+            db_bind_real(s, 10, x->hourly_price);
             sqlite3_bind_double(s, 11, x->cpus);
             sqlite3_bind_double(s, 12, x->gpus);
         }
@@ -503,21 +475,21 @@ enum skyc_err state_nodes_get(struct state *st, const char *cluster,
         err);
     if (!s)
         return SKYC_E_STATE;
-    bind_text(s, 1, cluster);
+    db_bind_text(s, 1, cluster);
     size_t alloc = 0;
     int r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         ALLOC_GROW(*nodes, *n + 1, alloc);
         struct state_node *x = &(*nodes)[(*n)++];
         x->rank = (long)sqlite3_column_int64(s, 0);
-        x->id = col_text(s, 1);
-        x->ip = col_text(s, 2);
-        x->workdir = col_text(s, 3);
-        x->region = col_text(s, 4);
-        x->zone = col_text(s, 5);
-        x->instance_type = col_text(s, 6);
+        x->id = db_col_text(s, 1);
+        x->ip = db_col_text(s, 2);
+        x->workdir = db_col_text(s, 3);
+        x->region = db_col_text(s, 4);
+        x->zone = db_col_text(s, 5);
+        x->instance_type = db_col_text(s, 6);
         x->spot = sqlite3_column_int(s, 7);
-        x->hourly_price = col_real(s, 8);
+        x->hourly_price = db_col_real(s, 8);
         x->cpus = sqlite3_column_double(s, 9);
         x->gpus = sqlite3_column_double(s, 10);
     }
@@ -568,22 +540,22 @@ void state_job_list_free(struct state_job *j, size_t n)
 
 static void job_read(sqlite3_stmt *s, struct state_job *j)
 {
-    j->cluster = col_text(s, 0);
+    j->cluster = db_col_text(s, 0);
     j->id = (long)sqlite3_column_int64(s, 1);
-    j->name = col_text(s, 2);
-    j->status = col_text(s, 3);
+    j->name = db_col_text(s, 2);
+    j->status = db_col_text(s, 3);
     j->submitted_at = sqlite3_column_double(s, 4);
-    j->started_at = col_real(s, 5);
-    j->ended_at = col_real(s, 6);
+    j->started_at = db_col_real(s, 5);
+    j->ended_at = db_col_real(s, 6);
     j->exit_code = sqlite3_column_int(s, 7);
     j->cpus = sqlite3_column_double(s, 8);
     j->gpus = sqlite3_column_double(s, 9);
     j->num_nodes = (long)sqlite3_column_int64(s, 10);
-    j->run = col_text(s, 11);
-    j->setup = col_text(s, 12);
-    j->envs = col_text(s, 13);
-    j->log_path = col_text(s, 14);
-    j->procs = col_text(s, 15);
+    j->run = db_col_text(s, 11);
+    j->setup = db_col_text(s, 12);
+    j->envs = db_col_text(s, 13);
+    j->log_path = db_col_text(s, 14);
+    j->procs = db_col_text(s, 15);
     j->cancel_requested = sqlite3_column_int(s, 16);
 }
 
@@ -595,7 +567,7 @@ enum skyc_err state_job_last_id(struct state *st, const char *cluster,
         prep(st, "SELECT COALESCE(MAX(id), 0) FROM jobs WHERE cluster = ?", err);
     if (!s)
         return SKYC_E_STATE;
-    bind_text(s, 1, cluster);
+    db_bind_text(s, 1, cluster);
     enum skyc_err rc = SKYC_OK;
     if (sqlite3_step(s) == SQLITE_ROW)
         *id = (long)sqlite3_column_int64(s, 0);
@@ -621,22 +593,22 @@ enum skyc_err state_job_add(struct state *st, struct state_job *j,
                            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            err);
     if (s) {
-        bind_text(s, 1, j->cluster);
+        db_bind_text(s, 1, j->cluster);
         sqlite3_bind_int64(s, 2, j->id);
-        bind_text(s, 3, j->name);
-        bind_text(s, 4, j->status);
+        db_bind_text(s, 3, j->name);
+        db_bind_text(s, 4, j->status);
         sqlite3_bind_double(s, 5, j->submitted_at);
-        bind_real(s, 6, j->started_at);
-        bind_real(s, 7, j->ended_at);
+        db_bind_real(s, 6, j->started_at);
+        db_bind_real(s, 7, j->ended_at);
         sqlite3_bind_int(s, 8, j->exit_code);
         sqlite3_bind_double(s, 9, j->cpus);
         sqlite3_bind_double(s, 10, j->gpus);
         sqlite3_bind_int64(s, 11, j->num_nodes);
-        bind_text(s, 12, j->run);
-        bind_text(s, 13, j->setup);
-        bind_text(s, 14, j->envs ? j->envs : "{}");
-        bind_text(s, 15, j->log_path ? j->log_path : "");
-        bind_text(s, 16, j->procs);
+        db_bind_text(s, 12, j->run);
+        db_bind_text(s, 13, j->setup);
+        db_bind_text(s, 14, j->envs ? j->envs : "{}");
+        db_bind_text(s, 15, j->log_path ? j->log_path : "");
+        db_bind_text(s, 16, j->procs);
         sqlite3_bind_int(s, 17, j->cancel_requested);
     }
     rc = step_done(st, s, err, "insert job");
@@ -658,7 +630,7 @@ enum skyc_err state_job_get(struct state *st, const char *cluster, long id,
         st, "SELECT " JOB_COLS " FROM jobs WHERE cluster = ? AND id = ?", err);
     if (!s)
         return SKYC_E_STATE;
-    bind_text(s, 1, cluster);
+    db_bind_text(s, 1, cluster);
     sqlite3_bind_int64(s, 2, id);
     enum skyc_err rc = SKYC_OK;
     int r = sqlite3_step(s);
@@ -689,7 +661,7 @@ enum skyc_err state_job_list(struct state *st, const char *cluster,
         err);
     if (!s)
         return SKYC_E_STATE;
-    bind_text(s, 1, cluster);
+    db_bind_text(s, 1, cluster);
     size_t alloc = 0;
     int r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -717,13 +689,13 @@ enum skyc_err state_job_update(struct state *st, const struct state_job *j,
                            err);
     if (!s)
         return SKYC_E_STATE;
-    bind_text(s, 1, j->cluster);
+    db_bind_text(s, 1, j->cluster);
     sqlite3_bind_int64(s, 2, j->id);
-    bind_text(s, 3, j->status);
-    bind_real(s, 4, j->started_at);
-    bind_real(s, 5, j->ended_at);
+    db_bind_text(s, 3, j->status);
+    db_bind_real(s, 4, j->started_at);
+    db_bind_real(s, 5, j->ended_at);
     sqlite3_bind_int(s, 6, j->exit_code);
-    bind_text(s, 7, j->procs);
+    db_bind_text(s, 7, j->procs);
     sqlite3_bind_int(s, 8, j->cancel_requested);
     return step_done(st, s, err, "update job");
 }
@@ -743,10 +715,10 @@ enum skyc_err state_job_transition(struct state *st, const char *cluster,
         err);
     if (!s)
         return SKYC_E_STATE;
-    bind_text(s, 1, cluster);
+    db_bind_text(s, 1, cluster);
     sqlite3_bind_int64(s, 2, id);
-    bind_text(s, 3, from);
-    bind_text(s, 4, to);
+    db_bind_text(s, 3, from);
+    db_bind_text(s, 4, to);
     sqlite3_bind_double(s, 5, state_now());
     enum skyc_err rc = step_done(st, s, err, "update job");
     if (!rc)
@@ -763,7 +735,7 @@ enum skyc_err state_job_request_cancel(struct state *st, const char *cluster,
                            err);
     if (!s)
         return SKYC_E_STATE;
-    bind_text(s, 1, cluster);
+    db_bind_text(s, 1, cluster);
     sqlite3_bind_int64(s, 2, id);
     return step_done(st, s, err, "cancel job");
 }
@@ -797,37 +769,37 @@ void state_history_list_free(struct state_history *h, size_t n)
 
 static void history_bind(sqlite3_stmt *s, const struct state_history *h)
 {
-    bind_text(s, 2, h->cluster);
-    bind_text(s, 3, h->provider);
-    bind_text(s, 4, h->cloud);
-    bind_text(s, 5, h->region);
-    bind_text(s, 6, h->instance_type);
+    db_bind_text(s, 2, h->cluster);
+    db_bind_text(s, 3, h->provider);
+    db_bind_text(s, 4, h->cloud);
+    db_bind_text(s, 5, h->region);
+    db_bind_text(s, 6, h->instance_type);
     sqlite3_bind_int(s, 7, h->spot);
     sqlite3_bind_int64(s, 8, h->num_nodes);
-    bind_real(s, 9, h->hourly_price);
+    db_bind_real(s, 9, h->hourly_price);
     sqlite3_bind_double(s, 10, h->launched_at);
-    bind_real(s, 11, h->ended_at);
+    db_bind_real(s, 11, h->ended_at);
     sqlite3_bind_double(s, 12, h->billed_seconds);
-    bind_real(s, 13, h->running_since);
-    bind_text(s, 14, h->status);
+    db_bind_real(s, 13, h->running_since);
+    db_bind_text(s, 14, h->status);
 }
 
 static void history_read(sqlite3_stmt *s, struct state_history *h)
 {
     h->id = (long)sqlite3_column_int64(s, 0);
-    h->cluster = col_text(s, 1);
-    h->provider = col_text(s, 2);
-    h->cloud = col_text(s, 3);
-    h->region = col_text(s, 4);
-    h->instance_type = col_text(s, 5);
+    h->cluster = db_col_text(s, 1);
+    h->provider = db_col_text(s, 2);
+    h->cloud = db_col_text(s, 3);
+    h->region = db_col_text(s, 4);
+    h->instance_type = db_col_text(s, 5);
     h->spot = sqlite3_column_int(s, 6);
     h->num_nodes = (long)sqlite3_column_int64(s, 7);
-    h->hourly_price = col_real(s, 8);
+    h->hourly_price = db_col_real(s, 8);
     h->launched_at = sqlite3_column_double(s, 9);
-    h->ended_at = col_real(s, 10);
+    h->ended_at = db_col_real(s, 10);
     h->billed_seconds = sqlite3_column_double(s, 11);
-    h->running_since = col_real(s, 12);
-    h->status = col_text(s, 13);
+    h->running_since = db_col_real(s, 12);
+    h->status = db_col_text(s, 13);
 }
 
 enum skyc_err state_history_add(struct state *st, struct state_history *h,
@@ -950,13 +922,13 @@ enum skyc_err state_attempt_add(struct state *st, const struct state_attempt *a,
     if (!s)
         return SKYC_E_STATE;
     sqlite3_bind_int64(s, 1, a->history_id);
-    bind_text(s, 2, a->cloud);
-    bind_text(s, 3, a->region);
-    bind_text(s, 4, a->zone);
-    bind_text(s, 5, a->instance_type);
+    db_bind_text(s, 2, a->cloud);
+    db_bind_text(s, 3, a->region);
+    db_bind_text(s, 4, a->zone);
+    db_bind_text(s, 5, a->instance_type);
     sqlite3_bind_int(s, 6, a->spot);
-    bind_text(s, 7, a->result ? a->result : "OK");
-    bind_text(s, 8, a->message);
+    db_bind_text(s, 7, a->result ? a->result : "OK");
+    db_bind_text(s, 8, a->message);
     sqlite3_bind_double(s, 9, isnan(a->at) || a->at == 0 ? state_now() : a->at);
     return step_done(st, s, err, "insert attempt");
 }
@@ -982,13 +954,13 @@ enum skyc_err state_attempt_list(struct state *st, long history_id,
         struct state_attempt *a = &(*as)[(*n)++];
         a->history_id = (long)sqlite3_column_int64(s, 0);
         a->seq = (long)sqlite3_column_int64(s, 1);
-        a->cloud = col_text(s, 2);
-        a->region = col_text(s, 3);
-        a->zone = col_text(s, 4);
-        a->instance_type = col_text(s, 5);
+        a->cloud = db_col_text(s, 2);
+        a->region = db_col_text(s, 3);
+        a->zone = db_col_text(s, 4);
+        a->instance_type = db_col_text(s, 5);
         a->spot = sqlite3_column_int(s, 6);
-        a->result = col_text(s, 7);
-        a->message = col_text(s, 8);
+        a->result = db_col_text(s, 7);
+        a->message = db_col_text(s, 8);
         a->at = sqlite3_column_double(s, 9);
     }
     sqlite3_finalize(s);

@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "core/alloc.h"
 #include "core/strbuf.h"
+#include "core/units.h"
 #include "catalog/csv.h"
 #include "store/trace.h"
 
@@ -64,27 +65,15 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static bool digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 bool store_parse_timestamp(const char *s, double *out)
 {
     int y, mo, d, h, mi, se;
     size_t n = strlen(s);
     if (n >= 19 && s[4] == '-' && s[7] == '-' && (s[10] == ' ' || s[10] == 'T') &&
         s[13] == ':' && s[16] == ':') {
-        if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) ||
-            !digits(s + 8, 2, &d) || !digits(s + 11, 2, &h) ||
-            !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &se))
+        if (!parse_fixed_digits(s, 4, &y) || !parse_fixed_digits(s + 5, 2, &mo) ||
+            !parse_fixed_digits(s + 8, 2, &d) || !parse_fixed_digits(s + 11, 2, &h) ||
+            !parse_fixed_digits(s + 14, 2, &mi) || !parse_fixed_digits(s + 17, 2, &se))
             return false;
         static const int mdays[] = {31, 29, 31, 30, 31, 30,
                                     31, 31, 30, 31, 30, 31};
