@@ -101,7 +101,9 @@ static enum skyc_err add_gateway(struct pplan *p, const char *spec,
 }
 
 /* Depth-first search for a route src -> dst over edges with flow left,
- * visiting each region once; route[] gets edge indices. */
+ * visiting each region at most once per search (linear time; in a plan
+ * with cycles a route may be missed, its flow then goes unused); route[]
+ * gets edge indices. */
 static bool find_route(const struct pplan *p, int at, int dst, bool *seen,
                        size_t *route, size_t *len)
 {
@@ -129,8 +131,8 @@ struct route {
     int conns;
 };
 
-/* Largest-remainder split of min(cap, round(sum)) connections over the
- * routes' shares, each at least 1 and at most 64. */
+/* Largest-remainder split of max(n, min(cap, round(sum))) connections over
+ * the n routes' shares, each at least 1 and at most 64. */
 static void apportion(struct route *r, size_t n, int cap)
 {
     double sum = 0;
@@ -150,6 +152,14 @@ static void apportion(struct route *r, size_t n, int cap)
         if (r[i].conns > 64)
             r[i].conns = 64;
         got += r[i].conns;
+    }
+    while (got > want) { /* the ones raised to 1 came out of the rest */
+        size_t big = 0;
+        for (size_t i = 1; i < n; i++)
+            if (r[i].conns > r[big].conns)
+                big = i;
+        r[big].conns--;
+        got--;
     }
     while (got < want) {
         size_t best = n;
