@@ -117,14 +117,15 @@ enum skyc_err cli_copy(int argc, const char **argv, bool sync,
     bool recursive = false, compress = false, encrypt = false, json = false,
          quiet = false;
     const char *to = NULL, *plan = NULL, *chunk = NULL;
-    long conns = 8, retries = 5;
-    struct opt_list via = {0};
+    long conns = -1, retries = 5;
+    struct opt_list via = {0}, gateways = {0};
     const char *const cp_usage[] = {
         "skyc cp SRC DST [-r] [--to HOST:PORT [--via HOP,...]...] "
-        "[--plan FILE]",
+        "[--plan FILE [--gateway REGION=HOST:PORT]...]",
         NULL};
     const char *const sync_usage[] = {
-        "skyc sync SRC DST [--to HOST:PORT [--via HOP,...]...] [--plan FILE]",
+        "skyc sync SRC DST [--to HOST:PORT [--via HOP,...]...] "
+        "[--plan FILE [--gateway REGION=HOST:PORT]...]",
         NULL};
     const struct option opts[] = {
         OPT_FLAG('r', "recursive", &recursive,
@@ -134,10 +135,13 @@ enum skyc_err cli_copy(int argc, const char **argv, bool sync,
         OPT_LIST(0, "via", &via, "HOP,...",
                  "relays before --to; repeat for parallel paths"),
         OPT_STRING(0, "plan", &plan, "FILE",
-                   "JSON plan: {\"paths\": [{\"hops\": [...], "
-                   "\"connections\": N}]}"),
+                   "`skyc transfer plan --json` output, or {\"paths\": "
+                   "[{\"hops\": [...], \"connections\": N}]}"),
+        OPT_LIST(0, "gateway", &gateways, "REGION=HOST:PORT[,...]",
+                 "a planner plan's gateway(s) in REGION; repeat per region"),
         OPT_INT('n', "connections", &conns, "N",
-                "TCP connections per path (default 8)"),
+                "TCP connections per path (default 8); with a planner "
+                "plan, the most in all (default 64)"),
         OPT_STRING(0, "chunk-size", &chunk, "SIZE",
                    "chunk size, 64K to 256M (default 64M)"),
         OPT_FLAG(0, "compress", &compress, "zstd-compress chunks"),
@@ -165,10 +169,14 @@ enum skyc_err cli_copy(int argc, const char **argv, bool sync,
                   sync ? "sync" : "cp", n, n == 1 ? "" : "s");
         goto out;
     }
-    if (conns < 1 || conns > 64) {
-        skyc_fail(err, rc, "--connections %ld out of range (1 to 64)", conns);
+    bool conns_given = conns != -1;
+    if (conns_given && (conns < 1 || conns > 1024 || (conns > 64 && !plan))) {
+        skyc_fail(err, rc, "--connections %ld out of range (1 to 64; 1024 "
+                  "in all with --plan)", conns);
         goto out;
     }
+    if (!conns_given)
+        conns = 8;
     if (retries < 0 || retries > 100) {
         skyc_fail(err, rc, "--retries %ld out of range (0 to 100)", retries);
         goto out;
@@ -183,12 +191,19 @@ enum skyc_err cli_copy(int argc, const char **argv, bool sync,
         skyc_fail(err, rc, "--plan and --to/--via exclude each other");
         goto out;
     }
+    if (gateways.n && !plan) {
+        skyc_fail(err, rc, "--gateway needs --plan (a `skyc transfer plan "
+                  "--json` output)");
+        goto out;
+    }
     if (via.n && !to) {
         skyc_fail(err, rc, "--via needs --to (the last hop)");
         goto out;
     }
     if (plan) {
-        if ((rc = copy_plan_load(plan, &paths, &npaths, err)) != SKYC_OK)
+        if ((rc = copy_plan_load(plan, gateways.items, gateways.n,
+                                 conns_given ? (int)conns : 0, &paths,
+                                 &npaths, err)) != SKYC_OK)
             goto out;
     } else if (to) {
         npaths = via.n ? via.n : 1;
@@ -257,6 +272,7 @@ enum skyc_err cli_copy(int argc, const char **argv, bool sync,
 out:
     copy_paths_free(paths, npaths);
     opt_list_release(&via);
+    opt_list_release(&gateways);
     return rc;
 }
 

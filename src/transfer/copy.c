@@ -1,12 +1,7 @@
 /*
  * copy.c - the plane-level entry point of cp and sync.
  *
- * Plan files (--plan) are JSON:
- *   {"paths": [{"hops": ["10.200.64.2:7700", "10.200.64.6:7700"],
- *               "connections": 8, "key_to": "10.200.64.10:7700"}, ...]}
- * each path a chain of gateways, the last hop writing the destination;
- * key_to (optional) is where this client reaches the last hop itself, for
- * the --encrypt key, when the relays' address for it is not reachable.
+ * Plan files (--plan) are read by copyplan.c.
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -19,7 +14,6 @@
 #include "transfer/gateway.h"
 #include "transfer/manifest.h"
 
-#include <jansson.h>
 #include <openssl/rand.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -272,77 +266,4 @@ void copy_paths_free(struct sender_path *paths, size_t npaths)
         free((char *)paths[i].key_to);
     }
     free(paths);
-}
-
-enum skyc_err copy_plan_load(const char *file, struct sender_path **out,
-                             size_t *nout, struct skyc_error *err)
-{
-    enum skyc_err rc = SKYC_E_INPUT;
-    json_error_t je;
-    struct sender_path *paths = NULL;
-    size_t n = 0;
-    json_t *root = json_load_file(file, 0, &je);
-    *out = NULL;
-    *nout = 0;
-    if (!root) {
-        rc = skyc_fail(err, access(file, R_OK) ? SKYC_E_NOT_FOUND : rc,
-                       "%s:%d:%d: %s", file, je.line, je.column, je.text);
-        goto out;
-    }
-    json_t *ps = json_object_get(root, "paths");
-    if (!json_is_array(ps) || json_array_size(ps) == 0) {
-        skyc_fail(err, rc, "%s: want {\"paths\": [{\"hops\": [\"HOST:PORT\", "
-                  "...], \"connections\": N}, ...]}", file);
-        goto out;
-    }
-    paths = xcalloc(json_array_size(ps), sizeof(*paths));
-    for (size_t i = 0; i < json_array_size(ps); i++) {
-        json_t *p = json_array_get(ps, i);
-        json_t *hops = json_object_get(p, "hops");
-        json_t *conns = json_object_get(p, "connections");
-        if (!json_is_array(hops) || json_array_size(hops) == 0 ||
-            json_array_size(hops) > 16) {
-            skyc_fail(err, rc, "%s: paths[%zu].hops must list 1 to 16 "
-                      "gateway addresses", file, i);
-            goto out;
-        }
-        struct sender_path *sp = &paths[n++];
-        sp->hops = xcalloc(json_array_size(hops), sizeof(char *));
-        for (size_t j = 0; j < json_array_size(hops); j++) {
-            const char *h = json_string_value(json_array_get(hops, j));
-            if (!h) {
-                skyc_fail(err, rc, "%s: paths[%zu].hops[%zu] is not a "
-                          "string", file, i, j);
-                goto out;
-            }
-            sp->hops[sp->nhops++] = xstrdup(h);
-        }
-        json_t *kt = json_object_get(p, "key_to");
-        if (kt && !json_is_string(kt)) {
-            skyc_fail(err, rc, "%s: paths[%zu].key_to must be \"HOST:PORT\"",
-                      file, i);
-            goto out;
-        }
-        if (kt)
-            sp->key_to = xstrdup(json_string_value(kt));
-        sp->conns = 8;
-        if (conns) {
-            if (!json_is_integer(conns) || json_integer_value(conns) < 1 ||
-                json_integer_value(conns) > 64) {
-                skyc_fail(err, rc, "%s: paths[%zu].connections must be an "
-                          "integer from 1 to 64", file, i);
-                goto out;
-            }
-            sp->conns = (int)json_integer_value(conns);
-        }
-    }
-    *out = paths;
-    *nout = n;
-    paths = NULL;
-    n = 0;
-    rc = SKYC_OK;
-out:
-    copy_paths_free(paths, n);
-    json_decref(root);
-    return rc;
 }

@@ -43,10 +43,38 @@ struct copy_result {
 enum skyc_err copy_run(const struct copy_opts *o, struct copy_result *res,
                        struct skyc_error *err);
 
-/* Parse a parallel-paths plan file (see copy.c) into paths; frees with
- * copy_paths_free. */
-enum skyc_err copy_plan_load(const char *file, struct sender_path **paths,
-                             size_t *npaths, struct skyc_error *err);
+/*
+ * Plan files for `skyc cp --plan FILE` (copyplan.c), JSON in either form:
+ *
+ * - the output of `skyc transfer plan SRC DST --json`: its per-edge flows
+ *   are decomposed into paths SRC -> relays -> DST, and each region is
+ *   mapped to gateway addresses by gateways[] ("REGION=HOST:PORT[,HOST:PORT
+ *   ...]", from --gateway; several addresses spread a path over several
+ *   VMs). Relays and DST need an address; SRC's is optional (given, this
+ *   client sends through it, else this client is the source gateway).
+ *   Connections go to paths in proportion to the plan's integer
+ *   connections on each path's first edge, scaled down so they total at
+ *   most max_conns (each path at least 1).
+ * - the hand-written form {"paths": [{"hops": ["HOST:PORT", ...],
+ *   "connections": N, "key_to": "HOST:PORT"}, ...]}: each path a chain of
+ *   gateways, the last hop writing; key_to (optional) is where this client
+ *   reaches the last hop itself for the --encrypt key. gateways must be
+ *   empty for it.
+ *
+ * On failure *paths is NULL and err says what and where (file:line:col for
+ * bad JSON). The result is freed with copy_paths_free.
+ */
+#define COPY_PLAN_MAX_PATHS 16
+#define COPY_PLAN_MAX_CONNS 64 /* default total for a planner plan */
+
+enum skyc_err copy_plan_parse(const char *name, const char *text, size_t len,
+                              const char *const *gateways, size_t ngateways,
+                              int max_conns, struct sender_path **paths,
+                              size_t *npaths, struct skyc_error *err);
+enum skyc_err copy_plan_load(const char *file, const char *const *gateways,
+                             size_t ngateways, int max_conns,
+                             struct sender_path **paths, size_t *npaths,
+                             struct skyc_error *err);
 void copy_paths_free(struct sender_path *paths, size_t npaths);
 
 #endif
