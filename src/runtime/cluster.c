@@ -528,6 +528,9 @@ static void reconcile_preempted(struct state *st, const char *name,
             free(j.status);
             j.status = xstrdup(JOB_FAILED);
             j.ended_at = state_now();
+            /* killed with the node, as the provider's SIGKILL would say */
+            if (j.started_at > 0)
+                j.exit_code = 128 + SIGKILL;
             state_job_update(st, &j, NULL);
             failed++;
         }

@@ -37,18 +37,21 @@ for _ in $(seq 1 150); do
 done
 t_eq "sim: node preempted" "$(sim_state)" "PREEMPTED"
 
-t_run "after: status" 0 skyc status
-t_eq "after: PREEMPTED" "$(echo "$OUT" | awk -v c="$C" '$1 == c {print $(NF-2)}')" "PREEMPTED"
+# the first command to look (queue, one cluster) reconciles it; status
+# (every cluster) then shows it without a second note
+t_run "after: queue" 0 skyc queue "$C"
 t_contains "after: note" "$ERR" "node 0 of cluster '$C' was preempted"
 t_contains "after: hint" "$ERR" "skyc down $C"
-t_eq "after: local still UP" "$(skyc status --json | python3 -c "import json,sys; print([c['status'] for c in json.load(sys.stdin) if c['name']=='loc-$$'][0])")" "UP"
-t_eq "after: agent gone" "$(agents)" "0"
-t_run "after: status again" 0 skyc status
-t_not_contains "after: noted once" "$ERR" "was preempted"
-t_run "after: queue" 0 skyc queue "$C"
 t_eq "after: jobs FAILED" "$(echo "$OUT" | grep -c FAILED)" "2"
 t_not_contains "after: nothing running" "$OUT" "RUNNING"
 t_not_contains "after: nothing pending" "$OUT" "PENDING"
+t_eq "after: agent gone" "$(agents)" "0"
+t_run "after: status" 0 skyc status
+t_eq "after: PREEMPTED" "$(echo "$OUT" | awk -v c="$C" '$1 == c {print $(NF-2)}')" "PREEMPTED"
+t_not_contains "after: noted once" "$ERR" "was preempted"
+t_eq "after: local still UP" "$(skyc status --json | python3 -c "import json,sys; print([c['status'] for c in json.load(sys.stdin) if c['name']=='loc-$$'][0])")" "UP"
+t_run "after: logs" 137 timeout 30 "$SKYC_BIN" logs -f "$C" 1
+t_contains "after: logs kept" "$OUT" "started"
 t_run "after: start refused" 12 skyc start "$C"
 t_contains "after: start says why" "$ERR" "was preempted and cannot be started"
 t_run "after: exec refused" 12 skyc exec -c "$C" 'echo hi'
