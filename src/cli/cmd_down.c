@@ -62,6 +62,20 @@ static enum skyc_err run(enum lifecycle what, int argc, const char **argv,
             rt_cluster_release(&rc_);
             goto out;
         }
+        if (what != DO_DOWN && !strcmp(rc_.c.status, CLUSTER_PREEMPTED)) {
+            rt_cluster_release(&rc_);
+            if (all) {
+                fprintf(stderr, "Skipping preempted cluster '%s'.\n",
+                        list[i]);
+                continue;
+            }
+            rc = skyc_fail(err, SKYC_E_STATE,
+                           "cluster '%s' was preempted and cannot be %s; "
+                           "'skyc down %s' removes it, then launch it again",
+                           list[i], what == DO_STOP ? "stopped" : "started",
+                           list[i]);
+            goto out;
+        }
         fprintf(stderr, "%s cluster '%s'...\n",
                 what == DO_DOWN   ? "Tearing down"
                 : what == DO_STOP ? "Stopping"

@@ -1,6 +1,8 @@
 /*
  * cmd_status.c - `skyc status [NAME...]`: every cluster, after reconciling
- * the state with what actually exists.
+ * the state with what actually exists. Node state is asked of the providers
+ * whose answer is local (local, sim); of ssh hosts only with --refresh.
+ * A cluster with a preempted node shows as PREEMPTED.
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -34,10 +36,13 @@ static bool wanted(const char *name, int argc, const char **argv)
 
 enum skyc_err cmd_status(int argc, const char **argv, struct skyc_error *err)
 {
-    const char *const usage[] = {"skyc status [--json] [NAME...]", NULL};
-    bool json = false;
+    const char *const usage[] = {"skyc status [--json] [-r] [NAME...]",
+                                 NULL};
+    bool json = false, refresh = false;
     const struct option opts[] = {
         OPT_FLAG(0, "json", &json, "print JSON"),
+        OPT_FLAG('r', "refresh", &refresh,
+                 "also ask remote providers (ssh) for node state"),
         OPT_END(),
     };
     int n = parse_options(argc, argv, opts, usage, err);
@@ -49,7 +54,7 @@ enum skyc_err cmd_status(int argc, const char **argv, struct skyc_error *err)
         return rc;
     struct state_cluster *cs = NULL;
     size_t nc = 0;
-    if ((rc = rt_reconcile(&st, stderr, err)) ||
+    if ((rc = rt_reconcile_refresh(&st, stderr, refresh, err)) ||
         (rc = state_cluster_list(&st, &cs, &nc, err)))
         goto out;
     for (int i = 0; i < n; i++) {

@@ -86,6 +86,9 @@ struct provider;
 
 struct provider_ops {
     const char *name; /* "local", "ssh", "sim" */
+    /* status() costs a network round trip (ssh): `skyc status` asks it
+     * only with --refresh. false = a local file or process check. */
+    bool status_remote;
 
     /* Start num_nodes nodes; all or nothing (see the top of this file). */
     enum skyc_err (*provision)(struct provider *p,

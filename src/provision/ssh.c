@@ -837,6 +837,7 @@ static const struct provider_ops ssh_ops = {
     .name = "ssh",
     .provision = ssh_provision,
     .status = ssh_status,
+    .status_remote = true,
     .stop = ssh_stop,
     .start = ssh_start,
     .terminate = ssh_terminate,

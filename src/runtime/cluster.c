@@ -449,9 +449,148 @@ static void reconcile_agent(struct state *st, const char *name, FILE *notes)
     rt_cluster_release(&rc);
 }
 
-void rt_reconcile_cluster(struct state *st, const struct state_cluster *c,
-                          FILE *notes)
+/* Whether a node of c is PREEMPTED by the provider; *rank which. */
+static bool node_preempted(struct state *st, const struct state_cluster *c,
+                           struct provider *p, long *rank)
 {
+    struct state_node *nodes = NULL;
+    size_t n = 0;
+    bool gone = false;
+    if (state_nodes_get(st, c->name, &nodes, &n, NULL))
+        return false;
+    for (size_t i = 0; i < n && !gone; i++) {
+        struct provider_node pn;
+        rt_node_view(&nodes[i], &pn);
+        pn.ip = NULL; /* status() may set it; the strings are borrowed */
+        if (p->ops->status(p, &pn, NULL))
+            continue;
+        free(pn.ip);
+        if (pn.state == NODE_PREEMPTED) {
+            gone = true;
+            *rank = nodes[i].rank;
+        }
+    }
+    state_nodes_free(nodes, n);
+    return gone;
+}
+
+static bool job_done(const char *s)
+{
+    return !strcmp(s, JOB_SUCCEEDED) || !strcmp(s, JOB_FAILED) ||
+           !strcmp(s, JOB_FAILED_SETUP);
+}
+
+/*
+ * A node was preempted: the cluster becomes PREEMPTED (in one transaction,
+ * so no other skyc restarts its agent), then its agent stops and every job
+ * that was unfinished is FAILED (the agent's shutdown would call them
+ * CANCELLED; the user did not cancel them).
+ */
+static void reconcile_preempted(struct state *st, const char *name,
+                                struct provider *p, long rank, FILE *notes)
+{
+    struct skyc_error e = {0};
+    struct state_cluster c;
+    struct state_job *jobs = NULL;
+    size_t nj = 0, failed = 0;
+    if (state_begin(st, &e)) {
+        log_warning("reconcile: %s", e.msg);
+        return;
+    }
+    if (state_cluster_get(st, name, &c, NULL)) {
+        state_rollback(st);
+        return;
+    }
+    if (strcmp(c.status, CLUSTER_UP)) {
+        state_rollback(st);
+        state_cluster_release(&c);
+        return;
+    }
+    /* the name and pid, for the shutdown after the commit */
+    struct state_cluster agent = {.name = c.name, .agent_pid = c.agent_pid};
+    free(c.status);
+    c.status = xstrdup(CLUSTER_PREEMPTED);
+    c.agent_pid = 0;
+    c.updated_at = state_now();
+    if (state_job_list(st, name, true, &jobs, &nj, NULL) ||
+        state_cluster_update(st, &c, &e) || state_commit(st, &e)) {
+        state_rollback(st);
+        log_warning("reconcile: cannot mark '%s' preempted: %s", name, e.msg);
+        goto out;
+    }
+    rt_agent_shutdown(&agent);
+    for (size_t i = 0; i < nj; i++) {
+        struct state_job j;
+        if (state_job_get(st, name, jobs[i].id, &j, NULL))
+            continue;
+        if (!job_done(j.status)) {
+            kill_job_procs(p, &j);
+            free(j.status);
+            j.status = xstrdup(JOB_FAILED);
+            j.ended_at = state_now();
+            /* killed with the node, as the provider's SIGKILL would say */
+            if (j.started_at > 0)
+                j.exit_code = 128 + SIGKILL;
+            state_job_update(st, &j, NULL);
+            failed++;
+        }
+        state_job_release(&j);
+    }
+    history_mark(st, c.history_id, CLUSTER_PREEMPTED, false, false, NULL);
+    if (notes)
+        fprintf(notes,
+                "skyc: note: node %ld of cluster '%s' was preempted; the "
+                "cluster is PREEMPTED, %zu unfinished job%s FAILED ('skyc "
+                "down %s' removes it)\n",
+                rank, name, failed, failed == 1 ? "" : "s", name);
+out:
+    state_job_list_free(jobs, nj);
+    state_cluster_release(&c);
+}
+
+/* Providers opened once per reconciliation, by name. */
+struct prov_cache {
+    char *name[4];
+    struct provider prov[4];
+    bool ok[4];
+    size_t n;
+};
+
+static struct provider *prov_get(struct prov_cache *pc, const char *name)
+{
+    for (size_t i = 0; i < pc->n; i++)
+        if (!strcmp(pc->name[i], name))
+            return pc->ok[i] ? &pc->prov[i] : NULL;
+    if (pc->n == sizeof(pc->name) / sizeof(pc->name[0]))
+        return NULL;
+    size_t i = pc->n++;
+    pc->name[i] = xstrdup(name);
+    pc->ok[i] = !provider_open(name, &pc->prov[i], NULL);
+    return pc->ok[i] ? &pc->prov[i] : NULL;
+}
+
+static void prov_cache_release(struct prov_cache *pc)
+{
+    for (size_t i = 0; i < pc->n; i++) {
+        if (pc->ok[i])
+            provider_close(&pc->prov[i]);
+        free(pc->name[i]);
+    }
+    pc->n = 0;
+}
+
+static void reconcile_one(struct state *st, const struct state_cluster *c,
+                          struct prov_cache *pc, bool refresh, FILE *notes)
+{
+    if (!strcmp(c->status, CLUSTER_UP)) {
+        struct provider *p = prov_get(pc, c->provider);
+        long rank = 0;
+        if (p && (refresh || !p->ops->status_remote) &&
+            node_preempted(st, c, p, &rank)) {
+            reconcile_preempted(st, c->name, p, rank, notes);
+            return;
+        }
+    }
     if (!strcmp(c->status, CLUSTER_INIT) && !owner_alive(c->owner_pid))
         reconcile_init(st, c->name, notes);
     else if (!strcmp(c->status, CLUSTER_UP) &&
@@ -459,16 +598,32 @@ void rt_reconcile_cluster(struct state *st, const struct state_cluster *c,
         reconcile_agent(st, c->name, notes);
 }
 
-enum skyc_err rt_reconcile(struct state *st, FILE *notes,
-                           struct skyc_error *err)
+void rt_reconcile_cluster(struct state *st, const struct state_cluster *c,
+                          FILE *notes)
+{
+    struct prov_cache pc = {0};
+    reconcile_one(st, c, &pc, false, notes);
+    prov_cache_release(&pc);
+}
+
+enum skyc_err rt_reconcile_refresh(struct state *st, FILE *notes,
+                                   bool refresh, struct skyc_error *err)
 {
     struct state_cluster *cs = NULL;
     size_t n = 0;
+    struct prov_cache pc = {0};
     enum skyc_err r = state_cluster_list_live(st, &cs, &n, err);
     if (r)
         return r;
     for (size_t i = 0; i < n; i++)
-        rt_reconcile_cluster(st, &cs[i], notes);
+        reconcile_one(st, &cs[i], &pc, refresh, notes);
+    prov_cache_release(&pc);
     state_cluster_list_free(cs, n);
     return SKYC_OK;
+}
+
+enum skyc_err rt_reconcile(struct state *st, FILE *notes,
+                           struct skyc_error *err)
+{
+    return rt_reconcile_refresh(st, notes, false, err);
 }

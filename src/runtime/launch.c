@@ -583,6 +583,13 @@ enum skyc_err rt_launch(const struct rt_launch_opts *o, int *job_exit,
                           t->num_nodes, name, rc.c.num_nodes);
             goto out;
         }
+        if (!strcmp(rc.c.status, CLUSTER_PREEMPTED)) {
+            r = skyc_fail(err, SKYC_E_STATE,
+                          "cluster '%s' was preempted; 'skyc down %s' "
+                          "removes it, then launch it again",
+                          name, name);
+            goto out;
+        }
         if (!strcmp(rc.c.status, CLUSTER_STOPPED)) {
             if (o->exec) {
                 r = skyc_fail(err, SKYC_E_STATE,

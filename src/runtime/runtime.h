@@ -73,7 +73,17 @@ enum skyc_err rt_cluster_start(struct state *st, struct rt_cluster *rc,
  */
 enum skyc_err rt_reconcile(struct state *st, FILE *notes,
                            struct skyc_error *err);
-/* The same for one cluster (its row as just read). */
+/*
+ * rt_reconcile(), and for UP clusters also ask the provider for node state:
+ * a node PREEMPTED makes the cluster PREEMPTED (agent stopped, unfinished
+ * jobs FAILED, billing paused; `skyc down` removes it). Providers whose
+ * status() is remote (ssh) are asked only when refresh is set. STOPPED
+ * clusters cost no provider call.
+ */
+enum skyc_err rt_reconcile_refresh(struct state *st, FILE *notes,
+                                   bool refresh, struct skyc_error *err);
+/* The same for one cluster (its row as just read), with the node check
+ * on providers whose status() is local. */
 void rt_reconcile_cluster(struct state *st, const struct state_cluster *c,
                           FILE *notes);
 

@@ -47,6 +47,8 @@ double state_now(void);
 #define CLUSTER_INIT "INIT"
 #define CLUSTER_UP "UP"
 #define CLUSTER_STOPPED "STOPPED"
+/* a node was taken back by the provider (spot); only `down` applies */
+#define CLUSTER_PREEMPTED "PREEMPTED"
 
 struct state_cluster {
     char *name;

@@ -32,6 +32,8 @@ t_eq "launch: workdir on both" "$(echo "$OUT" | grep -c 'synced file')" "2"
     && t_pass || t_fail "launch: files not on the hosts"
 t_run "status" 0 skyc status
 t_contains "status: ssh" "$OUT" "2x ssh(host1"
+t_run "status -r" 0 timeout 60 "$SKYC_BIN" status -r --json
+t_eq "status -r: asked the hosts, still UP" "$(echo "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["status"])')" "UP"
 t_run "exec" 0 timeout 60 "$SKYC_BIN" exec pool 'echo exec on $SKYC_NODE_RANK; exit 0'
 t_contains "exec: ran" "$OUT" "exec on 1"
 t_run "exec: exit code" 3 timeout 60 "$SKYC_BIN" exec pool 'exit 3'
