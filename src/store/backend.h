@@ -45,6 +45,7 @@ struct backend {
 struct store_region {
     char *name; /* "local", or "cloud:region" */
     struct backend be;
+    uint16_t model; /* multi-region: the region's index in the cost model */
 };
 
 /* Open (creating DIR/blobs and DIR/tmp) and clear tmp/ of crash leftovers. */
@@ -64,6 +65,10 @@ struct blob_writer {
 /* Start a new blob with a fresh id. */
 enum skyc_err backend_create(struct backend *be, struct blob_writer *w,
                              struct skyc_error *err);
+/* Start a blob with a given id: a replica of another region's blob keeps
+ * its id (a multi-region server names every copy of an object alike). */
+enum skyc_err backend_create_id(struct backend *be, struct blob_writer *w,
+                                const char *id, struct skyc_error *err);
 /* Append bytes. */
 enum skyc_err backend_write(struct blob_writer *w, const void *data,
                             size_t len, struct skyc_error *err);
