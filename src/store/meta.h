@@ -3,7 +3,8 @@
  * uploads and parts, in SQLite (WAL, STRICT tables) at DATA/meta.db.
  *
  * An object row maps (bucket, key) to one blob id in one region (see
- * store/backend.h); the blob bytes are committed before the row, so a row
+ * store/backend.h; on a multi-region server the primary's region, and the
+ * same id names the replicas the placement engine records); the blob bytes are committed before the row, so a row
  * never names a missing blob, and a blob without a row (crash between the
  * two) is garbage that is never served. Replacing or deleting a row hands
  * the old blob id back to the caller, who removes the bytes AFTER the row

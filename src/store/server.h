@@ -12,10 +12,17 @@
  * decoding, MD5 / SHA-256 / x-amz-checksum-* hashing, blob writer) -> the
  * handler -> an S3 XML result or error (with RequestId = x-amz-request-id).
  *
- * Multi-region seam: srv->regions holds one struct store_region today; a
- * bucket's row names its primary region and object rows name the region of
- * their blob. The placement engine (store/placement*) will pick regions per
- * write and read; handlers only ever go through region_for_*() here.
+ * Multi-region: with "regions" in the config (store_config_load()) one
+ * process serves one S3 endpoint per region over one metadata database;
+ * each region has its own directory backend. Writes, reads and deletes go
+ * through the placement engine (store/placement.h) in server_place.c: the
+ * bytes of a write land in the endpoint's region (a single-region bucket's
+ * home instead), the plan's COPYs replicate them, a GET reads from the
+ * region its plan names (response header x-skyc-read-region) and keeps a
+ * replica when the policy says, a timer carries out TTL evictions. Without
+ * "regions" there is one region ("local", the data directory) and the
+ * engine is not used. Handlers only go through region_for_write() and the
+ * mr_*() calls of server_internal.h.
  *
  * Lifecycle: store_server_start() binds and serves on background threads
  * until store_server_stop(), which waits for them and frees everything.
