@@ -4,11 +4,13 @@
  *
  * Physical layout: every copy of an object is a blob with the SAME id in
  * its region's local backend (store/backend.h); the object's metadata row
- * (store/meta.h) names the blob id and the primary's region. Which other
- * regions hold a copy is the engine's view, saved to DATA/placement.json
- * (place_save) by the timer and at stop, loaded at start. A replica the
- * engine forgot (a crash between saves) is an unreferenced file that
- * remove_everywhere() still removes with its object.
+ * (store/meta.h) names the blob id and the primary's region, and one copies
+ * row per replica names its region (recorded after the bytes are durable,
+ * removed before they go). A GET reads a replica only when its copies row
+ * exists; otherwise the primary. The engine's view (policies, TTLs, the
+ * bill) is saved to DATA/placement.json (place_save) by the timer and at
+ * stop, loaded at start. A replica file the metadata never recorded (a
+ * crash mid-copy) is removed with its object by remove_everywhere().
  *
  * Each request runs its engine call and carries out the plan under
  * place_mu: STORE/COPY copy the blob between region directories before the
@@ -140,13 +142,23 @@ static struct store_region *exec_plan(struct store_server *s,
                                                              : have;
             if (!blob || !dst || !from || from == dst)
                 break;
+            const char *bname = s->place.buckets[a->bucket].name;
+            const char *key = s->place.objects[a->object].key;
             if (copy_between(from, dst, blob, &err)) {
                 log_warning("store: replicating to %s: %s", dst->name,
                             err.msg);
                 skyc_error_clear(&err);
+            } else if (meta_copy_add(&s->meta, bname, key, dst->name, blob,
+                                     &err)) {
+                /* overwritten meanwhile (or the metadata failed): the
+                 * copy is not recorded, so it must not stay */
+                log_info("store: copy of %s/%s to %s not recorded: %s",
+                         bname, key, dst->name, err.msg[0] ? err.msg : "");
+                skyc_error_clear(&err);
+                backend_remove(&dst->be, blob);
             } else {
-                log_info("store: copied %s from %s to %s", blob, from->name,
-                         dst->name);
+                log_info("store: copied %s/%s from %s to %s", bname, key,
+                         from->name, dst->name);
             }
             break;
         }
@@ -162,6 +174,11 @@ static struct store_region *exec_plan(struct store_server *s,
             }
             if (row.region && strcmp(row.region, dst->name) != 0 &&
                 row.blob && *row.blob) {
+                if (meta_copy_remove(&s->meta, row.bucket, row.key,
+                                     dst->name, &err)) {
+                    log_warning("store: %s", err.msg);
+                    skyc_error_clear(&err);
+                }
                 backend_remove(&dst->be, row.blob);
                 log_info("store: evicted %s/%s from %s", row.bucket, row.key,
                          dst->name);
@@ -252,6 +269,16 @@ struct store_region *mr_for_read(struct req *r, const struct meta_object *o)
     }
     from = exec_plan(s, &pl, o->blob, primary);
     s->dirty = true;
+    /* the metadata is the authority on copies: read a replica only when
+     * its row says the region holds the current blob */
+    if (from && from != primary &&
+        meta_copy_has(&s->meta, r->bucket, r->key, from->name, &err)) {
+        log_warning("store: %s/%s: no recorded copy in %s; reading the "
+                    "primary in %s",
+                    r->bucket, r->key, from->name, primary->name);
+        skyc_error_clear(&err);
+        from = primary;
+    }
 out:
     place_plan_release(&pl);
     pthread_mutex_unlock(&s->place_mu);

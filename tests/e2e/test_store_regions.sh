@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # e2e: one `skyc store serve --config` serving a bucket namespace across three
 # regions (one S3 endpoint each on free loopback ports, one directory backend
-# each, one SQLite metadata), a placement policy per bucket. boto3 puts at one
+# each, one SQLite metadata recording each replica), a placement policy per
+# bucket. boto3 puts at one
 # region and gets at another (store/regions.py) and the test checks which
 # region directories hold copies; then `skyc store cost` bills the saved
 # placement state. Also: a config naming an unknown region fails clearly.
@@ -38,9 +39,9 @@ while read -r _ _ url _ name; do
     args+=("$name=$url=$T_TMP/$d")
 done <"$T_TMP/serve.out"
 t_run "placement across regions (boto3)" 0 timeout 120 "$PY_BIN" \
-    "$(dirname "$0")/store/regions.py" "$S3_AK" "$S3_SK" "${args[@]}"
+    "$(dirname "$0")/store/regions.py" "$S3_AK" "$S3_SK" "$T_TMP/meta" "${args[@]}"
 echo "$OUT" | grep -v '^ok ' || true
-t_eq "every placement check ran" "$(echo "$OUT" | grep -c "^ok ")" 23
+t_eq "every placement check ran" "$(echo "$OUT" | grep -c "^ok ")" 28
 kill "$pid"; wait "$pid" 2>/dev/null || true
 t_eq "placement state saved" "$(test -s "$T_TMP/meta/placement.json" && echo yes)" yes
 t_run "store cost of the served state" 0 skyc store cost --state "$T_TMP/meta/placement.json" --json

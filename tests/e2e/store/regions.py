@@ -4,18 +4,19 @@ placement policy, one S3 endpoint per region; checks which regions' directory
 backends hold a copy of each object and which region served each GET (the
 x-skyc-read-region response header).
 
-usage: regions.py AK SK NAME=URL=DIR ...   (first region = A, second = B, ...)
+usage: regions.py AK SK META_DIR NAME=URL=DIR ...   (regions A, B, C, ...)
 """
 import os
+import sqlite3
 import sys
 import time
 
 import boto3
 from botocore.config import Config
 
-ak, sk = sys.argv[1], sys.argv[2]
+ak, sk, meta_dir = sys.argv[1], sys.argv[2], sys.argv[3]
 regions = []
-for spec in sys.argv[3:]:
+for spec in sys.argv[4:]:
     name, url, d = spec.split("=", 2)
     regions.append((name, url, d))
 A, B, C = regions[0][0], regions[1][0], regions[2][0]
@@ -53,6 +54,18 @@ def holders(data):
     return out
 
 
+def copies(bucket, key):
+    """Regions the SQLite metadata records a replica of (bucket, key) in."""
+    db = sqlite3.connect(f"file:{meta_dir}/meta.db?mode=ro", uri=True)
+    try:
+        rows = db.execute(
+            "SELECT c.region FROM copies c JOIN objects o USING(bucket, key,"
+            " blob) WHERE bucket = ? AND key = ?", (bucket, key)).fetchall()
+    finally:
+        db.close()
+    return {r[0] for r in rows}
+
+
 def get(region, bucket, key):
     r = clients[region].get_object(Bucket=bucket, Key=key)
     body = r["Body"].read()
@@ -74,6 +87,7 @@ body, src = get(B, "p-wl", "k")
 check("write-local get at B returns the bytes", body == d, True)
 check("write-local get at B is served from A", src, A)
 check("write-local keeps no replica in B", holders(d), {A})
+check("write-local metadata records no replica", copies("p-wl", "k"), set())
 check("write-local second get at B still from A", get(B, "p-wl", "k")[1], A)
 
 # always-store (copy-on-read): the first GET in B replicates, the next is local
@@ -83,6 +97,8 @@ body, src = get(B, "p-cor", "k")
 check("copy-on-read first get at B returns the bytes", body == d, True)
 check("copy-on-read first get at B is served from A", src, A)
 check("copy-on-read leaves a replica in B", holders(d), {A, B})
+check("copy-on-read metadata records the replica in B",
+      copies("p-cor", "k"), {B})
 body, src = get(B, "p-cor", "k")
 check("copy-on-read second get at B is local", (body == d, src), (True, B))
 check("copy-on-read get at A is local", get(A, "p-cor", "k")[1], A)
@@ -91,6 +107,7 @@ d2 = blob("cor2")
 clients[A].put_object(Bucket="p-cor", Key="k", Body=d2)
 check("overwrite removes every old copy", holders(d), set())
 check("overwrite keeps only the new primary", holders(d2), {A})
+check("overwrite drops the replica rows", copies("p-cor", "k"), set())
 clients[B].delete_object(Bucket="p-cor", Key="k")
 check("delete at B removes every copy", holders(d2), set())
 
@@ -98,6 +115,8 @@ check("delete at B removes every copy", holders(d2), set())
 d = blob("ra")
 clients[B].put_object(Bucket="p-ra", Key="k", Body=d)
 check("replicate-all copies to every region", holders(d), {A, B, C})
+check("replicate-all metadata records both replicas", copies("p-ra", "k"),
+      {A, C})
 check("replicate-all get at C is local", get(C, "p-ra", "k")[1], C)
 clients[A].delete_object(Bucket="p-ra", Key="k")
 check("replicate-all delete removes every copy", holders(d), set())
@@ -116,6 +135,7 @@ deadline = time.time() + 10
 while time.time() < deadline and holders(d) != {A}:
     time.sleep(0.2)
 check("ttl replica evicted from B, primary kept in A", holders(d), {A})
+check("ttl eviction drops the replica row", copies("p-ttl", "k"), set())
 body, src = get(B, "p-ttl", "k")
 check("after eviction get at B is served from A", (body == d, src), (True, A))
 
