@@ -7,7 +7,9 @@
  * serve runs the S3-compatible server (store/server.h) until SIGINT or
  * SIGTERM. It prints one line "listening on http://HOST:PORT" on stdout
  * once it accepts connections (with --listen HOST:0 the port is the one the
- * kernel chose), so scripts can wait for it.
+ * kernel chose), so scripts can wait for it. A multi-region config
+ * ("regions" in --config, see store/server.h) serves one endpoint per
+ * region and prints one such line per region, ending " region NAME".
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -132,8 +134,12 @@ static enum skyc_err cmd_store_serve(int argc, const char **argv,
     signal(SIGPIPE, SIG_IGN);
     if ((rc = store_server_start(&cfg, &srv, err)))
         goto out;
-    printf("listening on http://%s:%d\n", cfg.listen_host,
-           store_server_port(srv));
+    if (!cfg.nregions)
+        printf("listening on http://%s:%d\n", cfg.listen_host,
+               store_server_port(srv));
+    for (size_t i = 0; i < cfg.nregions; i++) /* one endpoint per region */
+        printf("listening on http://%s:%d region %s\n", cfg.regions[i].host,
+               store_server_region_port(srv, i), cfg.regions[i].name);
     fflush(stdout);
     log_notice("serving %s on %s:%d (%zu user%s, fsync %s)", cfg.data_dir,
                cfg.listen_host, store_server_port(srv), cfg.nusers,

@@ -98,10 +98,18 @@ static void blob_path(struct backend *be, const char *id, struct strbuf *out)
 enum skyc_err backend_create(struct backend *be, struct blob_writer *w,
                              struct skyc_error *err)
 {
+    char id[BLOB_ID_LEN + 1];
+    new_id(id);
+    return backend_create_id(be, w, id, err);
+}
+
+enum skyc_err backend_create_id(struct backend *be, struct blob_writer *w,
+                                const char *id, struct skyc_error *err)
+{
     memset(w, 0, sizeof(*w));
     w->be = be;
     w->fd = -1;
-    new_id(w->id);
+    snprintf(w->id, sizeof(w->id), "%s", id);
     w->tmp_path = xasprintf("%s/tmp/%s", be->root, w->id);
     w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (w->fd < 0) {

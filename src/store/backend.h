@@ -2,14 +2,17 @@
  * backend.h - where object bytes live: a physical backend per region.
  *
  * The seam for multi-region buckets: the metadata (store/meta.h) maps a
- * bucket's key to a blob id AND the region holding it; a struct store_region
- * names a region ("local", "aws:us-east-1") and owns its backend. Today
- * the server has one region and every bucket's primary copy goes there; the
- * placement engine (store/placement*, another module) decides which regions
- * of a bucket get a copy, and calls the same backend API on each. A remote
- * S3-compatible backend implements the same calls over HTTP later; the read
- * side then streams instead of handing out an fd (backend_open_read() is
- * local-only and says so by returning SKYC_E_NOT_FOUND for remote kinds).
+ * bucket's key to a blob id AND the primary's region; a struct store_region
+ * names a region ("local", "aws:us-east-1") and owns its backend. A
+ * single-region server has one region. A multi-region server (server.h) has
+ * one per configured region; the placement engine (store/placement.h)
+ * decides which regions hold a copy, and server_place.c writes each copy
+ * with the same blob id in its region (backend_create_id()), so the id in
+ * the row names every copy and an overwrite or delete removes the id from
+ * every region. A remote S3-compatible backend implements the same calls
+ * over HTTP later; the read side then streams instead of handing out an fd
+ * (backend_open_read() is local-only and says so by returning
+ * SKYC_E_NOT_FOUND for remote kinds).
  *
  * The local backend stores each blob as DIR/blobs/XX/ID (XX = first two
  * hex digits of the id) and writes through DIR/tmp/: a blob becomes visible
@@ -20,9 +23,9 @@
  * overwritten and the old blob unlinked.
  *
  * Objects up to INLINE_MAX (64 KiB, server_internal.h) never reach a
- * backend: their bytes live in their metadata row (store/meta.h), durable
- * with its one commit. A remote region would hold them the same way, in its
- * copy of the row, when the placement engine replicates rows.
+ * backend on a single-region server: their bytes live in their metadata row
+ * (store/meta.h), durable with its one commit. A multi-region server does
+ * not inline, so every copy in every region is a blob.
  *
  * Thread safety: all calls may run concurrently on one backend.
  */
@@ -45,6 +48,7 @@ struct backend {
 struct store_region {
     char *name; /* "local", or "cloud:region" */
     struct backend be;
+    uint16_t model; /* multi-region: the region's index in the cost model */
 };
 
 /* Open (creating DIR/blobs and DIR/tmp) and clear tmp/ of crash leftovers. */
@@ -64,6 +68,10 @@ struct blob_writer {
 /* Start a new blob with a fresh id. */
 enum skyc_err backend_create(struct backend *be, struct blob_writer *w,
                              struct skyc_error *err);
+/* Start a blob with a given id: a replica of another region's blob keeps
+ * its id (a multi-region server names every copy of an object alike). */
+enum skyc_err backend_create_id(struct backend *be, struct blob_writer *w,
+                                const char *id, struct skyc_error *err);
 /* Append bytes. */
 enum skyc_err backend_write(struct blob_writer *w, const void *data,
                             size_t len, struct skyc_error *err);

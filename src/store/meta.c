@@ -26,7 +26,17 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS parts(upload TEXT NOT NULL,"
     " num INTEGER NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL,"
     " blob TEXT NOT NULL, mtime INTEGER NOT NULL,"
-    " PRIMARY KEY(upload, num)) STRICT, WITHOUT ROWID;";
+    " PRIMARY KEY(upload, num)) STRICT, WITHOUT ROWID;"
+    /* replicas of an object in regions other than its primary's (a
+     * multi-region server): same blob id; gone with the row they copy */
+    "CREATE TABLE IF NOT EXISTS copies(bucket TEXT NOT NULL,"
+    " key TEXT NOT NULL, region TEXT NOT NULL, blob TEXT NOT NULL,"
+    " PRIMARY KEY(bucket, key, region)) STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS copies_put AFTER INSERT ON objects BEGIN"
+    " DELETE FROM copies WHERE bucket = NEW.bucket AND key = NEW.key"
+    " AND blob <> NEW.blob; END;"
+    "CREATE TRIGGER IF NOT EXISTS copies_delete AFTER DELETE ON objects BEGIN"
+    " DELETE FROM copies WHERE bucket = OLD.bucket AND key = OLD.key; END;";
 
 enum {
     Q_BUCKET_INSERT,
@@ -48,6 +58,9 @@ enum {
     Q_PART_LIST,
     Q_PART_DELETE,
     Q_BLOBS,
+    Q_COPY_ADD,
+    Q_COPY_DEL,
+    Q_COPY_HAS,
     Q_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
@@ -86,6 +99,13 @@ static const char *const sql[Q_COUNT] = {
                     "WHERE upload = ?1 AND num > ?2 ORDER BY num",
     [Q_PART_DELETE] = "DELETE FROM parts WHERE upload = ?1",
     [Q_BLOBS] = "SELECT blob FROM objects UNION ALL SELECT blob FROM parts",
+    [Q_COPY_ADD] = "INSERT OR REPLACE INTO copies SELECT bucket, key, ?3, "
+                   "blob FROM objects WHERE bucket = ?1 AND key = ?2 AND "
+                   "blob = ?4",
+    [Q_COPY_DEL] =
+        "DELETE FROM copies WHERE bucket = ?1 AND key = ?2 AND region = ?3",
+    [Q_COPY_HAS] = "SELECT 1 FROM copies JOIN objects USING(bucket, key, blob) "
+                   "WHERE bucket = ?1 AND key = ?2 AND copies.region = ?3",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
@@ -779,4 +799,68 @@ enum skyc_err meta_blob_list(struct meta *m, meta_blob_cb cb, void *ctx,
     sqlite3_reset(s);
     UNLOCK();
     return rc;
+}
+
+/* One statement on (bucket, key, region[, blob]); *changed gets the rows
+ * changed, or 1 for a query that returned a row. */
+static enum skyc_err copy_stmt(struct meta *m, int q, const char *bucket,
+                               const char *key, const char *region,
+                               const char *blob, int *changed,
+                               struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_OK;
+    LOCK();
+    sqlite3_stmt *s = st(m, q);
+    if (!s) {
+        rc = db_fail(m, err, "prepare");
+        goto out;
+    }
+    bind_text(s, 1, bucket);
+    bind_text(s, 2, key);
+    bind_text(s, 3, region);
+    if (blob)
+        bind_text(s, 4, blob);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        *changed = 1;
+    else if (r == SQLITE_DONE)
+        *changed = q == Q_COPY_HAS ? 0 : sqlite3_changes(m->db);
+    else
+        rc = db_fail(m, err, "copy");
+    sqlite3_reset(s);
+out:
+    UNLOCK();
+    return rc;
+}
+
+enum skyc_err meta_copy_add(struct meta *m, const char *bucket,
+                            const char *key, const char *region,
+                            const char *blob, struct skyc_error *err)
+{
+    int n = 0;
+    enum skyc_err rc =
+        copy_stmt(m, Q_COPY_ADD, bucket, key, region, blob, &n, err);
+    if (!rc && !n)
+        rc = SKYC_E_NOT_FOUND;
+    return durable(m, rc, err);
+}
+
+enum skyc_err meta_copy_remove(struct meta *m, const char *bucket,
+                               const char *key, const char *region,
+                               struct skyc_error *err)
+{
+    int n = 0;
+    enum skyc_err rc =
+        copy_stmt(m, Q_COPY_DEL, bucket, key, region, NULL, &n, err);
+    return durable(m, rc, err);
+}
+
+enum skyc_err meta_copy_has(struct meta *m, const char *bucket,
+                            const char *key, const char *region,
+                            struct skyc_error *err)
+{
+    int n = 0;
+    enum skyc_err rc =
+        copy_stmt(m, Q_COPY_HAS, bucket, key, region, NULL, &n, err);
+    return rc ? rc : n ? SKYC_OK : SKYC_E_NOT_FOUND;
 }

@@ -3,7 +3,8 @@
  * uploads and parts, in SQLite (WAL, STRICT tables) at DATA/meta.db.
  *
  * An object row maps (bucket, key) to one blob id in one region (see
- * store/backend.h); the blob bytes are committed before the row, so a row
+ * store/backend.h; on a multi-region server the primary's region, and
+ * the same id names its replicas, one row each in the copies table); the blob bytes are committed before the row, so a row
  * never names a missing blob, and a blob without a row (crash between the
  * two) is garbage that is never served. Replacing or deleting a row hands
  * the old blob id back to the caller, who removes the bytes AFTER the row
@@ -144,6 +145,25 @@ enum skyc_err meta_upload_list(struct meta *m, const char *bucket,
 enum skyc_err meta_upload_finish(struct meta *m, const char *id,
                                  const struct meta_object *o, char ***blobs,
                                  size_t *nblobs, struct skyc_error *err);
+
+/*
+ * Replicas (a multi-region server): the copies of an object in regions
+ * other than its primary's, each the same blob id as the object's row. A
+ * replica row goes with its object (an overwrite or delete of the object
+ * removes them, in the same transaction, by trigger).
+ * add: record that region holds blob; NOT_FOUND when the object's row no
+ * longer names blob (overwritten meanwhile: the caller removes its copy).
+ * has: OK when region holds the object's current blob, else NOT_FOUND.
+ */
+enum skyc_err meta_copy_add(struct meta *m, const char *bucket,
+                            const char *key, const char *region,
+                            const char *blob, struct skyc_error *err);
+enum skyc_err meta_copy_remove(struct meta *m, const char *bucket,
+                               const char *key, const char *region,
+                               struct skyc_error *err);
+enum skyc_err meta_copy_has(struct meta *m, const char *bucket,
+                            const char *key, const char *region,
+                            struct skyc_error *err);
 
 /* Every blob id a row names (objects and parts), in no particular order. */
 typedef void (*meta_blob_cb)(void *ctx, const char *blob);

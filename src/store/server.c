@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include <ctype.h>
 #include "core/log.h"
+#include "core/paths.h"
 #include "core/strmap.h"
 #include "core/strbuf.h"
 #include "store/server_internal.h"
@@ -32,6 +33,7 @@ void store_config_init(struct store_config *c)
     c->fsync = true;
     c->threads = 4;
     c->max_skew = 900;
+    c->tick_s = 0.25;
 }
 
 void store_config_release(struct store_config *c)
@@ -39,6 +41,20 @@ void store_config_release(struct store_config *c)
     free(c->data_dir);
     free(c->listen_host);
     free(c->region);
+    for (size_t i = 0; i < c->nregions; i++) {
+        free(c->regions[i].name);
+        free(c->regions[i].dir);
+        free(c->regions[i].host);
+    }
+    free(c->regions);
+    for (size_t i = 0; i < c->nbuckets; i++) {
+        free(c->bucket_names[i]);
+        free(c->bucket_policies[i]);
+    }
+    free(c->bucket_names);
+    free(c->bucket_policies);
+    free(c->policy);
+    free(c->profiles);
     free(c->domain);
     for (size_t i = 0; i < c->nusers; i++) {
         free(c->users[i].access_key);
@@ -61,6 +77,47 @@ static void set_str(char **dst, const char *v)
 {
     free(*dst);
     *dst = xstrdup(v);
+}
+
+/* "regions": [{"name", "dir", "listen"}, ...] */
+static enum skyc_err load_regions(struct store_config *c, const char *path,
+                                  json_t *v, struct skyc_error *err)
+{
+    size_t i;
+    json_t *e;
+    if (!json_is_array(v) || !json_array_size(v))
+        return skyc_fail(err, SKYC_E_INPUT,
+                         "%s: \"regions\" must be a non-empty list of "
+                         "{\"name\", \"dir\", \"listen\"}",
+                         path);
+    json_array_foreach(v, i, e)
+    {
+        const char *name = json_string_value(json_object_get(e, "name"));
+        const char *dir = json_string_value(json_object_get(e, "dir"));
+        const char *lis = json_string_value(json_object_get(e, "listen"));
+        if (!name || !dir || !lis || json_object_size(e) != 3)
+            return skyc_fail(err, SKYC_E_INPUT,
+                             "%s: regions[%zu] needs exactly \"name\", "
+                             "\"dir\" and \"listen\" strings",
+                             path, i);
+        struct store_config tmp;
+        store_config_init(&tmp);
+        enum skyc_err rc = store_config_listen(&tmp, lis, err);
+        if (rc) {
+            store_config_release(&tmp);
+            return rc;
+        }
+        c->regions = xrealloc(c->regions,
+                              (c->nregions + 1) * sizeof(*c->regions));
+        struct store_region_config *rc1 = &c->regions[c->nregions++];
+        rc1->name = xstrdup(name);
+        rc1->dir = xstrdup(dir);
+        rc1->host = tmp.listen_host;
+        tmp.listen_host = NULL;
+        rc1->port = tmp.port;
+        store_config_release(&tmp);
+    }
+    return SKYC_OK;
 }
 
 enum skyc_err store_config_load(struct store_config *c, const char *path,
@@ -116,6 +173,43 @@ enum skyc_err store_config_load(struct store_config *c, const char *path,
                 goto out;
             }
             c->threads = (int)json_integer_value(v);
+        } else if (!strcmp(k, "regions")) {
+            if ((rc = load_regions(c, path, v, err)))
+                goto out;
+        } else if (!strcmp(k, "policy") || !strcmp(k, "profiles")) {
+            if (!json_is_string(v)) {
+                rc = skyc_fail(err, SKYC_E_INPUT,
+                               "%s: \"%s\" must be a string", path, k);
+                goto out;
+            }
+            set_str(!strcmp(k, "policy") ? &c->policy : &c->profiles,
+                    json_string_value(v));
+        } else if (!strcmp(k, "buckets")) {
+            const char *bk;
+            json_t *bv;
+            if (!json_is_object(v)) {
+                rc = skyc_fail(err, SKYC_E_INPUT,
+                               "%s: \"buckets\" must be an object of "
+                               "\"bucket\": \"policy\"",
+                               path);
+                goto out;
+            }
+            json_object_foreach(v, bk, bv)
+            {
+                if (!json_is_string(bv)) {
+                    rc = skyc_fail(err, SKYC_E_INPUT,
+                                   "%s: buckets.%s must be a policy string",
+                                   path, bk);
+                    goto out;
+                }
+                c->bucket_names = xrealloc(c->bucket_names,
+                                           (c->nbuckets + 1) * sizeof(char *));
+                c->bucket_policies = xrealloc(
+                    c->bucket_policies, (c->nbuckets + 1) * sizeof(char *));
+                c->bucket_names[c->nbuckets] = xstrdup(bk);
+                c->bucket_policies[c->nbuckets++] =
+                    xstrdup(json_string_value(bv));
+            }
         } else if (!strcmp(k, "users")) {
             size_t i;
             json_t *u;
@@ -142,7 +236,8 @@ enum skyc_err store_config_load(struct store_config *c, const char *path,
         } else {
             rc = skyc_fail(err, SKYC_E_INPUT,
                            "%s: unknown key \"%s\" (known: region, domain, "
-                           "data, listen, fsync, threads, users)",
+                           "data, listen, fsync, threads, users, regions, "
+                           "policy, buckets, profiles)",
                            path, k);
             goto out;
         }
@@ -319,11 +414,10 @@ void owner_xml(struct req *r, struct strbuf *x)
     strbuf_addstr(x, "</DisplayName></Owner>");
 }
 
-struct store_region *region_for_write(struct store_server *s,
-                                      const char *bucket)
+void remove_everywhere(struct store_server *s, const char *id)
 {
-    (void)bucket; /* the placement engine decides per bucket later */
-    return &s->regions[0];
+    for (size_t i = 0; i < s->nregions; i++)
+        backend_remove(&s->regions[i].be, id);
 }
 
 struct store_region *region_named(struct store_server *s, const char *name)
@@ -734,10 +828,10 @@ static void body_setup(struct req *r)
                            : cl        ? (int64_t)strtoull(cl, NULL, 10)
                                        : -1;
         struct skyc_error err = {0};
-        if (r->op == OP_PUT_OBJECT && declared >= 0 &&
+        if (r->op == OP_PUT_OBJECT && !r->srv->multi && declared >= 0 &&
             declared <= (int64_t)INLINE_MAX) {
             r->inline_data = true;
-        } else if (backend_create(&region_for_write(r->srv, r->bucket)->be,
+        } else if (backend_create(&region_for_write(r)->be,
                                   &r->w, &err)) {
             log_warning("store: %s", err.msg);
             req_fail(r, S3E_InternalError, NULL);
@@ -1172,7 +1266,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     if (!r) {
         r = xcalloc(1, sizeof(*r));
         *con_cls = r;
-        r->srv = cls;
+        struct store_endpoint *ep = cls;
+        r->srv = ep->srv;
+        r->at = ep->region;
         r->conn = conn;
         r->method = method;
         r->path = xstrdup(url);
@@ -1233,7 +1329,9 @@ static enum skyc_err sweep_orphans(struct store_server *s,
     strmap_init(&live);
     enum skyc_err rc = meta_blob_list(&s->meta, note_blob, &live, err);
     if (!rc) {
-        size_t n = backend_sweep(&s->regions[0].be, keep_blob, &live);
+        size_t n = 0;
+        for (size_t i = 0; i < s->nregions; i++)
+            n += backend_sweep(&s->regions[i].be, keep_blob, &live);
         if (n)
             log_notice("removed %zu unreferenced blob%s left by a crash", n,
                        n == 1 ? "" : "s");
@@ -1257,46 +1355,63 @@ enum skyc_err store_server_start(const struct store_config *c,
                        "(--access-key/--secret-key or users in --config)");
         goto fail;
     }
-    s->regions = xcalloc(1, sizeof(*s->regions));
-    s->nregions = 1;
-    s->regions[0].name = xstrdup("local");
-    if ((rc = backend_open(&s->regions[0].be, c->data_dir, c->fsync, err)))
+    s->multi = c->nregions > 0;
+    s->nregions = s->multi ? c->nregions : 1;
+    s->regions = xcalloc(s->nregions, sizeof(*s->regions));
+    s->eps = xcalloc(s->nregions, sizeof(*s->eps));
+    for (size_t i = 0; i < s->nregions; i++) {
+        const char *dir = s->multi ? c->regions[i].dir : c->data_dir;
+        s->regions[i].name = xstrdup(s->multi ? c->regions[i].name : "local");
+        if ((rc = backend_open(&s->regions[i].be, dir, c->fsync, err)))
+            goto fail;
+    }
+    if (s->multi && path_mkdir_p(c->data_dir, 0755)) {
+        rc = skyc_fail(err, SKYC_E_IO, "cannot create '%s': %s", c->data_dir,
+                       strerror(errno));
         goto fail;
+    }
     strbuf_addf(&p, "%s/meta.db", c->data_dir);
     if ((rc = meta_open(&s->meta, p.buf, c->fsync, err)))
         goto fail;
     if ((rc = sweep_orphans(s, err)))
         goto fail;
+    if ((rc = mr_start(s, err)))
+        goto fail;
 
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)c->port);
-    if (inet_pton(AF_INET, c->listen_host, &sa.sin_addr) != 1) {
-        rc = skyc_fail(err, SKYC_E_USAGE,
-                       "listen host '%s' is not an IPv4 address",
-                       c->listen_host);
-        goto fail;
+    for (size_t i = 0; i < s->nregions; i++) {
+        struct store_endpoint *ep = &s->eps[i];
+        const char *host = s->multi ? c->regions[i].host : c->listen_host;
+        int port = s->multi ? c->regions[i].port : c->port;
+        ep->srv = s;
+        ep->region = i;
+        struct sockaddr_in sa = {0};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+            rc = skyc_fail(err, SKYC_E_USAGE,
+                           "listen host '%s' is not an IPv4 address", host);
+            goto fail;
+        }
+        ep->mhd = MHD_start_daemon(
+            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                MHD_USE_ERROR_LOG | MHD_USE_TURBO,
+            0, NULL, NULL, on_request, ep, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+            s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
+            (unsigned)c->threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)(256u << 10), MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
+            MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        if (!ep->mhd) {
+            rc = skyc_fail(err, SKYC_E_NETWORK,
+                           "cannot listen on %s:%d (port in use?)", host,
+                           port);
+            goto fail;
+        }
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(ep->mhd, MHD_DAEMON_INFO_BIND_PORT);
+        ep->port = info ? info->port : port;
     }
-    s->mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-            MHD_USE_TURBO,
-        0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-        MHD_OPTION_SOCK_ADDR, &sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)c->threads,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256u << 10),
-        MHD_OPTION_CONNECTION_TIMEOUT, 120u, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        1024u, MHD_OPTION_END);
-    if (!s->mhd) {
-        rc = skyc_fail(err, SKYC_E_NETWORK,
-                       "cannot listen on %s:%d (port in use?)",
-                       c->listen_host, c->port);
-        goto fail;
-    }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : c->port;
     strbuf_release(&p);
     *out = s;
     return SKYC_OK;
@@ -1308,15 +1423,22 @@ fail:
 
 int store_server_port(const struct store_server *s)
 {
-    return s->port;
+    return s->eps[0].port;
+}
+
+int store_server_region_port(const struct store_server *s, size_t i)
+{
+    return i < s->nregions ? s->eps[i].port : -1;
 }
 
 void store_server_stop(struct store_server *s)
 {
     if (!s)
         return;
-    if (s->mhd)
-        MHD_stop_daemon(s->mhd);
+    for (size_t i = 0; s->eps && i < s->nregions; i++)
+        if (s->eps[i].mhd)
+            MHD_stop_daemon(s->eps[i].mhd);
+    mr_stop(s);
     if (s->meta.db)
         meta_close(&s->meta);
     for (size_t i = 0; i < s->nregions; i++) {
@@ -1324,5 +1446,6 @@ void store_server_stop(struct store_server *s)
         backend_release(&s->regions[i].be);
     }
     free(s->regions);
+    free(s->eps);
     free(s);
 }

@@ -12,10 +12,17 @@
  * decoding, MD5 / SHA-256 / x-amz-checksum-* hashing, blob writer) -> the
  * handler -> an S3 XML result or error (with RequestId = x-amz-request-id).
  *
- * Multi-region seam: srv->regions holds one struct store_region today; a
- * bucket's row names its primary region and object rows name the region of
- * their blob. The placement engine (store/placement*) will pick regions per
- * write and read; handlers only ever go through region_for_*() here.
+ * Multi-region: with "regions" in the config (store_config_load()) one
+ * process serves one S3 endpoint per region over one metadata database;
+ * each region has its own directory backend. Writes, reads and deletes go
+ * through the placement engine (store/placement.h) in server_place.c: the
+ * bytes of a write land in the endpoint's region (a single-region bucket's
+ * home instead), the plan's COPYs replicate them, a GET reads from the
+ * region its plan names (response header x-skyc-read-region) and keeps a
+ * replica when the policy says, a timer carries out TTL evictions. Without
+ * "regions" there is one region ("local", the data directory) and the
+ * engine is not used. Handlers only go through region_for_write() and the
+ * mr_*() calls of server_internal.h.
  *
  * Lifecycle: store_server_start() binds and serves on background threads
  * until store_server_stop(), which waits for them and frees everything.
@@ -31,6 +38,15 @@ struct store_user {
     char *secret_key;
 };
 
+/* One region of a multi-region server: its backend directory and the
+ * address of its S3 endpoint. */
+struct store_region_config {
+    char *name;  /* "cloud:region", as the cost model (store/cost.h) names it */
+    char *dir;   /* the region's local directory backend */
+    char *host;  /* its endpoint's listen address */
+    int port;    /* 0: any free port */
+};
+
 struct store_config {
     char *data_dir;
     char *listen_host; /* "127.0.0.1" */
@@ -42,6 +58,14 @@ struct store_config {
     bool fsync;        /* fsync blobs + SQLite FULL (default true) */
     int threads;       /* HTTP worker threads (default 4) */
     long max_skew;     /* seconds a request's x-amz-date may be off (900) */
+    /* multi-region (nregions >= 1 turns it on; see store_config_load()) */
+    struct store_region_config *regions;
+    size_t nregions;
+    char *policy;       /* default placement policy (write-local) */
+    char **bucket_names, **bucket_policies; /* per-bucket policies */
+    size_t nbuckets;
+    char *profiles;     /* cost profiles dir; NULL: the shared data's */
+    double tick_s;      /* eviction timer period (default 0.25 s) */
 };
 
 void store_config_init(struct store_config *c);
@@ -54,6 +78,17 @@ void store_config_add_user(struct store_config *c, const char *ak,
  *   {"region": "us-east-1", "domain": "s3.local", "fsync": true,
  *    "threads": 4, "users": [{"access_key": "K", "secret_key": "S"}]}
  * Unknown keys are errors (file:line:col), so typos do not pass silently.
+ *
+ * A multi-region server (one bucket namespace spanning several regions, one
+ * process, one SQLite metadata under "data") adds:
+ *   "regions": [{"name": "aws:us-east-1", "dir": "/srv/a",
+ *                "listen": "127.0.0.1:9001"}, ...],
+ *   "policy": "write-local",                 (every bucket's default)
+ *   "buckets": {"photos": "copy-on-read:1h"}, (per-bucket policies)
+ *   "profiles": "DIR"                         (cost profiles, optional)
+ * Region names are the cost model's (store/cost.h); policy names are
+ * `skyc store sim`'s (store/placement.h). Each region gets its own S3
+ * endpoint; "listen" at the top level is then not used.
  */
 enum skyc_err store_config_load(struct store_config *c, const char *path,
                                 struct skyc_error *err);
@@ -66,8 +101,9 @@ struct store_server;
 enum skyc_err store_server_start(const struct store_config *c,
                                  struct store_server **out,
                                  struct skyc_error *err);
-/* The bound TCP port (useful with port 0). */
+/* The bound TCP port (useful with port 0): of region i's endpoint. */
 int store_server_port(const struct store_server *s);
+int store_server_region_port(const struct store_server *s, size_t i);
 void store_server_stop(struct store_server *s);
 
 #endif

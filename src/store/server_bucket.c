@@ -72,6 +72,7 @@ enum MHD_Result h_create_bucket(struct req *r)
         return respond_error(r, S3E_BucketAlreadyOwnedByYou, NULL);
     if (rc)
         return internal(r, &err);
+    mr_bucket_created(r->srv, r->bucket);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     char loc[80];
@@ -490,8 +491,10 @@ enum MHD_Result h_delete_objects(struct req *r)
             skyc_error_clear(&err);
             continue;
         }
+        if (!rc)
+            mr_delete(r, key);
         if (old)
-            backend_remove(&region_for_write(r->srv, r->bucket)->be, old);
+            remove_everywhere(r->srv, old);
         free(old);
         if (!d.quiet) {
             strbuf_addstr(&x, "<Deleted><Key>");

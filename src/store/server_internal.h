@@ -12,19 +12,47 @@
 #include "s3/s3err.h"
 #include "s3/sigv4.h"
 #include "store/backend.h"
+#include "store/cost.h"
 #include "store/meta.h"
+#include "store/placement.h"
 #include "store/server.h"
+
+#include <pthread.h>
 
 #include <microhttpd.h>
 #include <openssl/evp.h>
+
+struct store_server;
+
+/* One S3 endpoint: the daemon serving clients of one region. */
+struct store_endpoint {
+    struct store_server *srv;
+    size_t region; /* index into srv->regions */
+    struct MHD_Daemon *mhd;
+    int port;
+};
 
 struct store_server {
     struct store_config cfg;
     struct meta meta;
     struct store_region *regions; /* [0] is the default (primary) region */
     size_t nregions;
-    struct MHD_Daemon *mhd;
-    int port;
+    struct store_endpoint *eps;   /* one per region */
+    /* multi-region (cfg.nregions > 0): the placement engine decides which
+     * regions hold a copy of each object (server_place.c). Every copy of
+     * an object is a blob with the same id in its region's backend; the
+     * metadata row names the primary's region. The engine is serialised by
+     * place_mu (held across the copies a plan makes); a timer thread runs
+     * place_advance() and saves the engine to DATA/placement.json. */
+    bool multi;
+    struct store_cost_model model;
+    struct place place;
+    bool place_ready;
+    pthread_mutex_t place_mu;
+    pthread_cond_t place_cv;
+    pthread_t timer;
+    bool timer_on, stopping, dirty;
+    char *state_path;
 };
 
 enum op {
@@ -60,6 +88,7 @@ enum chunk_state { CH_SIZE, CH_DATA, CH_DATA_CR, CH_TRAILER, CH_DONE };
 
 struct req {
     struct store_server *srv;
+    size_t at; /* the region whose endpoint took the request */
     struct MHD_Connection *conn;
     const char *method;
     char *path;  /* raw, as sent */
@@ -133,10 +162,29 @@ void http_date(char buf[40], int64_t ms);
 /* Parse an HTTP date (RFC 1123, RFC 850, asctime) or ISO 8601; -1 if bad. */
 int64_t parse_http_date(const char *s);
 
-/* The region objects of a new write go to, and where a blob lives. */
-struct store_region *region_for_write(struct store_server *s,
-                                      const char *bucket);
+/* The region the bytes of a new write go to (the endpoint's region, or the
+ * home of a single-region bucket), and where a blob lives. */
+struct store_region *region_for_write(struct req *r);
 struct store_region *region_named(struct store_server *s, const char *name);
+/* Remove blob id from every region (each copy shares the id). */
+void remove_everywhere(struct store_server *s, const char *id);
+
+/* server_place.c: the placement engine wired to the regions. Each is a
+ * no-op on a single-region server. */
+enum skyc_err mr_start(struct store_server *s, struct skyc_error *err);
+void mr_stop(struct store_server *s);
+/* A bucket was created: give it its policy over every region. */
+void mr_bucket_created(struct store_server *s, const char *bucket);
+/* An object row now names blob in region primary: run place_put and make
+ * the copies its plan asks for. */
+void mr_after_put(struct req *r, const char *blob, uint64_t size,
+                  struct store_region *primary);
+/* A GET of o: run place_get, replicate when the plan says, and return the
+ * region to read from (o's primary when the engine does not know it). */
+struct store_region *mr_for_read(struct req *r, const struct meta_object *o);
+/* A DELETE of key in the request's bucket (its blobs go with
+ * remove_everywhere()). */
+void mr_delete(struct req *r, const char *key);
 
 /* Operation handlers, called when the body (if any) is complete. */
 enum MHD_Result h_list_buckets(struct req *r);

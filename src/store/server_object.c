@@ -234,7 +234,7 @@ static enum MHD_Result finish_put(struct req *r, const char *etag,
                                   const char *upload_id)
 {
     struct skyc_error err = {0};
-    struct store_region *reg = region_for_write(r->srv, r->bucket);
+    struct store_region *reg = region_for_write(r);
     char *old = NULL;
     enum skyc_err rc;
     uint64_t size = r->inline_data ? r->buf.len : r->w.size;
@@ -276,8 +276,10 @@ static enum MHD_Result finish_put(struct req *r, const char *etag,
         return internal(r, &err);
     }
     if (old)
-        backend_remove(&reg->be, old);
+        remove_everywhere(r->srv, old);
     free(old);
+    if (!part)
+        mr_after_put(r, id, size, reg);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(resp, "ETag", etag);
@@ -381,7 +383,8 @@ enum MHD_Result h_get_object(struct req *r, bool head)
     }
     int fd = -1;
     uint64_t bsize = 0;
-    struct store_region *reg = region_named(r->srv, o.region);
+    struct store_region *reg =
+        head ? region_named(r->srv, o.region) : mr_for_read(r, &o);
     if (!o.has_data &&
         (rc = backend_open_read(&reg->be, o.blob, &fd, &bsize, &err))) {
         meta_object_release(&o);
@@ -425,6 +428,8 @@ enum MHD_Result h_get_object(struct req *r, bool head)
         return respond_error(r, S3E_InternalError, NULL);
     }
     add_object_headers(resp, o.headers);
+    if (r->srv->multi && !head) /* the region the bytes came from */
+        MHD_add_response_header(resp, "x-skyc-read-region", reg->name);
     MHD_add_response_header(resp, "ETag", o.etag);
     MHD_add_response_header(resp, "Last-Modified", date);
     MHD_add_response_header(resp, "Accept-Ranges", "bytes");
@@ -479,8 +484,10 @@ enum MHD_Result h_delete_object(struct req *r)
         return respond_error(r, S3E_NoSuchBucket, NULL);
     if (rc && rc != SKYC_E_NOT_FOUND)
         return internal(r, &err);
+    if (!rc)
+        mr_delete(r, r->key);
     if (old)
-        backend_remove(&region_for_write(r->srv, r->bucket)->be, old);
+        remove_everywhere(r->srv, old);
     free(old);
     return respond_empty(r, 204);
 }
@@ -641,7 +648,7 @@ enum MHD_Result h_copy_object(struct req *r, bool part)
     }
     struct blob_writer w;
     uint8_t md5[16];
-    struct store_region *dst = region_for_write(r->srv, r->bucket);
+    struct store_region *dst = region_for_write(r);
     if ((rc = copy_blob(region_named(r->srv, o.region), o.blob, &o, off, len,
                         dst, &w, md5, &err))) {
         ret = internal(r, &err);
@@ -690,8 +697,10 @@ enum MHD_Result h_copy_object(struct req *r, bool part)
         goto out;
     }
     if (old)
-        backend_remove(&dst->be, old);
+        remove_everywhere(r->srv, old);
     free(old);
+    if (!part)
+        mr_after_put(r, id, len, dst);
     struct strbuf x = STRBUF_INIT;
     strbuf_addstr(&x, XML_HEAD);
     strbuf_addstr(&x, part ? "<CopyPartResult xmlns=\"" XMLNS "\">"
@@ -874,7 +883,7 @@ enum MHD_Result h_complete_upload(struct req *r)
             ret = respond_error(r, S3E_EntityTooSmall, NULL);
             goto out;
         }
-    struct store_region *reg = region_for_write(r->srv, r->bucket);
+    struct store_region *reg = region_for_write(r);
     if ((rc = backend_create(&reg->be, &w, &err))) {
         ret = internal(r, &err);
         goto out;
@@ -916,6 +925,7 @@ enum MHD_Result h_complete_upload(struct req *r)
                                      : internal(r, &err);
         goto out;
     }
+    mr_after_put(r, id, total, reg);
     struct strbuf x = STRBUF_INIT;
     strbuf_addstr(&x, XML_HEAD "<CompleteMultipartUploadResult xmlns=\"" XMLNS
                                "\"><Location>");
@@ -936,7 +946,7 @@ enum MHD_Result h_complete_upload(struct req *r)
 out:
     backend_abort(&w);
     for (size_t i = 0; i < nblobs; i++) {
-        backend_remove(&region_for_write(r->srv, r->bucket)->be, blobs[i]);
+        remove_everywhere(r->srv, blobs[i]);
         free(blobs[i]);
     }
     free(blobs);
@@ -966,7 +976,7 @@ enum MHD_Result h_abort_upload(struct req *r)
     rc = meta_upload_finish(&r->srv->meta, u.id, NULL, &blobs, &nblobs, &err);
     meta_upload_release(&u);
     for (size_t i = 0; i < nblobs; i++) {
-        backend_remove(&region_for_write(r->srv, r->bucket)->be, blobs[i]);
+        remove_everywhere(r->srv, blobs[i]);
         free(blobs[i]);
     }
     free(blobs);

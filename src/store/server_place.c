@@ -1,0 +1,446 @@
+/*
+ * server_place.c - the placement engine (store/placement.h) wired into the
+ * S3 server: a bucket spanning several regions, one endpoint per region.
+ *
+ * Physical layout: every copy of an object is a blob with the SAME id in
+ * its region's local backend (store/backend.h); the object's metadata row
+ * (store/meta.h) names the blob id and the primary's region, and one copies
+ * row per replica names its region (recorded after the bytes are durable,
+ * removed before they go). A GET reads a replica only when its copies row
+ * exists; otherwise the primary. The engine's view (policies, TTLs, the
+ * bill) is saved to DATA/placement.json (place_save) by the timer and at
+ * stop, loaded at start. A replica file the metadata never recorded (a
+ * crash mid-copy) is removed with its object by remove_everywhere().
+ *
+ * Each request runs its engine call and carries out the plan under
+ * place_mu: STORE/COPY copy the blob between region directories before the
+ * client gets its answer, READ picks the region the bytes are served from,
+ * DELETE removes a replica (never the primary: the engine never evicts it,
+ * and the code checks against the row anyway).
+ */
+#include "core/common.h"
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/strbuf.h"
+#include "store/server_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <time.h>
+#include <unistd.h>
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The server region holding model region m, or NULL. */
+static struct store_region *region_of_model(struct store_server *s,
+                                            uint16_t m)
+{
+    for (size_t i = 0; i < s->nregions; i++)
+        if (s->regions[i].model == m)
+            return &s->regions[i];
+    return NULL;
+}
+
+static const char *policy_spec(const struct store_server *s,
+                               const char *bucket)
+{
+    for (size_t i = 0; i < s->cfg.nbuckets; i++)
+        if (!strcmp(s->cfg.bucket_names[i], bucket))
+            return s->cfg.bucket_policies[i];
+    return s->cfg.policy ? s->cfg.policy : "write-local";
+}
+
+/* With place_mu held: the engine's bucket, created on first use. */
+static uint32_t bucket_locked(struct store_server *s, const char *bucket)
+{
+    uint32_t b = place_bucket_find(&s->place, bucket);
+    if (b != UINT32_MAX)
+        return b;
+    struct skyc_error err = {0};
+    struct place_policy pol;
+    uint16_t *regs = xcalloc(s->nregions, sizeof(*regs));
+    for (size_t i = 0; i < s->nregions; i++)
+        regs[i] = s->regions[i].model;
+    if (place_policy_parse(policy_spec(s, bucket), &s->model, &pol, &err) ||
+        place_bucket_create(&s->place, bucket, &pol, regs, s->nregions, &b,
+                            &err)) {
+        log_warning("store: placement of bucket %s: %s", bucket, err.msg);
+        b = UINT32_MAX;
+    }
+    free(regs);
+    s->dirty = true;
+    return b;
+}
+
+/* Copy blob id from region src to region dst (same id), durably. */
+static enum skyc_err copy_between(struct store_region *src,
+                                  struct store_region *dst, const char *id,
+                                  struct skyc_error *err)
+{
+    struct blob_writer w = {.fd = -1};
+    int fd = -1;
+    uint64_t size = 0;
+    char *buf = NULL;
+    enum skyc_err rc;
+    if ((rc = backend_open_read(&src->be, id, &fd, &size, err)))
+        goto out;
+    if ((rc = backend_create_id(&dst->be, &w, id, err)))
+        goto out;
+    buf = xmalloc(1u << 20);
+    for (uint64_t off = 0; off < size;) {
+        size_t n = size - off > (1u << 20) ? (1u << 20) : (size_t)(size - off);
+        ssize_t got = pread(fd, buf, n, (off_t)off);
+        if (got <= 0) {
+            rc = skyc_fail(err, SKYC_E_IO, "short read of blob '%s' in %s", id,
+                           src->name);
+            goto out;
+        }
+        if ((rc = backend_write(&w, buf, (size_t)got, err)))
+            goto out;
+        off += (uint64_t)got;
+    }
+    rc = backend_commit(&w, err);
+out:
+    if (rc)
+        backend_abort(&w);
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return rc;
+}
+
+/*
+ * With place_mu held: carry out plan for blob (the object the request is
+ * about, held in region `have`; NULL when none). Returns the region a READ
+ * names, or NULL.
+ */
+static struct store_region *exec_plan(struct store_server *s,
+                                      const struct place_plan *pl,
+                                      const char *blob,
+                                      struct store_region *have)
+{
+    struct store_region *read_from = NULL;
+    struct skyc_error err = {0};
+    for (size_t i = 0; i < pl->n; i++) {
+        const struct place_action *a = &pl->a[i];
+        struct store_region *dst = region_of_model(s, a->dst);
+        struct store_region *src =
+            a->src == STORE_NO_REGION ? NULL : region_of_model(s, a->src);
+        switch (a->act) {
+        case PLACE_ACT_READ:
+            read_from = src;
+            break;
+        case PLACE_ACT_STORE:
+        case PLACE_ACT_COPY: {
+            struct store_region *from = a->act == PLACE_ACT_COPY ? src
+                                        : read_from          ? read_from
+                                                             : have;
+            if (!blob || !dst || !from || from == dst)
+                break;
+            const char *bname = s->place.buckets[a->bucket].name;
+            const char *key = s->place.objects[a->object].key;
+            if (copy_between(from, dst, blob, &err)) {
+                log_warning("store: replicating to %s: %s", dst->name,
+                            err.msg);
+                skyc_error_clear(&err);
+            } else if (meta_copy_add(&s->meta, bname, key, dst->name, blob,
+                                     &err)) {
+                /* overwritten meanwhile (or the metadata failed): the
+                 * copy is not recorded, so it must not stay */
+                log_info("store: copy of %s/%s to %s not recorded: %s",
+                         bname, key, dst->name, err.msg[0] ? err.msg : "");
+                skyc_error_clear(&err);
+                backend_remove(&dst->be, blob);
+            } else {
+                log_info("store: copied %s/%s from %s to %s", bname, key,
+                         from->name, dst->name);
+            }
+            break;
+        }
+        case PLACE_ACT_DELETE: {
+            const struct place_object *o = &s->place.objects[a->object];
+            struct meta_object row;
+            if (!dst || a->bucket >= s->place.nbuckets)
+                break;
+            if (meta_object_get(&s->meta, s->place.buckets[a->bucket].name,
+                                o->key, &row, &err)) {
+                skyc_error_clear(&err);
+                break;
+            }
+            if (row.region && strcmp(row.region, dst->name) != 0 &&
+                row.blob && *row.blob) {
+                if (meta_copy_remove(&s->meta, row.bucket, row.key,
+                                     dst->name, &err)) {
+                    log_warning("store: %s", err.msg);
+                    skyc_error_clear(&err);
+                }
+                backend_remove(&dst->be, row.blob);
+                log_info("store: evicted %s/%s from %s", row.bucket, row.key,
+                         dst->name);
+            }
+            meta_object_release(&row);
+            break;
+        }
+        }
+    }
+    return read_from;
+}
+
+struct store_region *region_for_write(struct req *r)
+{
+    struct store_server *s = r->srv;
+    struct store_region *reg = &s->regions[r->at];
+    if (!s->multi || !r->bucket)
+        return reg;
+    pthread_mutex_lock(&s->place_mu);
+    uint32_t b = bucket_locked(s, r->bucket);
+    if (b != UINT32_MAX &&
+        s->place.buckets[b].policy.kind == PLACE_SINGLE_REGION) {
+        const struct place_bucket *pb = &s->place.buckets[b];
+        uint16_t home = pb->policy.home == STORE_NO_REGION ? pb->regions[0]
+                                                           : pb->policy.home;
+        struct store_region *h = region_of_model(s, home);
+        if (h)
+            reg = h;
+    }
+    pthread_mutex_unlock(&s->place_mu);
+    return reg;
+}
+
+void mr_bucket_created(struct store_server *s, const char *bucket)
+{
+    if (!s->multi)
+        return;
+    pthread_mutex_lock(&s->place_mu);
+    bucket_locked(s, bucket);
+    pthread_mutex_unlock(&s->place_mu);
+}
+
+void mr_after_put(struct req *r, const char *blob, uint64_t size,
+                  struct store_region *primary)
+{
+    struct store_server *s = r->srv;
+    struct skyc_error err = {0};
+    if (!s->multi)
+        return;
+    pthread_mutex_lock(&s->place_mu);
+    struct place_plan pl;
+    place_plan_init(&pl);
+    uint32_t b = bucket_locked(s, r->bucket);
+    if (b == UINT32_MAX)
+        goto out;
+    if (place_put(&s->place, b, r->key, size, s->regions[r->at].model,
+                  wall_now(), &pl, &err)) {
+        log_warning("store: placement of %s/%s: %s", r->bucket, r->key,
+                    err.msg);
+        goto out;
+    }
+    exec_plan(s, &pl, blob, primary);
+    s->dirty = true;
+out:
+    place_plan_release(&pl);
+    pthread_mutex_unlock(&s->place_mu);
+}
+
+struct store_region *mr_for_read(struct req *r, const struct meta_object *o)
+{
+    struct store_server *s = r->srv;
+    struct store_region *primary = region_named(s, o->region);
+    struct skyc_error err = {0};
+    if (!s->multi)
+        return primary;
+    pthread_mutex_lock(&s->place_mu);
+    struct place_plan pl;
+    place_plan_init(&pl);
+    struct store_region *from = NULL;
+    uint32_t b = bucket_locked(s, r->bucket);
+    if (b == UINT32_MAX)
+        goto out;
+    if (place_get(&s->place, b, r->key, s->regions[r->at].model, wall_now(),
+                  &pl, &err)) {
+        log_warning("store: placement of %s/%s: %s; reading the primary",
+                    r->bucket, r->key, err.msg);
+        goto out;
+    }
+    from = exec_plan(s, &pl, o->blob, primary);
+    s->dirty = true;
+    /* the metadata is the authority on copies: read a replica only when
+     * its row says the region holds the current blob */
+    if (from && from != primary &&
+        meta_copy_has(&s->meta, r->bucket, r->key, from->name, &err)) {
+        log_warning("store: %s/%s: no recorded copy in %s; reading the "
+                    "primary in %s",
+                    r->bucket, r->key, from->name, primary->name);
+        skyc_error_clear(&err);
+        from = primary;
+    }
+out:
+    place_plan_release(&pl);
+    pthread_mutex_unlock(&s->place_mu);
+    return from ? from : primary;
+}
+
+void mr_delete(struct req *r, const char *key)
+{
+    struct store_server *s = r->srv;
+    struct skyc_error err = {0};
+    if (!s->multi)
+        return;
+    pthread_mutex_lock(&s->place_mu);
+    struct place_plan pl;
+    place_plan_init(&pl);
+    uint32_t b = bucket_locked(s, r->bucket);
+    if (b != UINT32_MAX &&
+        !place_delete(&s->place, b, key, wall_now(), &pl, &err)) {
+        exec_plan(s, &pl, NULL, NULL);
+        s->dirty = true;
+    }
+    skyc_error_clear(&err);
+    place_plan_release(&pl);
+    pthread_mutex_unlock(&s->place_mu);
+}
+
+static void save_locked(struct store_server *s)
+{
+    struct skyc_error err = {0};
+    if (place_save(&s->place, s->state_path, &err)) {
+        log_warning("store: %s", err.msg);
+        skyc_error_clear(&err);
+        return;
+    }
+    s->dirty = false;
+}
+
+/* The timer: TTL evictions when due, the engine saved once a second. */
+static void *timer_main(void *arg)
+{
+    struct store_server *s = arg;
+    double last_save = wall_now();
+    struct place_plan pl;
+    place_plan_init(&pl);
+    pthread_mutex_lock(&s->place_mu);
+    while (!s->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        double until = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 +
+                       s->cfg.tick_s;
+        ts.tv_sec = (time_t)until;
+        ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
+        pthread_cond_timedwait(&s->place_cv, &s->place_mu, &ts);
+        if (s->stopping)
+            break;
+        double now = wall_now();
+        if (place_next_expiry(&s->place) <= now) {
+            pl.n = 0;
+            place_advance(&s->place, now, &pl);
+            exec_plan(s, &pl, NULL, NULL);
+            s->dirty = true;
+        }
+        if (s->dirty && now - last_save >= 1.0) {
+            save_locked(s);
+            last_save = now;
+        }
+    }
+    pthread_mutex_unlock(&s->place_mu);
+    place_plan_release(&pl);
+    return NULL;
+}
+
+static bool note_bucket(void *ctx, const char *name, int64_t created_ms)
+{
+    (void)created_ms;
+    struct store_server *s = ctx;
+    bucket_locked(s, name);
+    return true;
+}
+
+enum skyc_err mr_start(struct store_server *s, struct skyc_error *err)
+{
+    enum skyc_err rc;
+    if (!s->multi)
+        return SKYC_OK;
+    pthread_mutex_init(&s->place_mu, NULL);
+    pthread_cond_init(&s->place_cv, NULL);
+    store_cost_init(&s->model);
+    place_init(&s->place, &s->model);
+    s->place_ready = true;
+    if ((rc = store_cost_load(&s->model, s->cfg.profiles, err)))
+        return rc;
+    for (size_t i = 0; i < s->nregions; i++) {
+        uint16_t m = store_cost_region(&s->model, s->regions[i].name);
+        if (m == STORE_NO_REGION)
+            return skyc_fail(err, SKYC_E_INPUT,
+                             "region '%s' is not in the cost model (%s); use "
+                             "cloud:region as in its cost.csv, e.g. "
+                             "aws:us-east-1",
+                             s->regions[i].name, s->model.source);
+        for (size_t j = 0; j < i; j++)
+            if (s->regions[j].model == m)
+                return skyc_fail(err, SKYC_E_INPUT,
+                                 "region '%s' is listed twice",
+                                 s->regions[i].name);
+        s->regions[i].model = m;
+    }
+    struct place_policy pol;
+    if (s->cfg.policy &&
+        (rc = place_policy_parse(s->cfg.policy, &s->model, &pol, err)))
+        return rc;
+    for (size_t i = 0; i < s->cfg.nbuckets; i++)
+        if ((rc = place_policy_parse(s->cfg.bucket_policies[i], &s->model,
+                                     &pol, err))) {
+            char *msg = xstrdup(err->msg);
+            skyc_error_clear(err);
+            rc = skyc_fail(err, rc, "bucket %s: %s", s->cfg.bucket_names[i],
+                           msg);
+            free(msg);
+            return rc;
+        }
+    s->state_path = xasprintf("%s/placement.json", s->cfg.data_dir);
+    if (access(s->state_path, F_OK) == 0 &&
+        (rc = place_load(&s->place, s->state_path, err)))
+        return rc;
+    /* a bucket whose policy the config now names differently: apply it */
+    for (size_t i = 0; i < s->cfg.nbuckets; i++) {
+        uint32_t b = place_bucket_find(&s->place, s->cfg.bucket_names[i]);
+        if (b != UINT32_MAX &&
+            !place_policy_parse(s->cfg.bucket_policies[i], &s->model, &pol,
+                                err) &&
+            (rc = place_bucket_set_policy(&s->place, b, &pol, err)))
+            return rc;
+    }
+    pthread_mutex_lock(&s->place_mu);
+    rc = meta_bucket_list(&s->meta, note_bucket, s, err);
+    pthread_mutex_unlock(&s->place_mu);
+    if (rc)
+        return rc;
+    if (pthread_create(&s->timer, NULL, timer_main, s))
+        return skyc_fail(err, SKYC_E_STATE, "cannot start the timer: %s",
+                         strerror(errno));
+    s->timer_on = true;
+    return SKYC_OK;
+}
+
+void mr_stop(struct store_server *s)
+{
+    if (!s->place_ready)
+        return;
+    if (s->timer_on) {
+        pthread_mutex_lock(&s->place_mu);
+        s->stopping = true;
+        pthread_cond_signal(&s->place_cv);
+        pthread_mutex_unlock(&s->place_mu);
+        pthread_join(s->timer, NULL);
+        save_locked(s);
+    }
+    place_release(&s->place);
+    store_cost_release(&s->model);
+    pthread_cond_destroy(&s->place_cv);
+    pthread_mutex_destroy(&s->place_mu);
+    free(s->state_path);
+    s->place_ready = false;
+}
