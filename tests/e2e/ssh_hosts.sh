@@ -26,6 +26,9 @@ stop() {
         [ -f "$pf" ] || continue
         pid=$(cat "$pf" 2>/dev/null || true)
         if [ -n "$pid" ]; then
+            # end the sessions first (a killed listener leaves them, and the
+            # client's ControlPersist master with them, for up to a minute)
+            pkill -TERM -P "$pid" 2>/dev/null || true
             kill "$pid" 2>/dev/null || true
             for w in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         fi
