@@ -30,7 +30,8 @@ extern const struct cli_command cli_commands[];
 
 /*
  * Run argv[0] from table; prefix is the command path for messages
- * ("skyc catalog"). With no argv[0], or "help", prints the table.
+ * ("skyc catalog"). With no argv[0], "--help" or "help", prints the table;
+ * "help SUB" runs "SUB --help".
  */
 enum skyc_err cli_dispatch(const char *prefix,
                            const struct cli_command *table, int argc,

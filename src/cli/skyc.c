@@ -34,9 +34,16 @@ enum skyc_err cli_dispatch(const char *prefix,
                            const struct cli_command *table, int argc,
                            const char **argv, struct skyc_error *err)
 {
-    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+    if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h") ||
+        (!strcmp(argv[0], "help") && argc == 1 &&
+         !find_command(table, "help"))) {
         cli_print_table(prefix, table, stdout);
         return SKYC_OK;
+    }
+    /* "PREFIX help SUB" is "PREFIX SUB --help", as at the top level */
+    if (!strcmp(argv[0], "help") && argc == 2 && !find_command(table, "help")) {
+        const char *sub[] = {argv[1], "--help", NULL};
+        return cli_dispatch(prefix, table, 2, sub, err);
     }
     const struct cli_command *c = find_command(table, argv[0]);
     if (!c) {
