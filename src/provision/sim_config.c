@@ -9,6 +9,7 @@
 #include "core/suggest.h"
 #include "core/units.h"
 #include "provision/sim.h"
+#include "provision/yaml_config.h"
 
 #include <jansson.h>
 #include <yaml.h>
@@ -126,72 +127,11 @@ out:
 
 /* ---- config ------------------------------------------------------------ */
 
-struct yc {
-    const char *file;
-    yaml_document_t *doc;
-    struct skyc_error *err;
-};
-
-static enum skyc_err yfail(struct yc *c, const yaml_node_t *n,
-                           const char *fmt, ...) SKYC_PRINTF(3, 4);
-static enum skyc_err yfail(struct yc *c, const yaml_node_t *n,
-                           const char *fmt, ...)
-{
-    char what[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
-    return skyc_fail(c->err, SKYC_E_INPUT, "%s:%zu:%zu: %s", c->file,
-                     n ? n->start_mark.line + 1 : 1,
-                     n ? n->start_mark.column + 1 : 1, what);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
-                                            : NULL;
-}
-
-static enum skyc_err want_scalar(struct yc *c, const yaml_node_t *n,
-                                 const char *key, const char **out)
-{
-    *out = scalar(n);
-    if (!*out || !**out)
-        return yfail(c, n, "%s: expected a value", key);
-    return SKYC_OK;
-}
-
-static bool key_known(const char *k, const char *const *keys)
-{
-    for (size_t i = 0; keys[i]; i++)
-        if (!strcmp(k, keys[i]))
-            return true;
-    return false;
-}
-
-static enum skyc_err unknown_key(struct yc *c, const yaml_node_t *kn,
-                                 const char *where, const char *const *keys)
-{
-    const char *k = scalar(kn);
-    const char *near = k ? suggest_nearest(k, keys) : NULL;
-    if (near)
-        return yfail(c, kn, "%s: unknown key '%s' (did you mean '%s'?)", where,
-                     k ? k : "?", near);
-    struct strbuf sb = STRBUF_INIT;
-    for (size_t i = 0; keys[i]; i++)
-        strbuf_addf(&sb, "%s%s", i ? ", " : "", keys[i]);
-    enum skyc_err rc = yfail(c, kn, "%s: unknown key '%s' (known: %s)", where,
-                             k ? k : "?", sb.buf);
-    strbuf_release(&sb);
-    return rc;
-}
-
 static const char *const match_keys[] = {"cloud", "region", "zone",
                                          "instance_type", "spot"};
 
 /* Parse one match key into m; *used = whether key was a match key. */
-static enum skyc_err parse_match_key(struct yc *c, const char *k,
+static enum skyc_err parse_match_key(struct ycfg *c, const char *k,
                                      const yaml_node_t *v, struct sim_match *m,
                                      bool *used)
 {
@@ -202,12 +142,12 @@ static enum skyc_err parse_match_key(struct yc *c, const char *k,
             *used = true;
     if (!*used)
         return SKYC_OK;
-    if (want_scalar(c, v, k, &s))
+    if (ycfg_want(c, v, k, &s))
         return SKYC_E_INPUT;
     if (!strcmp(k, "cloud")) {
         m->cloud = cloud_parse(s);
         if (m->cloud < 0)
-            return yfail(c, v,
+            return ycfg_fail(c, v,
                          "cloud: unknown cloud '%s' (known: aws, gcp, azure, "
                          "lambda, vast)",
                          s);
@@ -217,7 +157,7 @@ static enum skyc_err parse_match_key(struct yc *c, const char *k,
         else if (!strcmp(s, "false") || !strcmp(s, "no"))
             m->spot = 0;
         else
-            return yfail(c, v, "spot: expected true or false, got '%s'", s);
+            return ycfg_fail(c, v, "spot: expected true or false, got '%s'", s);
     } else {
         char **dst = !strcmp(k, "region") ? &m->region
                      : !strcmp(k, "zone") ? &m->zone
@@ -242,7 +182,7 @@ static char *resolve_path(const char *config, const char *file)
     return xasprintf("%.*s/%s", (int)(slash - config), config, file);
 }
 
-static enum skyc_err parse_rule(struct yc *c, const char *section,
+static enum skyc_err parse_rule(struct ycfg *c, const char *section,
                                 const yaml_node_t *item, struct sim_config *cfg)
 {
     static const char *const fault_keys[] = {
@@ -268,16 +208,16 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
     char *path = NULL;
 
     if (item->type != YAML_MAPPING_NODE) {
-        yfail(c, item, "%s: each entry must be a mapping", section);
+        ycfg_fail(c, item, "%s: each entry must be a mapping", section);
         goto out;
     }
     FOR_PAIRS(c, item, pair) {
         yaml_node_t *kn = yaml_document_get_node(c->doc, pair->key);
         yaml_node_t *vn = yaml_document_get_node(c->doc, pair->value);
-        const char *k = scalar(kn);
+        const char *k = ycfg_scalar(kn);
         bool used;
-        if (!k || !key_known(k, keys)) {
-            unknown_key(c, kn, section, keys);
+        if (!k || !ycfg_key_known(k, keys)) {
+            ycfg_unknown_key(c, kn, section, keys);
             goto out;
         }
         if (parse_match_key(c, k, vn, &m, &used))
@@ -285,7 +225,7 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
         if (used)
             continue;
         const char *s;
-        if (want_scalar(c, vn, k, &s))
+        if (ycfg_want(c, vn, k, &s))
             goto out;
         if (!strcmp(k, "error")) {
             if (!strcmp(s, "capacity"))
@@ -297,7 +237,7 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
             else if (!strcmp(s, "other"))
                 f.code = SKYC_E_FAILED;
             else {
-                yfail(c, vn,
+                ycfg_fail(c, vn,
                       "error: unknown error class '%s' (known: capacity, "
                       "quota, auth, other)",
                       s);
@@ -305,7 +245,7 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
             }
         } else if (!strcmp(k, "max_nodes")) {
             if (!parse_long_range(s, 0, 1000000000L, &f.max_nodes)) {
-                yfail(c, vn, "max_nodes: expected a whole number >= 0, got "
+                ycfg_fail(c, vn, "max_nodes: expected a whole number >= 0, got "
                              "'%s'",
                       s);
                 goto out;
@@ -313,14 +253,14 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
             f.has_max_nodes = true;
         } else if (!strcmp(k, "times")) {
             if (!parse_long_range(s, 1, 1000000000L, &f.times)) {
-                yfail(c, vn, "times: expected a whole number >= 1, got '%s'",
+                ycfg_fail(c, vn, "times: expected a whole number >= 1, got '%s'",
                       s);
                 goto out;
             }
         } else if (!strcmp(k, "after")) {
             double h;
             if (!parse_duration_hours(s, &h)) {
-                yfail(c, vn,
+                ycfg_fail(c, vn,
                       "after: expected a duration such as 90s, 30m or 2h, "
                       "got '%s'",
                       s);
@@ -333,7 +273,7 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
         } else if (!strcmp(k, "format")) {
             format = s;
             if (strcmp(s, "availability") && strcmp(s, "unavailable")) {
-                yfail(c, vn,
+                ycfg_fail(c, vn,
                       "format: expected 'availability' (value = instances "
                       "available) or 'unavailable' (1 = no spot), got '%s'",
                       s);
@@ -341,7 +281,7 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
             }
         } else if (!strcmp(k, "start_tick")) {
             if (!parse_long_range(s, 0, 1000000000L, &start_tick)) {
-                yfail(c, vn, "start_tick: expected a whole number >= 0, got "
+                ycfg_fail(c, vn, "start_tick: expected a whole number >= 0, got "
                              "'%s'",
                       s);
                 goto out;
@@ -357,7 +297,7 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
         memset(&m, 0, sizeof(m));
     } else if (!strcmp(section, "preemptions")) {
         if (after < 0) {
-            yfail(c, item, "preemptions: each entry needs 'after' (a "
+            ycfg_fail(c, item, "preemptions: each entry needs 'after' (a "
                            "duration such as 30m)");
             goto out;
         }
@@ -368,20 +308,20 @@ static enum skyc_err parse_rule(struct yc *c, const char *section,
         memset(&m, 0, sizeof(m));
     } else {
         if (!file) {
-            yfail(c, item, "spot_traces: each entry needs 'file' (a spot "
+            ycfg_fail(c, item, "spot_traces: each entry needs 'file' (a spot "
                            "trace JSON)");
             goto out;
         }
         path = resolve_path(c->file, file);
         struct strbuf sb = STRBUF_INIT;
         if (!path_is_file(path)) {
-            yfail(c, file_node, "file: spot trace '%s' is not a readable "
+            ycfg_fail(c, file_node, "file: spot trace '%s' is not a readable "
                                 "file (paths are relative to the config)",
                   path);
             goto out;
         }
         if (strbuf_read_file(&sb, path) < 0) {
-            yfail(c, file_node, "file: cannot read spot trace '%s': %s", path,
+            ycfg_fail(c, file_node, "file: cannot read spot trace '%s': %s", path,
                   strerror(errno));
             strbuf_release(&sb);
             goto out;
@@ -409,30 +349,30 @@ out:
     return rc;
 }
 
-static enum skyc_err parse_root(struct yc *c, const yaml_node_t *root,
+static enum skyc_err parse_root(struct ycfg *c, const yaml_node_t *root,
                                 struct sim_config *cfg)
 {
     static const char *const root_keys[] = {
         "time_scale", "clouds", "faults", "preemptions", "spot_traces", NULL};
-    if (!root || (root->type == YAML_SCALAR_NODE && !*scalar(root)))
+    if (!root || (root->type == YAML_SCALAR_NODE && !*ycfg_scalar(root)))
         return SKYC_OK; /* an empty file: the defaults */
     if (root->type != YAML_MAPPING_NODE)
-        return yfail(c, root, "the sim config must be a mapping (keys: "
+        return ycfg_fail(c, root, "the sim config must be a mapping (keys: "
                               "time_scale, clouds, faults, preemptions, "
                               "spot_traces)");
     FOR_PAIRS(c, root, pair) {
         yaml_node_t *kn = yaml_document_get_node(c->doc, pair->key);
         yaml_node_t *vn = yaml_document_get_node(c->doc, pair->value);
-        const char *k = scalar(kn);
-        if (!k || !key_known(k, root_keys))
-            return unknown_key(c, kn, "sim config", root_keys);
+        const char *k = ycfg_scalar(kn);
+        if (!k || !ycfg_key_known(k, root_keys))
+            return ycfg_unknown_key(c, kn, "sim config", root_keys);
         if (!strcmp(k, "time_scale")) {
             const char *s;
             double x;
-            if (want_scalar(c, vn, k, &s))
+            if (ycfg_want(c, vn, k, &s))
                 return SKYC_E_INPUT;
             if (!parse_nonneg_double(s, &x) || !(x > 0) || x > 1e9)
-                return yfail(c, vn,
+                return ycfg_fail(c, vn,
                              "time_scale: expected a number > 0 (sim seconds "
                              "per wall second), got '%s'",
                              s);
@@ -440,17 +380,17 @@ static enum skyc_err parse_root(struct yc *c, const yaml_node_t *root,
             continue;
         }
         if (vn->type != YAML_SEQUENCE_NODE)
-            return yfail(c, vn, "%s: expected a list", k);
+            return ycfg_fail(c, vn, "%s: expected a list", k);
         if (!strcmp(k, "clouds")) {
             for (size_t i = 0; i < CLOUD_COUNT; i++)
                 cfg->clouds[i] = false;
             for (yaml_node_item_t *it = vn->data.sequence.items.start;
                  it < vn->data.sequence.items.top; it++) {
                 yaml_node_t *e = yaml_document_get_node(c->doc, *it);
-                const char *s = scalar(e);
+                const char *s = ycfg_scalar(e);
                 int cl = s ? cloud_parse(s) : -1;
                 if (cl < 0)
-                    return yfail(c, e,
+                    return ycfg_fail(c, e,
                                  "clouds: unknown cloud '%s' (known: aws, "
                                  "gcp, azure, lambda, vast)",
                                  s ? s : "?");
@@ -466,34 +406,20 @@ static enum skyc_err parse_root(struct yc *c, const yaml_node_t *root,
     return SKYC_OK;
 }
 
+static enum skyc_err parse_root_cb(struct ycfg *c, const yaml_node_t *root,
+                                   void *cfg)
+{
+    return parse_root(c, root, cfg);
+}
+
 enum skyc_err sim_config_parse(const char *name, const char *text, size_t len,
                                struct sim_config *cfg, struct skyc_error *err)
 {
-    enum skyc_err rc = SKYC_E_INPUT;
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    bool have_doc = false;
-    struct yc c = {name, &doc, err};
-
     sim_config_init(cfg);
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        skyc_fail(err, SKYC_E_INPUT, "%s:%zu:%zu: bad YAML: %s", name,
-                  parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                  parser.problem ? parser.problem : "syntax error");
-        goto out;
-    }
-    have_doc = true;
-    if (parse_root(&c, yaml_document_get_root_node(&doc), cfg))
-        goto out;
-    cfg->path = xstrdup(name);
-    rc = SKYC_OK;
-out:
-    if (have_doc)
-        yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    if (rc != SKYC_OK)
+    enum skyc_err rc = ycfg_parse(name, text, len, parse_root_cb, cfg, err);
+    if (rc == SKYC_OK)
+        cfg->path = xstrdup(name);
+    else
         sim_config_release(cfg);
     return rc;
 }

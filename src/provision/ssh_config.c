@@ -8,6 +8,7 @@
 #include "core/suggest.h"
 #include "core/units.h"
 #include "provision/ssh.h"
+#include "provision/yaml_config.h"
 
 #include <ctype.h>
 #include <yaml.h>
@@ -41,75 +42,14 @@ void ssh_config_release(struct ssh_config *cfg)
     ssh_config_init(cfg);
 }
 
-struct yc {
-    const char *file;
-    yaml_document_t *doc;
-    struct skyc_error *err;
-};
-
-static enum skyc_err yfail(struct yc *c, const yaml_node_t *n,
-                           const char *fmt, ...) SKYC_PRINTF(3, 4);
-static enum skyc_err yfail(struct yc *c, const yaml_node_t *n,
-                           const char *fmt, ...)
-{
-    char what[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
-    return skyc_fail(c->err, SKYC_E_INPUT, "%s:%zu:%zu: %s", c->file,
-                     n ? n->start_mark.line + 1 : 1,
-                     n ? n->start_mark.column + 1 : 1, what);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
-                                            : NULL;
-}
-
-static enum skyc_err want(struct yc *c, const yaml_node_t *n, const char *key,
-                          const char **out)
-{
-    *out = scalar(n);
-    if (!*out || !**out)
-        return yfail(c, n, "%s: expected a value", key);
-    return SKYC_OK;
-}
-
-static enum skyc_err unknown(struct yc *c, const yaml_node_t *kn,
-                             const char *where, const char *const *keys)
-{
-    const char *k = scalar(kn);
-    const char *near = k ? suggest_nearest(k, keys) : NULL;
-    struct strbuf sb = STRBUF_INIT;
-    for (size_t i = 0; keys[i]; i++)
-        strbuf_addf(&sb, "%s%s", i ? ", " : "", keys[i]);
-    enum skyc_err rc =
-        near ? yfail(c, kn, "%s: unknown key '%s' (did you mean '%s'?)", where,
-                     k ? k : "?", near)
-             : yfail(c, kn, "%s: unknown key '%s' (known: %s)", where,
-                     k ? k : "?", sb.buf);
-    strbuf_release(&sb);
-    return rc;
-}
-
-static bool known(const char *k, const char *const *keys)
-{
-    for (size_t i = 0; k && keys[i]; i++)
-        if (!strcmp(k, keys[i]))
-            return true;
-    return false;
-}
-
-static enum skyc_err number(struct yc *c, const yaml_node_t *n,
+static enum skyc_err number(struct ycfg *c, const yaml_node_t *n,
                             const char *key, double *out)
 {
     const char *s;
-    if (want(c, n, key, &s))
+    if (ycfg_want(c, n, key, &s))
         return SKYC_E_INPUT;
     if (!parse_nonneg_double(s, out) || *out > 1e6)
-        return yfail(c, n, "%s: expected a number >= 0, got '%s'", key, s);
+        return ycfg_fail(c, n, "%s: expected a number >= 0, got '%s'", key, s);
     return SKYC_OK;
 }
 
@@ -119,21 +59,21 @@ static enum skyc_err number(struct yc *c, const yaml_node_t *n,
 #define KEY(c, pair) yaml_document_get_node((c)->doc, (pair)->key)
 #define VAL(c, pair) yaml_document_get_node((c)->doc, (pair)->value)
 
-static enum skyc_err parse_labels(struct yc *c, const yaml_node_t *map,
+static enum skyc_err parse_labels(struct ycfg *c, const yaml_node_t *map,
                                   struct ssh_host *h)
 {
     static const char *const keys[] = {"cpus", "gpus", "accelerator",
                                        "region", "hourly_price", NULL};
     if (map->type != YAML_MAPPING_NODE)
-        return yfail(c, map, "labels: expected a mapping (cpus, gpus, "
+        return ycfg_fail(c, map, "labels: expected a mapping (cpus, gpus, "
                              "accelerator, region, hourly_price)");
     PAIRS(map, pair) {
         const yaml_node_t *kn = KEY(c, pair), *vn = VAL(c, pair);
-        const char *k = scalar(kn), *s;
-        if (!known(k, keys))
-            return unknown(c, kn, "labels", keys);
+        const char *k = ycfg_scalar(kn), *s;
+        if (!ycfg_key_known(k, keys))
+            return ycfg_unknown_key(c, kn, "labels", keys);
         if (!strcmp(k, "accelerator") || !strcmp(k, "region")) {
-            if (want(c, vn, k, &s))
+            if (ycfg_want(c, vn, k, &s))
                 return SKYC_E_INPUT;
             char **dst = !strcmp(k, "region") ? &h->region : &h->accelerator;
             free(*dst);
@@ -157,7 +97,7 @@ static bool valid_host_name(const char *s)
     return true;
 }
 
-static enum skyc_err parse_host(struct yc *c, const yaml_node_t *map,
+static enum skyc_err parse_host(struct ycfg *c, const yaml_node_t *map,
                                 struct ssh_config *cfg)
 {
     static const char *const keys[] = {"name", "host", "port", "user",
@@ -166,15 +106,15 @@ static enum skyc_err parse_host(struct yc *c, const yaml_node_t *map,
     struct ssh_host h = {0};
     enum skyc_err rc = SKYC_E_INPUT;
     if (map->type != YAML_MAPPING_NODE) {
-        yfail(c, map, "hosts: each entry must be a mapping with at least "
+        ycfg_fail(c, map, "hosts: each entry must be a mapping with at least "
                       "'host'");
         goto out;
     }
     PAIRS(map, pair) {
         const yaml_node_t *kn = KEY(c, pair), *vn = VAL(c, pair);
-        const char *k = scalar(kn), *s;
-        if (!known(k, keys)) {
-            unknown(c, kn, "hosts", keys);
+        const char *k = ycfg_scalar(kn), *s;
+        if (!ycfg_key_known(k, keys)) {
+            ycfg_unknown_key(c, kn, "hosts", keys);
             goto out;
         }
         if (!strcmp(k, "labels")) {
@@ -182,21 +122,21 @@ static enum skyc_err parse_host(struct yc *c, const yaml_node_t *map,
                 goto out;
             continue;
         }
-        if (want(c, vn, k, &s))
+        if (ycfg_want(c, vn, k, &s))
             goto out;
         if (!strcmp(k, "port")) {
             if (!parse_long_range(s, 1, 65535, &h.port)) {
-                yfail(c, vn, "port: expected 1..65535, got '%s'", s);
+                ycfg_fail(c, vn, "port: expected 1..65535, got '%s'", s);
                 goto out;
             }
             continue;
         }
         if (strchr(s, '\n') || (s[0] == '-' && strcmp(k, "workdir_root"))) {
-            yfail(c, vn, "%s: bad value '%s'", k, s);
+            ycfg_fail(c, vn, "%s: bad value '%s'", k, s);
             goto out;
         }
         if (!strcmp(k, "name") && !valid_host_name(s)) {
-            yfail(c, vn, "name: '%s' may only use letters, digits, '-', '_', "
+            ycfg_fail(c, vn, "name: '%s' may only use letters, digits, '-', '_', "
                          "'.', ':' (at most 64)",
                   s);
             goto out;
@@ -210,21 +150,21 @@ static enum skyc_err parse_host(struct yc *c, const yaml_node_t *map,
         *dst = xstrdup(s);
     }
     if (!h.host) {
-        yfail(c, map, "hosts: each entry needs 'host' (an address or name)");
+        ycfg_fail(c, map, "hosts: each entry needs 'host' (an address or name)");
         goto out;
     }
     if (!h.name) {
         h.name = h.port ? xasprintf("%s:%ld", h.host, h.port)
                         : xstrdup(h.host);
         if (!valid_host_name(h.name)) {
-            yfail(c, map, "hosts: give this host a 'name' (letters, digits, "
+            ycfg_fail(c, map, "hosts: give this host a 'name' (letters, digits, "
                           "'-', '_', '.', ':')");
             goto out;
         }
     }
     for (size_t i = 0; i < cfg->nhosts; i++)
         if (!strcmp(cfg->hosts[i].name, h.name)) {
-            yfail(c, map, "hosts: two hosts named '%s' (give each a unique "
+            ycfg_fail(c, map, "hosts: two hosts named '%s' (give each a unique "
                           "'name')",
                   h.name);
             goto out;
@@ -241,32 +181,32 @@ out:
     return rc;
 }
 
-static enum skyc_err parse_root(struct yc *c, const yaml_node_t *root,
+static enum skyc_err parse_root(struct ycfg *c, const yaml_node_t *root,
                                 struct ssh_config *cfg)
 {
     static const char *const keys[] = {"hosts", "ssh_options",
                                        "connect_timeout", NULL};
-    if (!root || (root->type == YAML_SCALAR_NODE && !*scalar(root)))
-        return yfail(c, root, "no hosts (add a 'hosts:' list)");
+    if (!root || (root->type == YAML_SCALAR_NODE && !*ycfg_scalar(root)))
+        return ycfg_fail(c, root, "no hosts (add a 'hosts:' list)");
     if (root->type != YAML_MAPPING_NODE)
-        return yfail(c, root, "the ssh config must be a mapping with "
+        return ycfg_fail(c, root, "the ssh config must be a mapping with "
                               "'hosts:'");
     PAIRS(root, pair) {
         const yaml_node_t *kn = KEY(c, pair), *vn = VAL(c, pair);
-        const char *k = scalar(kn), *s;
-        if (!known(k, keys))
-            return unknown(c, kn, "ssh config", keys);
+        const char *k = ycfg_scalar(kn), *s;
+        if (!ycfg_key_known(k, keys))
+            return ycfg_unknown_key(c, kn, "ssh config", keys);
         if (!strcmp(k, "connect_timeout")) {
-            if (want(c, vn, k, &s))
+            if (ycfg_want(c, vn, k, &s))
                 return SKYC_E_INPUT;
             if (!parse_long_range(s, 1, 600, &cfg->connect_timeout))
-                return yfail(c, vn, "connect_timeout: expected 1..600 "
+                return ycfg_fail(c, vn, "connect_timeout: expected 1..600 "
                                     "seconds, got '%s'",
                              s);
             continue;
         }
         if (vn->type != YAML_SEQUENCE_NODE)
-            return yfail(c, vn, "%s: expected a list", k);
+            return ycfg_fail(c, vn, "%s: expected a list", k);
         for (yaml_node_item_t *it = vn->data.sequence.items.start;
              it < vn->data.sequence.items.top; it++) {
             yaml_node_t *e = yaml_document_get_node(c->doc, *it);
@@ -275,10 +215,10 @@ static enum skyc_err parse_root(struct yc *c, const yaml_node_t *root,
                     return SKYC_E_INPUT;
                 continue;
             }
-            if (want(c, e, "ssh_options", &s))
+            if (ycfg_want(c, e, "ssh_options", &s))
                 return SKYC_E_INPUT;
             if (!strchr(s, '=') || s[0] == '-' || strchr(s, '\n'))
-                return yfail(c, e, "ssh_options: expected Name=value, got "
+                return ycfg_fail(c, e, "ssh_options: expected Name=value, got "
                                    "'%s'",
                              s);
             cfg->options = xreallocarray(cfg->options, cfg->noptions + 1,
@@ -287,37 +227,24 @@ static enum skyc_err parse_root(struct yc *c, const yaml_node_t *root,
         }
     }
     if (!cfg->nhosts)
-        return yfail(c, root, "no hosts (add a 'hosts:' list)");
+        return ycfg_fail(c, root, "no hosts (add a 'hosts:' list)");
     return SKYC_OK;
+}
+
+static enum skyc_err parse_root_cb(struct ycfg *c, const yaml_node_t *root,
+                                   void *cfg)
+{
+    return parse_root(c, root, cfg);
 }
 
 enum skyc_err ssh_config_parse(const char *name, const char *text, size_t len,
                                struct ssh_config *cfg, struct skyc_error *err)
 {
-    enum skyc_err rc = SKYC_E_INPUT;
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    bool have_doc = false;
-    struct yc c = {name, &doc, err};
     ssh_config_init(cfg);
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        skyc_fail(err, SKYC_E_INPUT, "%s:%zu:%zu: bad YAML: %s", name,
-                  parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                  parser.problem ? parser.problem : "syntax error");
-        goto out;
-    }
-    have_doc = true;
-    if (parse_root(&c, yaml_document_get_root_node(&doc), cfg))
-        goto out;
-    cfg->path = xstrdup(name);
-    rc = SKYC_OK;
-out:
-    if (have_doc)
-        yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
-    if (rc != SKYC_OK)
+    enum skyc_err rc = ycfg_parse(name, text, len, parse_root_cb, cfg, err);
+    if (rc == SKYC_OK)
+        cfg->path = xstrdup(name);
+    else
         ssh_config_release(cfg);
     return rc;
 }
