@@ -700,16 +700,63 @@ static bool nodes_healthy(struct ctl *c, const char *cluster,
     return ok;
 }
 
-static void on_preempted(struct ctl *c, struct mjob *j, struct live *l,
+/* The provider's view of every node of a cluster, by rank order. */
+struct node_look {
+    struct state_node *nodes;
+    enum provider_node_state *states;
+    size_t n;
+    bool can_replace; /* the provider offers add_node */
+};
+
+static void node_look_release(struct node_look *nl)
+{
+    state_nodes_free(nl->nodes, nl->n);
+    free(nl->states);
+    memset(nl, 0, sizeof(*nl));
+}
+
+/* false when it cannot tell (no provider, state unreadable) */
+static bool look_at_nodes(struct ctl *c, const struct mjob *j,
+                          struct node_look *nl)
+{
+    memset(nl, 0, sizeof(*nl));
+    struct provider *p = ctl_provider(c, j->provider);
+    struct state_cluster sc;
+    if (!p || !j->cluster)
+        return false;
+    if (state_cluster_get(&c->st, j->cluster, &sc, NULL))
+        return true; /* gone: n = 0 */
+    state_cluster_release(&sc);
+    if (state_nodes_get(&c->st, j->cluster, &nl->nodes, &nl->n, NULL))
+        return false;
+    nl->can_replace = p->ops->add_node != NULL;
+    nl->states = xcalloc(nl->n ? nl->n : 1, sizeof(*nl->states));
+    for (size_t i = 0; i < nl->n; i++) {
+        struct provider_node pn;
+        rt_node_view(&nl->nodes[i], &pn);
+        pn.ip = NULL; /* status() may set it; the strings are borrowed */
+        nl->states[i] = NODE_RUNNING;
+        if (!p->ops->status(p, &pn, NULL))
+            nl->states[i] = pn.state;
+        free(pn.ip);
+    }
+    return true;
+}
+
+static bool node_lost(enum provider_node_state s)
+{
+    return s == NODE_PREEMPTED || s == NODE_TERMINATED;
+}
+
+/*
+ * The cluster is lost for good (or cannot be repaired): close its bill,
+ * keep its name as retiring (torn down after the replacement launch
+ * request) and go RECOVERING.
+ */
+static void lose_cluster(struct ctl *c, struct mjob *j, struct live *l,
                          const char *why)
 {
     double now = ctl_clock(c, j->provider);
-    j->preemptions++;
-    EVENT(c, j, now, "PREEMPTED", "%s (%s %s/%s)", why,
-          j->spot ? "spot" : "on-demand", j->region ? j->region : "-",
-          j->zone ? j->zone : "-");
-    log_info("job %ld: %s on %s", j->id, why, j->cluster);
-    set_str(&l->lost_region, j->region);
     if (deadline_mode(j)) {
         int z = zone_index(l, j->zone);
         if (z >= 0 && j->spot) {
@@ -735,6 +782,174 @@ static void on_preempted(struct ctl *c, struct mjob *j, struct live *l,
     l->attempt = 0;
     l->next_try = 0;
     save(c, j);
+}
+
+/*
+ * Replace the lost nodes of j's cluster in place and restart the job on
+ * every rank (same SKYC_CHECKPOINT_DIR). true when the job was handled:
+ * RUNNING on the repaired cluster, or finished (setup failed on the new
+ * node); false = relaunch the whole cluster (nothing was changed that
+ * lose_cluster() does not cover). On disk the job is RECOVERING with its
+ * cluster kept while this runs; relaunch() resumes from there after a
+ * crash.
+ */
+static bool repair_nodes(struct ctl *c, struct mjob *j, struct live *l)
+{
+    struct node_look nl;
+    bool done = false;
+    if (!look_at_nodes(c, j, &nl))
+        return false;
+    size_t nlost = 0;
+    enum mjob_loss loss = mjob_classify(nl.states, nl.n, false, &nlost);
+    double now = ctl_clock(c, j->provider);
+    int kind = SPOT_SPOT;
+    bool same_zone = true;
+    if (deadline_mode(j) && loss == MJOB_LOSS_NODES) {
+        if (!l->zones_loaded)
+            load_zones(c, j, l);
+        int z = zone_index(l, j->zone), zone = z;
+        kind = mjob_decide(j, l->zones, l->nzones, SPOT_NONE, z < 0 ? 0 : z,
+                           now - j->sim_submitted, work_done(c, j, now),
+                           c->tick, c->overhead, 0, l->seen, &zone);
+        same_zone = z >= 0 && zone == z;
+    }
+    struct mjob_node_plan np;
+    mjob_plan_node_loss(j, loss, nl.n, nlost, nl.can_replace, kind, same_zone,
+                        &np);
+    if (loss == MJOB_LOSS_NONE) {
+        /* every node up (a repair finished before a crash, or only the
+         * cluster job went missing): restart the job where it is */
+        np.replace = true;
+        np.why = "every node up";
+    }
+    if (!np.replace) {
+        if (loss == MJOB_LOSS_NODES)
+            EVENT(c, j, now, "RELAUNCH", "%zu of %zu nodes lost; the whole "
+                  "cluster is relaunched (%s)", nlost, nl.n, np.why);
+        goto out;
+    }
+    /* the healthy nodes bill on; the lost ones stopped billing now */
+    double kept = 0;
+    for (size_t i = 0; i < nl.n; i++)
+        if (!node_lost(nl.states[i]))
+            kept += nl.nodes[i].hourly_price;
+    if (!isnan(j->sim_launched) && !isnan(j->hourly) && now > j->sim_launched)
+        j->cost += j->hourly * (now - j->sim_launched) / 3600.0;
+    if (!isnan(j->sim_running) && now > j->sim_running)
+        j->run_s += now - j->sim_running;
+    archive_log(j);
+    j->hourly = kept;
+    j->sim_launched = now;
+    j->sim_running = NAN;
+    set_str(&j->status, MJOB_RECOVERING);
+    set_str(&j->message, "replacing lost nodes in place");
+    save(c, j); /* the cluster stays j->cluster: on disk before acting */
+
+    char *ckpt = jobs_checkpoint_dir(j->id);
+    char *env0 = xasprintf("SKYC_CHECKPOINT_DIR=%s", ckpt);
+    char *env1 = xasprintf("SKYC_MANAGED_JOB_ID=%ld", j->id);
+    const char *env[] = {env0, env1, NULL};
+    char *dir = jobs_dir(j->id);
+    char *slog = path_join(dir, "replace.log");
+    bool ok = true;
+    if (chdir(j->cwd))
+        log_warning("job %ld: cannot enter '%s': %s", j->id, j->cwd,
+                    strerror(errno));
+    for (size_t i = 0; i < nl.n && ok; i++) {
+        if (!node_lost(nl.states[i]))
+            continue;
+        const char *reason =
+            nl.states[i] == NODE_PREEMPTED ? "preempted" : "gone";
+        struct rt_replace_opts ro = {
+            .task = j->task,
+            .cluster = j->cluster,
+            .rank = nl.nodes[i].rank,
+            .spot = np.spot,
+            .env = env,
+            .setup_log = slog,
+            .reason = reason,
+        };
+        struct rt_replaced rr;
+        struct skyc_error e = {0};
+        log_info("job %ld: replacing node %ld of %s (%s)", j->id,
+                 nl.nodes[i].rank, j->cluster, np.why);
+        enum skyc_err r = rt_node_replace(&ro, &rr, &e);
+        double t = ctl_clock(c, j->provider);
+        if (r == SKYC_E_JOB_FAILED) {
+            if (chdir("/"))
+                log_warning("cannot enter '/'");
+            finish(c, j, MJOB_FAILED_SETUP, e.msg);
+            done = true;
+            ok = false;
+            break;
+        }
+        if (r) {
+            EVENT(c, j, t, "REPLACE_FAILED", "node %ld %s: %s: %s",
+                  nl.nodes[i].rank, reason, skyc_err_name(r), e.msg);
+            log_info("job %ld: cannot replace node %ld: %s", j->id,
+                     nl.nodes[i].rank, e.msg);
+            ok = false;
+            break;
+        }
+        EVENT(c, j, t, "REPLACED", "node %ld replaced (%s): %s -> %s, %s in "
+              "%s (%s)", nl.nodes[i].rank, reason, rr.old_id, rr.new_id,
+              rr.spot ? "spot" : "on-demand", rr.zone ? rr.zone : "-", np.why);
+        /* the new node bills from here */
+        if (t > j->sim_launched)
+            j->cost += j->hourly * (t - j->sim_launched) / 3600.0;
+        j->sim_launched = t;
+        if (!isnan(rr.node_price))
+            j->hourly += rr.node_price;
+        rt_replaced_release(&rr);
+        save(c, j);
+    }
+    if (ok && chdir("/"))
+        log_warning("cannot enter '/'");
+    if (ok) {
+        struct skyc_error e = {0};
+        double t = ctl_clock(c, j->provider);
+        if (t > j->sim_launched && !isnan(j->hourly))
+            j->cost += j->hourly * (t - j->sim_launched) / 3600.0;
+        j->sim_launched = t;
+        if (do_launch(c, j, NULL, &e)) {
+            EVENT(c, j, t, "LAUNCH_FAILED", "cannot resubmit to the repaired "
+                  "cluster: %s", e.msg);
+        } else {
+            j->sim_running = j->sim_launched = ctl_clock(c, j->provider);
+            l->attempt = 0;
+            EVENT(c, j, j->sim_running, "RUNNING",
+                  "%s repaired: the job restarts on all %zu nodes at "
+                  "$%.4f/h", j->cluster, nl.n, j->hourly);
+            save(c, j);
+            done = true;
+        }
+    }
+    free(slog);
+    free(dir);
+    free(env0);
+    free(env1);
+    free(ckpt);
+out:
+    node_look_release(&nl);
+    return done;
+}
+
+static void on_preempted(struct ctl *c, struct mjob *j, struct live *l,
+                         const char *why)
+{
+    double now = ctl_clock(c, j->provider);
+    j->preemptions++;
+    EVENT(c, j, now, "PREEMPTED", "%s (%s %s/%s)", why,
+          j->spot ? "spot" : "on-demand", j->region ? j->region : "-",
+          j->zone ? j->zone : "-");
+    log_info("job %ld: %s on %s", j->id, why, j->cluster);
+    set_str(&l->lost_region, j->region);
+    /* one node of several lost: replace it where the provider can */
+    if (repair_nodes(c, j, l))
+        return;
+    if (mjob_status_terminal(j->status))
+        return;
+    lose_cluster(c, j, l, why);
 }
 
 /* Tear down the cluster a preemption or an interrupted switch left. */
@@ -907,6 +1122,21 @@ static void step(struct ctl *c, struct mjob *j)
 /* PENDING or RECOVERING: launch (or, in the deadline mode, decide). */
 static void relaunch(struct ctl *c, struct mjob *j, struct live *l)
 {
+    if (j->cluster && !strcmp(j->status, MJOB_RECOVERING)) {
+        /* a node repair that a crash interrupted: a cluster left INIT by
+         * the dead controller is torn down by reconcile; what is left is
+         * repaired again or relaunched whole */
+        struct state_cluster sc;
+        if (!state_cluster_get(&c->st, j->cluster, &sc, NULL)) {
+            rt_reconcile_cluster(&c->st, &sc, NULL);
+            state_cluster_release(&sc);
+        }
+        EVENT(c, j, ctl_clock(c, j->provider), "RESUME",
+              "controller restarted mid node repair of %s", j->cluster);
+        if (repair_nodes(c, j, l) || mjob_status_terminal(j->status))
+            return;
+        lose_cluster(c, j, l, "node repair interrupted");
+    }
     if (deadline_mode(j)) {
         decide(c, j, l, l->seen == 0 || !strcmp(j->status, MJOB_PENDING) ||
                             l->next_decision == 0);

@@ -321,6 +321,9 @@ enum skyc_err rt_cluster_down(struct state *st, struct rt_cluster *rc,
                              "cannot terminate node '%s' of cluster '%s': %s",
                              pn.id, rc->c.name, e.msg);
     }
+    /* and any node a replacement started but did not get to record */
+    if (rc->prov.ops->terminate_cluster)
+        rc->prov.ops->terminate_cluster(&rc->prov, rc->c.name, NULL);
     if ((r = history_mark(st, rc->c.history_id, "TERMINATED", true, false,
                           err)) ||
         (r = state_cluster_delete(st, rc->c.name, err)))
