@@ -336,7 +336,11 @@ enum skyc_err rt_node_replace(const struct rt_replace_opts *o,
         rc.prov.ops->terminate(&rc.prov, &ov, NULL);
     }
     /* from here rc.nodes[idx] is the new node (strings moved from pn) */
-    state_nodes_free(&lost, 1);
+    {
+        struct state_node *gone = xmalloc(sizeof(*gone));
+        *gone = lost;
+        state_nodes_free(gone, 1);
+    }
     rc.nodes[idx] = neu;
     memset(&pn, 0, sizeof(pn));
     double price = 0;
