@@ -838,6 +838,7 @@ static bool repair_nodes(struct ctl *c, struct mjob *j, struct live *l)
     if (!isnan(j->sim_running) && now > j->sim_running)
         j->run_s += now - j->sim_running;
     archive_log(j);
+    j->cluster_job = 0; /* archived once; a new job id comes with do_launch */
     j->hourly = kept;
     j->sim_launched = now;
     j->sim_running = NAN;

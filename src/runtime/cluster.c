@@ -274,6 +274,18 @@ static void kill_job_procs(struct provider *p, const struct state_job *j)
     json_decref(a);
 }
 
+void rt_kill_active_jobs(struct state *st, struct provider *p,
+                         const char *cluster)
+{
+    struct state_job *jobs = NULL;
+    size_t n = 0;
+    if (state_job_list(st, cluster, true, &jobs, &n, NULL))
+        return;
+    for (size_t i = 0; i < n; i++)
+        kill_job_procs(p, &jobs[i]);
+    state_job_list_free(jobs, n);
+}
+
 /* Mark every unfinished job of a cluster as `status` (killing what runs). */
 static void end_active_jobs(struct state *st, struct rt_cluster *rc,
                             const char *status)

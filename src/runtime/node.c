@@ -284,8 +284,9 @@ enum skyc_err rt_node_replace(const struct rt_replace_opts *o,
         goto out;
     }
     taken = true;
-    /* the job restarts on every rank: stop what runs on the healthy nodes */
-    rt_agent_shutdown(&agent);
+    /* the job restarts on every rank: what runs on the healthy nodes dies
+     * now (the agent, stopped below, then has nothing to wait for) */
+    rt_kill_active_jobs(&st, &rc.prov, o->cluster);
 
     struct state_node *old = &rc.nodes[idx];
     struct provider_request req = {
@@ -301,6 +302,7 @@ enum skyc_err rt_node_replace(const struct rt_replace_opts *o,
     if ((r = rc.prov.ops->add_node(&rc.prov, &req, o->rank, &pn, &e))) {
         r = skyc_fail(err, r, "cannot replace node %ld of cluster '%s': %s",
                       o->rank, o->cluster, e.msg);
+        rt_agent_shutdown(&agent); /* give_back starts a fresh one */
         goto out;
     }
     /* record it at once (same rank), then let the lost node go */
@@ -321,6 +323,7 @@ enum skyc_err rt_node_replace(const struct rt_replace_opts *o,
     rc.nodes[idx] = neu;
     r = state_nodes_set(&st, o->cluster, rc.nodes, rc.nnodes, err);
     rc.nodes[idx] = lost;
+    rt_agent_shutdown(&agent);
     if (r) {
         rc.prov.ops->terminate(&rc.prov, &pn, NULL);
         goto out;

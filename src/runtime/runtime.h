@@ -56,6 +56,10 @@ enum skyc_err rt_agent_spawn(struct state *st, struct state_cluster *c,
                              struct skyc_error *err);
 /* Wake the agent to look at the state again (no-op when it is gone). */
 void rt_agent_wake(const struct state_cluster *c);
+/* SIGKILL what the unfinished jobs of cluster run, on every node, now
+ * (the agent then sees them end). */
+void rt_kill_active_jobs(struct state *st, struct provider *p,
+                         const char *cluster);
 /* Stop the agent (it kills its running jobs) and wait for it to exit. */
 void rt_agent_shutdown(const struct state_cluster *c);
 
