@@ -605,8 +605,9 @@ static enum skyc_err check_capacity(struct sim_ctx *c,
             if ((long)avail < need)
                 return skyc_fail(err, SKYC_E_CAPACITY,
                                  "sim: no spot capacity in %s (trace %s tick "
-                                 "%ld: %d available, %ld needed)",
-                                 infra, r->trace.path, tick, avail, need);
+                                 "%ld: %d available, %ld %s)",
+                                 infra, r->trace.path, tick, avail, need,
+                                 (long)asked == need ? "asked" : "needed");
         }
     }
     return SKYC_OK;
