@@ -791,9 +791,10 @@ static void lose_cluster(struct ctl *c, struct mjob *j, struct live *l,
  * node); false = relaunch the whole cluster (nothing was changed that
  * lose_cluster() does not cover). On disk the job is RECOVERING with its
  * cluster kept while this runs; relaunch() resumes from there after a
- * crash.
+ * crash. now: when the loss was seen (the lost nodes bill until then).
  */
-static bool repair_nodes(struct ctl *c, struct mjob *j, struct live *l)
+static bool repair_nodes(struct ctl *c, struct mjob *j, struct live *l,
+                         double now)
 {
     struct node_look nl;
     bool done = false;
@@ -801,7 +802,6 @@ static bool repair_nodes(struct ctl *c, struct mjob *j, struct live *l)
         return false;
     size_t nlost = 0;
     enum mjob_loss loss = mjob_classify(nl.states, nl.n, false, &nlost);
-    double now = ctl_clock(c, j->provider);
     int kind = SPOT_SPOT;
     bool same_zone = true;
     if (deadline_mode(j) && loss == MJOB_LOSS_NODES) {
@@ -946,7 +946,7 @@ static void on_preempted(struct ctl *c, struct mjob *j, struct live *l,
     log_info("job %ld: %s on %s", j->id, why, j->cluster);
     set_str(&l->lost_region, j->region);
     /* one node of several lost: replace it where the provider can */
-    if (repair_nodes(c, j, l))
+    if (repair_nodes(c, j, l, now))
         return;
     if (mjob_status_terminal(j->status))
         return;
@@ -1132,9 +1132,10 @@ static void relaunch(struct ctl *c, struct mjob *j, struct live *l)
             rt_reconcile_cluster(&c->st, &sc, NULL);
             state_cluster_release(&sc);
         }
-        EVENT(c, j, ctl_clock(c, j->provider), "RESUME",
+        double now = ctl_clock(c, j->provider);
+        EVENT(c, j, now, "RESUME",
               "controller restarted mid node repair of %s", j->cluster);
-        if (repair_nodes(c, j, l) || mjob_status_terminal(j->status))
+        if (repair_nodes(c, j, l, now) || mjob_status_terminal(j->status))
             return;
         lose_cluster(c, j, l, "node repair interrupted");
     }

@@ -351,6 +351,9 @@ enum skyc_err rt_node_replace(const struct rt_replace_opts *o,
         price += rc.nodes[i].hourly_price;
     out->hourly_price = price;
 
+    const char *pause = getenv("SKYC_DEBUG_REPLACE_PAUSE_MS");
+    if (pause && atoi(pause) > 0) /* lets tests kill a repair mid-way */
+        usleep((useconds_t)atoi(pause) * 1000);
     if ((r = sync_node(&rc, t, &rc.nodes[idx], err)))
         goto out;
     char hash[17] = "";

@@ -90,6 +90,26 @@ t_eq "setup ran once on rank 0" "$(wc -l <"$CK/setups.0")" "1"
 t_eq "setup ran on both rank-1 nodes" "$(wc -l <"$CK/setups.1")" "2"
 cost=$(jfield "$J" cost); od=$(jfield "$J" od_cost)
 t_eq "cost: spot, below on-demand" "$(python3 -c "print(0 < $cost < $od)")" "True"
+# bill only what ran: both nodes until the preemption, the surviving one
+# while the node is replaced, both again from the replacement on
+# (m5.large spot in us-east-1a: $0.030/h a node)
+bill=$(skyc jobs queue --json "$J" | python3 -c '
+import json, sys
+ev = json.load(sys.stdin)["events"]
+at = {}
+for e in ev:
+    at.setdefault(e["kind"], []).append((e["sim_at"], e["cost"]))
+(tl, cl), = at["LAUNCH"]
+(tp, cp), = at["PREEMPTED"]
+(tr, cr), = at["REPLACED"]
+(ts, cs), = at["SUCCEEDED"]
+(t2, c2) = at["RUNNING"][1]
+ok = [abs(cp - 0.06 * (tp - tl) / 3600) < 1e-9,
+      abs(cr - cp - 0.03 * (tr - tp) / 3600) < 1e-9,
+      abs(cs - c2 - 0.06 * (ts - t2) / 3600) < 1e-9,
+      tp < tr <= t2 < ts]
+print(" ".join(str(x) for x in ok))')
+t_eq "bill: what ran, node by node" "$bill" "True True True True"
 t_eq "no clusters left" "$(clusters_left)" "0"
 t_eq "no sim nodes left" "$(nodes_left)" "0"
 t_done
