@@ -17,6 +17,10 @@ preemptions:
     rank: 1
     times: 1
     after: 2m
+  - zone: us-east-1b
+    rank: 1
+    times: 1
+    after: 2m
 YAML
 t_run "sim check shows the rule" 0 skyc sim check "$SKYC_SIM_CONFIG"
 t_contains "sim check: rank" "$OUT" "node rank 1 only, the first 1 node"
@@ -43,19 +47,23 @@ run: |
     while [ "$(cat $SKYC_CHECKPOINT_DIR/step 2>/dev/null || echo 0)" -lt 12 ]; do sleep 0.2; done
   fi
 YAML
-# running sim nodes as "rank=id" lines
+# running sim nodes of cluster $1 as "rank=id" lines
 sim_running() {
     skyc sim nodes --json | python3 -c '
 import json, sys
 for n in json.load(sys.stdin):
-    if n["state"] == "RUNNING":
-        print(n["id"].rsplit("-", 1)[1] + "=" + n["id"])' | sort
+    if n["state"] == "RUNNING" and n["id"].startswith(sys.argv[1] + "-"):
+        print(n["id"].rsplit("-", 1)[1] + "=" + n["id"])' "$1" | sort
 }
 
+# the same in the deadline mode, in us-east-1b: the policy is asked and
+# says spot in the same zone, so the node is replaced there too
+sed 's/^  use_spot: true$/  use_spot: true\n  zone: us-east-1b/' "$T_TMP/multi.yaml" >"$T_TMP/dl.yaml"
 jlaunch J "$T_TMP/multi.yaml"
+jlaunch JD --deadline 10h --work 10m --policy up "$T_TMP/dl.yaml"
 jwait "$J" 30 RUNNING || t_fail "job did not start"
-for _ in $(seq 1 50); do [ "$(sim_running | wc -l)" = 2 ] && break; sleep 0.1; done
-BEFORE=$(sim_running)
+for _ in $(seq 1 50); do [ "$(sim_running "mj$J-1" | wc -l)" = 2 ] && break; sleep 0.1; done
+BEFORE=$(sim_running "mj$J-1")
 t_eq "two nodes up" "$(echo "$BEFORE" | wc -l)" "2"
 ID0=$(echo "$BEFORE" | sed -n 's/^0=//p'); ID1=$(echo "$BEFORE" | sed -n 's/^1=//p')
 
@@ -65,7 +73,7 @@ for _ in $(seq 1 150); do
     sleep 0.1
 done
 t_contains "history: preempted, replaced, running" "$(jevents "$J")" "RUNNING,PREEMPTED,REPLACED,RUNNING"
-AFTER=$(sim_running)
+AFTER=$(sim_running "mj$J-1")
 t_eq "rank 0 kept its instance" "$(echo "$AFTER" | sed -n 's/^0=//p')" "$ID0"
 NEW1=$(echo "$AFTER" | sed -n 's/^1=//p')
 [ -n "$NEW1" ] && [ "$NEW1" != "$ID1" ] && t_pass || t_fail "rank 1: want a new instance, had '$ID1', now '$NEW1'"
@@ -110,6 +118,10 @@ ok = [abs(cp - 0.06 * (tp - tl) / 3600) < 1e-9,
       tp < tr <= t2 < ts]
 print(" ".join(str(x) for x in ok))')
 t_eq "bill: what ran, node by node" "$bill" "True True True True"
+jwait "$JD" 60 SUCCEEDED || t_fail "deadline multi-node job did not succeed"
+t_eq "deadline: one launch" "$(jfield "$JD" launches)" "1"
+t_contains "deadline: history" "$(jevents "$JD")" "PREEMPTED,REPLACED,RUNNING"
+t_contains "deadline: the policy chose it" "$(skyc jobs queue "$JD")" "spot in us-east-1b (policy: spot in the same zone)"
 t_eq "no clusters left" "$(clusters_left)" "0"
 t_eq "no sim nodes left" "$(nodes_left)" "0"
 t_done
