@@ -754,9 +754,8 @@ static bool node_lost(enum provider_node_state s)
  * request) and go RECOVERING.
  */
 static void lose_cluster(struct ctl *c, struct mjob *j, struct live *l,
-                         const char *why)
+                         const char *why, double now)
 {
-    double now = ctl_clock(c, j->provider);
     if (deadline_mode(j)) {
         int z = zone_index(l, j->zone);
         if (z >= 0 && j->spot) {
@@ -950,7 +949,10 @@ static void on_preempted(struct ctl *c, struct mjob *j, struct live *l,
         return;
     if (mjob_status_terminal(j->status))
         return;
-    lose_cluster(c, j, l, why);
+    /* a repair that started and failed billed the healthy nodes until now */
+    if (!strcmp(j->status, MJOB_RECOVERING))
+        now = ctl_clock(c, j->provider);
+    lose_cluster(c, j, l, why, now);
 }
 
 /* Tear down the cluster a preemption or an interrupted switch left. */
@@ -1137,7 +1139,8 @@ static void relaunch(struct ctl *c, struct mjob *j, struct live *l)
               "controller restarted mid node repair of %s", j->cluster);
         if (repair_nodes(c, j, l, now) || mjob_status_terminal(j->status))
             return;
-        lose_cluster(c, j, l, "node repair interrupted");
+        lose_cluster(c, j, l, "node repair interrupted",
+                     ctl_clock(c, j->provider));
     }
     if (deadline_mode(j)) {
         decide(c, j, l, l->seen == 0 || !strcmp(j->status, MJOB_PENDING) ||

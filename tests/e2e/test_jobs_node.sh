@@ -9,18 +9,19 @@ set -e
 . "$(dirname "$0")/jobs_lib.sh"
 
 # time_scale 60: node rank 1 of the first cluster in us-east-1a is taken
-# back 2 s after it starts; its replacement is not (times: 1)
+# back 5 s after it starts (mid-run, setup long done); its replacement is
+# not (times: 1)
 cat >"$SKYC_SIM_CONFIG" <<'YAML'
 time_scale: 60
 preemptions:
   - zone: us-east-1a
     rank: 1
     times: 1
-    after: 2m
+    after: 5m
   - zone: us-east-1b
     rank: 1
     times: 1
-    after: 2m
+    after: 5m
 YAML
 t_run "sim check shows the rule" 0 skyc sim check "$SKYC_SIM_CONFIG"
 t_contains "sim check: rank" "$OUT" "node rank 1 only, the first 1 node"
@@ -41,10 +42,10 @@ run: |
   if [ "$SKYC_NODE_RANK" = 0 ]; then
     step=$(cat $SKYC_CHECKPOINT_DIR/step 2>/dev/null || echo 0)
     echo "resuming at step $step"
-    while [ $step -lt 12 ]; do sleep 0.5; step=$((step+1)); echo $step > $SKYC_CHECKPOINT_DIR/step; done
+    while [ $step -lt 20 ]; do sleep 0.5; step=$((step+1)); echo $step > $SKYC_CHECKPOINT_DIR/step; done
     echo "trained to step $step"
   else
-    while [ "$(cat $SKYC_CHECKPOINT_DIR/step 2>/dev/null || echo 0)" -lt 12 ]; do sleep 0.2; done
+    while [ "$(cat $SKYC_CHECKPOINT_DIR/step 2>/dev/null || echo 0)" -lt 20 ]; do sleep 0.2; done
   fi
 YAML
 # running sim nodes of cluster $1 as "rank=id" lines
@@ -91,7 +92,7 @@ t_run "logs" 0 skyc jobs logs "$J"
 t_eq "logs: from scratch once" "$(echo "$OUT" | grep -c 'resuming at step 0$')" "1"
 resumed=$(echo "$OUT" | grep 'resuming at step' | tail -1 | awk '{print $NF}')
 [ "${resumed:-0}" -gt 0 ] && t_pass || t_fail "second run did not resume from the checkpoint ('$resumed')"
-t_contains "logs: finished" "$OUT" "trained to step 12"
+t_contains "logs: finished" "$OUT" "trained to step 20"
 t_eq "logs: rank 1 ran twice" "$(echo "$OUT" | grep -c 'rank 1 of 2 up')" "2"
 CK="$XDG_STATE_HOME/skyc/jobs/$J/checkpoint"
 t_eq "setup ran once on rank 0" "$(wc -l <"$CK/setups.0")" "1"

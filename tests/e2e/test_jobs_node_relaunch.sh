@@ -10,10 +10,10 @@ set -e
 . "$(dirname "$0")/jobs_lib.sh"
 
 # time_scale 60 and 60 s ticks: one tick per wall second from the sim's
-# first use; 2 instances for 3 ticks, then 1 for five minutes
+# first use; 2 instances for 5 ticks, then 1 for five minutes
 python3 - "$T_TMP/trace.json" <<'PY'
 import json, sys
-json.dump({"metadata": {"gap_seconds": 60}, "data": [2] * 3 + [1] * 300},
+json.dump({"metadata": {"gap_seconds": 60}, "data": [2] * 5 + [1] * 300},
           open(sys.argv[1], "w"))
 PY
 cat >"$SKYC_SIM_CONFIG" <<YAML
@@ -33,10 +33,10 @@ run: |
   if [ "$SKYC_NODE_RANK" = 0 ]; then
     step=$(cat $SKYC_CHECKPOINT_DIR/step 2>/dev/null || echo 0)
     echo "resuming at step $step"
-    while [ $step -lt 10 ]; do sleep 0.5; step=$((step+1)); echo $step > $SKYC_CHECKPOINT_DIR/step; done
+    while [ $step -lt 16 ]; do sleep 0.5; step=$((step+1)); echo $step > $SKYC_CHECKPOINT_DIR/step; done
     echo "trained to step $step"
   else
-    while [ "$(cat $SKYC_CHECKPOINT_DIR/step 2>/dev/null || echo 0)" -lt 10 ]; do sleep 0.2; done
+    while [ "$(cat $SKYC_CHECKPOINT_DIR/step 2>/dev/null || echo 0)" -lt 16 ]; do sleep 0.2; done
   fi
 YAML
 
@@ -55,7 +55,7 @@ t_run "logs" 0 skyc jobs logs "$J"
 t_eq "logs: from scratch once" "$(echo "$OUT" | grep -c 'resuming at step 0$')" "1"
 resumed=$(echo "$OUT" | grep 'resuming at step' | tail -1 | awk '{print $NF}')
 [ "${resumed:-0}" -gt 0 ] && t_pass || t_fail "the relaunch did not resume from the checkpoint ('$resumed')"
-t_contains "logs: finished" "$OUT" "trained to step 10"
+t_contains "logs: finished" "$OUT" "trained to step 16"
 t_eq "no clusters left" "$(clusters_left)" "0"
 t_eq "no sim nodes left" "$(nodes_left)" "0"
 t_done
