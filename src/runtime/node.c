@@ -183,12 +183,13 @@ static void give_back(struct state *st, struct rt_cluster *rc,
     struct state_cluster c;
     if (state_cluster_get(st, rc->c.name, &c, NULL))
         return;
+    if (!strcmp(status, CLUSTER_UP))
+        rt_agent_spawn(st, &c, NULL); /* while still INIT, as above */
     free(c.status);
     c.status = xstrdup(status);
     c.owner_pid = 0;
     c.updated_at = state_now();
-    if (!state_cluster_update(st, &c, NULL) && !strcmp(status, CLUSTER_UP))
-        rt_agent_spawn(st, &c, NULL);
+    state_cluster_update(st, &c, NULL);
     state_cluster_release(&c);
 }
 
@@ -368,16 +369,19 @@ enum skyc_err rt_node_replace(const struct rt_replace_opts *o,
     struct state_cluster c;
     if ((r = state_cluster_get(&st, o->cluster, &c, err)))
         goto out;
-    free(c.status);
-    c.status = xstrdup(CLUSTER_UP);
-    c.owner_pid = 0;
+    /* the agent first (still INIT: no reconcile takes an UP cluster
+     * without an agent for a dead one), then UP */
     c.hourly_price = price;
     c.updated_at = state_now();
-    r = state_cluster_update(&st, &c, err);
-    if (!r) {
-        history_resume(&st, c.history_id, price);
-        r = rt_agent_spawn(&st, &c, err);
+    if (!(r = rt_agent_spawn(&st, &c, err))) {
+        free(c.status);
+        c.status = xstrdup(CLUSTER_UP);
+        c.owner_pid = 0;
+        c.updated_at = state_now();
+        r = state_cluster_update(&st, &c, err);
     }
+    if (!r)
+        history_resume(&st, c.history_id, price);
     state_cluster_release(&c);
     if (r)
         goto out;

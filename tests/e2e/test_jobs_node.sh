@@ -3,7 +3,9 @@
 # preempted mid-run -> only that node is replaced (same zone, the surviving
 # node keeps its instance id, setup runs on the new node alone), the job
 # restarts on both ranks from its checkpoint and SUCCEEDS on the same
-# cluster; the bill covers only what ran.
+# cluster; the bill covers only what ran. The same in the deadline mode
+# (the policy says spot in the same zone) and on the local provider (a
+# node whose sandbox vanished is replaced by a new sandbox).
 set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/jobs_lib.sh"
@@ -60,8 +62,14 @@ for n in json.load(sys.stdin):
 # the same in the deadline mode, in us-east-1b: the policy is asked and
 # says spot in the same zone, so the node is replaced there too
 sed 's/^  use_spot: true$/  use_spot: true\n  zone: us-east-1b/' "$T_TMP/multi.yaml" >"$T_TMP/dl.yaml"
+# and on the local provider, where a node is lost when its sandbox goes
+sed 's/^  use_spot: true$/  cpus: 1/; /^  cpus: 2$/d' "$T_TMP/multi.yaml" >"$T_TMP/local.yaml"
 jlaunch J "$T_TMP/multi.yaml"
 jlaunch JD --deadline 10h --work 10m --policy up "$T_TMP/dl.yaml"
+jlaunch JL --provider local "$T_TMP/local.yaml"
+jwait "$JL" 30 RUNNING || t_fail "local job did not start"
+sleep 1
+rm -rf "$XDG_STATE_HOME/skyc/sandboxes/mj$JL-1/node-1" # node 1 is gone
 jwait "$J" 30 RUNNING || t_fail "job did not start"
 for _ in $(seq 1 50); do [ "$(sim_running "mj$J-1" | wc -l)" = 2 ] && break; sleep 0.1; done
 BEFORE=$(sim_running "mj$J-1")
@@ -119,6 +127,13 @@ ok = [abs(cp - 0.06 * (tp - tl) / 3600) < 1e-9,
       tp < tr <= t2 < ts]
 print(" ".join(str(x) for x in ok))')
 t_eq "bill: what ran, node by node" "$bill" "True True True True"
+jwait "$JL" 60 SUCCEEDED || t_fail "local multi-node job did not succeed"
+t_eq "local: one launch" "$(jfield "$JL" launches)" "1"
+t_contains "local: history" "$(jevents "$JL")" "PREEMPTED,REPLACED,RUNNING,SUCCEEDED"
+t_contains "local: node 1 replaced" "$(skyc jobs queue "$JL")" "node 1 replaced (gone): mj$JL-1/node-1 -> mj$JL-1/node-1.1, on-demand in local"
+t_run "local: logs" 0 skyc jobs logs "$JL"
+t_eq "local: rank 1 ran twice" "$(echo "$OUT" | grep -c 'rank 1 of 2 up')" "2"
+t_contains "local: finished" "$OUT" "trained to step 20"
 jwait "$JD" 60 SUCCEEDED || t_fail "deadline multi-node job did not succeed"
 t_eq "deadline: one launch" "$(jfield "$JD" launches)" "1"
 t_contains "deadline: history" "$(jevents "$JD")" "PREEMPTED,REPLACED,RUNNING"
