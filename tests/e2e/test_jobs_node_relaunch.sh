@@ -4,7 +4,7 @@
 # preempted and its zone has no room for a replacement -> the whole
 # cluster is relaunched (FAILOVER: same region, another zone), the job
 # resumes from its checkpoint and succeeds. A provider without add_node
-# (local) is covered by the unit tests of the decision.
+# (ssh) is covered by the unit tests of the decision.
 set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/jobs_lib.sh"
