@@ -823,7 +823,7 @@ static bool repair_nodes(struct ctl *c, struct mjob *j, struct live *l,
     }
     if (!np.replace) {
         if (loss == MJOB_LOSS_NODES)
-            EVENT(c, j, now, "RELAUNCH", "%zu of %zu nodes lost; the whole "
+            EVENT(c, j, now, "NODES_LOST", "%zu of %zu nodes lost; the whole "
                   "cluster is relaunched (%s)", nlost, nl.n, np.why);
         goto out;
     }

@@ -3,7 +3,8 @@
 # spot trace of us-east-1a drops to one instance, so node rank 1 is
 # preempted and its zone has no room for a replacement -> the whole
 # cluster is relaunched (FAILOVER: same region, another zone), the job
-# resumes from its checkpoint and succeeds. A provider without add_node
+# resumes from its checkpoint and succeeds; with EAGER_NEXT_REGION the
+# whole cluster moves region at once. A provider without add_node
 # (ssh) is covered by the unit tests of the decision.
 set -e
 . "$(dirname "$0")/lib.sh"
@@ -40,7 +41,10 @@ run: |
   fi
 YAML
 
+# EAGER_NEXT_REGION does not repair in place: it leaves the region
+sed 's/^  use_spot: true$/  use_spot: true\n  job_recovery: EAGER_NEXT_REGION/' "$T_TMP/multi.yaml" >"$T_TMP/eager.yaml"
 jlaunch J "$T_TMP/multi.yaml"
+jlaunch JE "$T_TMP/eager.yaml"
 jwait "$J" 60 SUCCEEDED || t_fail "job did not succeed"
 t_eq "two launches" "$(jfield "$J" launches)" "2"
 t_eq "one preemption" "$(jfield "$J" preemptions)" "1"
@@ -56,6 +60,11 @@ t_eq "logs: from scratch once" "$(echo "$OUT" | grep -c 'resuming at step 0$')" 
 resumed=$(echo "$OUT" | grep 'resuming at step' | tail -1 | awk '{print $NF}')
 [ "${resumed:-0}" -gt 0 ] && t_pass || t_fail "the relaunch did not resume from the checkpoint ('$resumed')"
 t_contains "logs: finished" "$OUT" "trained to step 16"
+jwait "$JE" 60 SUCCEEDED || t_fail "eager job did not succeed"
+t_contains "eager: history" "$(jevents "$JE")" "RUNNING,PREEMPTED,NODES_LOST,LAUNCH,RUNNING,SUCCEEDED"
+t_run "eager: queue" 0 skyc jobs queue "$JE"
+t_contains "eager: why" "$OUT" "1 of 2 nodes lost; the whole cluster is relaunched (EAGER_NEXT_REGION moves the whole cluster)"
+t_contains "eager: another region" "$OUT" "on spot us-west-2/us-west-2a"
 t_eq "no clusters left" "$(clusters_left)" "0"
 t_eq "no sim nodes left" "$(nodes_left)" "0"
 t_done
