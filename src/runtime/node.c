@@ -300,6 +300,9 @@ enum skyc_err rt_node_replace(const struct rt_replace_opts *o,
         .spot = o->spot ? o->spot == 2 : old->spot,
     };
     struct skyc_error e = {0};
+    log_info("cluster '%s': asking %s for a node %ld in %s%s", o->cluster,
+             rc.c.provider, o->rank, old->zone ? old->zone : "-",
+             req.spot ? " (spot)" : "");
     if ((r = rc.prov.ops->add_node(&rc.prov, &req, o->rank, &pn, &e))) {
         r = skyc_fail(err, r, "cannot replace node %ld of cluster '%s': %s",
                       o->rank, o->cluster, e.msg);
