@@ -815,9 +815,9 @@ static bool repair_nodes(struct ctl *c, struct mjob *j, struct live *l,
     struct mjob_node_plan np;
     mjob_plan_node_loss(j, loss, nl.n, nlost, nl.can_replace, kind, same_zone,
                         &np);
-    if (loss == MJOB_LOSS_NONE) {
-        /* every node up (a repair finished before a crash, or only the
-         * cluster job went missing): restart the job where it is */
+    if (loss == MJOB_LOSS_NONE && !strcmp(j->status, MJOB_RECOVERING)) {
+        /* resuming a repair whose nodes are all up (it finished before a
+         * crash): restart the job where it is */
         np.replace = true;
         np.why = "every node up";
     }
