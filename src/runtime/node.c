@@ -389,6 +389,9 @@ enum skyc_err rt_node_replace(const struct rt_replace_opts *o,
     if (r)
         goto out;
     taken = false;
+    pause = getenv("SKYC_DEBUG_REPLACED_PAUSE_MS");
+    if (pause && atoi(pause) > 0) /* lets tests kill a caller mid-way */
+        usleep((useconds_t)atoi(pause) * 1000);
     log_info("cluster '%s': node %ld replaced (%s): %s -> %s", o->cluster,
              o->rank, o->reason ? o->reason : "lost", out->old_id,
              out->new_id);

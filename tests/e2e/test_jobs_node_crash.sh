@@ -3,7 +3,9 @@
 # of a 2-node spot cluster (the new node recorded, the cluster INIT owned
 # by the dead controller): the restarted controller lets reconcile tear the
 # half-repaired cluster down whole, relaunches it, and the job still
-# succeeds from its checkpoint, with no cluster or sim node leaked.
+# succeeds from its checkpoint, with no cluster or sim node leaked; killed
+# after the repair but before the resubmission, the job restarts on the
+# repaired cluster.
 set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/jobs_lib.sh"
@@ -12,6 +14,10 @@ cat >"$SKYC_SIM_CONFIG" <<'YAML'
 time_scale: 60
 preemptions:
   - zone: us-east-1a
+    rank: 1
+    times: 1
+    after: 2m
+  - zone: us-east-1b
     rank: 1
     times: 1
     after: 2m
@@ -53,6 +59,24 @@ t_contains "history" "$(jevents "$J")" "PREEMPTED,RESUME,LAUNCH,RUNNING,SUCCEEDE
 t_eq "relaunched whole" "$(jfield "$J" launches)" "2"
 t_run "logs" 0 skyc jobs logs "$J"
 t_contains "logs: finished" "$OUT" "trained to step 10"
+
+# 2. killed after the repair is done but before the job was resubmitted:
+#    the restarted controller finds every node up and restarts the job on
+#    the same (repaired) cluster
+sed 's/^  use_spot: true$/  use_spot: true\n  zone: us-east-1b/' "$T_TMP/multi.yaml" >"$T_TMP/b.yaml"
+p=$(cat "$CTL_PID_FILE"); kill "$p"; while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+SKYC_DEBUG_REPLACED_PAUSE_MS=4000 jlaunch J2 "$T_TMP/b.yaml"
+asks() { grep -c "asking sim for a node 1" "$XDG_STATE_HOME/skyc/jobs/controller.log" || true; }
+for _ in $(seq 1 150); do [ "$(asks)" -ge 2 ] && break; sleep 0.1; done
+sleep 1 # inside the second pause: the cluster is UP with its new node
+p=$(cat "$CTL_PID_FILE")
+kill -9 "$p"
+while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+t_run "2: queue restarts the controller" 0 skyc jobs queue
+jwait "$J2" 60 SUCCEEDED || t_fail "job killed after its repair did not succeed"
+t_contains "2: history" "$(jevents "$J2")" "PREEMPTED,RESUME,RUNNING,SUCCEEDED"
+t_eq "2: same cluster" "$(jfield "$J2" launches)" "1"
+t_contains "2: restarted on the repaired cluster" "$(skyc jobs queue "$J2")" "mj$J2-1 repaired: the job restarts on all 2 nodes"
 t_eq "no clusters left" "$(clusters_left)" "0"
 t_eq "no sim nodes left" "$(nodes_left)" "0"
 t_done
