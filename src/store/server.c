@@ -31,7 +31,7 @@ void store_config_init(struct store_config *c)
     c->port = 9000;
     c->region = xstrdup("us-east-1");
     c->fsync = true;
-    c->threads = 4;
+    c->threads = 0;
     c->max_skew = 900;
     c->tick_s = 0.25;
 }
@@ -165,10 +165,11 @@ enum skyc_err store_config_load(struct store_config *c, const char *path,
             }
             c->fsync = json_is_true(v);
         } else if (!strcmp(k, "threads")) {
-            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
                 json_integer_value(v) > 256) {
                 rc = skyc_fail(err, SKYC_E_INPUT,
-                               "%s: \"threads\" must be an integer 1..256",
+                               "%s: \"threads\" must be an integer 0..256 "
+                               "(0: a thread per connection)",
                                path);
                 goto out;
             }
@@ -1392,12 +1393,21 @@ enum skyc_err store_server_start(const struct store_config *c,
                            "listen host '%s' is not an IPv4 address", host);
             goto fail;
         }
+        /* A thread per connection by default: a handler that blocks (a
+         * PUT waiting for its group commit, a big body being hashed)
+         * holds up only its own connection, concurrent requests run on
+         * every core, and the waiting PUTs share one fdatasync. A pool
+         * (--threads N) multiplexes connections over N epoll threads. */
+        bool per_conn = c->threads == 0;
         ep->mhd = MHD_start_daemon(
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                MHD_USE_ERROR_LOG | MHD_USE_TURBO,
+            (per_conn ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL
+                      : MHD_USE_EPOLL) |
+                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                MHD_USE_TURBO,
             0, NULL, NULL, on_request, ep, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
             s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
-            (unsigned)c->threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT, 1024u,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)(256u << 10), MHD_OPTION_CONNECTION_TIMEOUT, 120u,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
             MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
