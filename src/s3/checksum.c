@@ -51,7 +51,7 @@ static void crc32c_init_table(void)
                                  crc32c_table[0][crc32c_table[t - 1][i] & 0xff];
 }
 
-uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
+uint32_t crc32c_update_table(uint32_t crc, const void *data, size_t len)
 {
     pthread_once(&crc32c_once, crc32c_init_table);
     const uint8_t *p = data;
@@ -69,6 +69,45 @@ uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
     while (len--)
         crc = (crc >> 8) ^ crc32c_table[0][(crc ^ *p++) & 0xff];
     return ~crc;
+}
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+
+/* SSE4.2's crc32 instruction computes CRC32C: 8 bytes per instruction,
+ * about 5x the table code. */
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_sse42(uint32_t crc, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t c = ~crc & 0xffffffffu;
+    while (len && ((uintptr_t)p & 7)) {
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+        len--;
+    }
+    while (len >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        c = _mm_crc32_u64(c, v);
+        p += 8;
+        len -= 8;
+    }
+    while (len--)
+        c = _mm_crc32_u8((uint32_t)c, *p++);
+    return ~(uint32_t)c;
+}
+#endif
+
+uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
+{
+#if defined(__x86_64__)
+    static int hw = -1;
+    if (hw < 0)
+        hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+    if (hw)
+        return crc32c_sse42(crc, data, len);
+#endif
+    return crc32c_update_table(crc, data, len);
 }
 
 static uint64_t crc64_table[256];

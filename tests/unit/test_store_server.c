@@ -110,6 +110,16 @@ static void test_checksums(void **state)
     assert_true(crc64nvme_update(crc64nvme_update(0, "1234", 4), "56789", 5) ==
                 0xae8b14860a799888ull);
     struct checksum c;
+    /* the SSE4.2 path against the table code: every alignment and tail */
+    static uint8_t cbuf[4096 + 64];
+    for (size_t i = 0; i < sizeof(cbuf); i++)
+        cbuf[i] = (uint8_t)(i * 131 + (i >> 7));
+    for (size_t off = 0; off < 9; off++)
+        for (size_t len = 0; len < 70; len++)
+            assert_int_equal(crc32c_update(0x1234u, cbuf + off, len),
+                             crc32c_update_table(0x1234u, cbuf + off, len));
+    assert_int_equal(crc32c_update(0, cbuf, sizeof(cbuf)),
+                     crc32c_update_table(0, cbuf, sizeof(cbuf)));
     assert_false(checksum_init(&c, CHECKSUM_NONE));
     assert_int_equal(checksum_algo_parse("CRC32C"), CHECKSUM_CRC32C);
     assert_int_equal(checksum_algo_parse("md4"), CHECKSUM_NONE);
