@@ -15,6 +15,7 @@
 #include "store/meta.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -371,12 +372,95 @@ static void test_meta(void **state)
     free(dir);
 }
 
+/* Group commit: concurrent durable writers all succeed, every row is
+ * there, and they shared fdatasyncs (never more syncs than commits). */
+#define GC_THREADS 8
+#define GC_PUTS 25
+
+struct gc_job {
+    struct meta *m;
+    int id;
+    int failures;
+};
+
+static void *gc_writer(void *arg)
+{
+    struct gc_job *j = arg;
+    for (int i = 0; i < GC_PUTS; i++) {
+        char key[64];
+        char *old = NULL;
+        struct skyc_error err = {0};
+        snprintf(key, sizeof(key), "t%d/k%d", j->id, i);
+        struct meta_object o = {.bucket = "gc", .key = key, .size = 4,
+                                .etag = "\"e\"", .mtime_ms = 1,
+                                .blob = "", .region = "local",
+                                .has_data = true, .data = "data",
+                                .data_len = 4};
+        if (meta_object_put(j->m, &o, &old, &err) != SKYC_OK)
+            j->failures++;
+        free(old);
+    }
+    return NULL;
+}
+
+static bool count_obj(void *ctx, const struct meta_object *o)
+{
+    (void)o;
+    (*(int *)ctx)++;
+    return true;
+}
+
+static void test_meta_group_commit(void **state)
+{
+    (void)state;
+    char *dir = tmpdir();
+    char path[512];
+    snprintf(path, sizeof(path), "%s/meta.db", dir);
+    struct meta m;
+    struct skyc_error err = {0};
+    assert_int_equal(meta_open(&m, path, true, &err), SKYC_OK);
+    assert_int_equal(meta_bucket_create(&m, "gc", "local", &err), SKYC_OK);
+    uint64_t before = m.syncs_started;
+    assert_true(before >= 1); /* the bucket's commit was synced */
+    pthread_t th[GC_THREADS];
+    struct gc_job jobs[GC_THREADS];
+    for (int i = 0; i < GC_THREADS; i++) {
+        jobs[i] = (struct gc_job){&m, i, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, gc_writer, &jobs[i]), 0);
+    }
+    for (int i = 0; i < GC_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    int n = 0;
+    assert_int_equal(meta_object_list(&m, "gc", NULL, NULL, count_obj, &n,
+                                      &err),
+                     SKYC_OK);
+    assert_int_equal(n, GC_THREADS * GC_PUTS);
+    uint64_t syncs = m.syncs_started - before;
+    assert_true(syncs >= 1 && syncs <= GC_THREADS * GC_PUTS);
+    assert_int_equal(m.syncs_done, m.syncs_started);
+    assert_false(m.syncing);
+    meta_close(&m);
+    /* and it is all there after a reopen */
+    assert_int_equal(meta_open(&m, path, true, &err), SKYC_OK);
+    n = 0;
+    assert_int_equal(meta_object_list(&m, "gc", NULL, NULL, count_obj, &n,
+                                      &err),
+                     SKYC_OK);
+    assert_int_equal(n, GC_THREADS * GC_PUTS);
+    meta_close(&m);
+    rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xml_complete), cmocka_unit_test(test_xml_delete),
         cmocka_unit_test(test_checksums),    cmocka_unit_test(test_error_xml),
         cmocka_unit_test(test_backend),      cmocka_unit_test(test_meta),
+        cmocka_unit_test(test_meta_group_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
