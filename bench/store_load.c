@@ -212,7 +212,15 @@ struct mpu {
     _Atomic long next; /* the next part number to send, from 1 */
     char (*etags)[64];
     _Atomic long failures;
+    double parts_s, complete_s; /* time in the two phases, all objects */
 };
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static void *part_worker(void *arg)
 {
@@ -254,10 +262,13 @@ static bool upload_multipart(struct mpu *m, struct client *ctl, int conc)
              a + 10);
     m->next = 1;
     m->failures = 0;
+    double t0 = now_s();
     for (int i = 0; i < conc; i++)
         pthread_create(&th[i], NULL, part_worker, m);
     for (int i = 0; i < conc; i++)
         pthread_join(th[i], NULL);
+    double t1 = now_s();
+    m->parts_s += t1 - t0;
     if (m->failures)
         goto out;
     strbuf_addstr(&xml, "<CompleteMultipartUpload>");
@@ -276,6 +287,7 @@ static bool upload_multipart(struct mpu *m, struct client *ctl, int conc)
                 s.body.buf ? s.body.buf : "");
         goto out;
     }
+    m->complete_s += now_s() - t1;
     ok = true;
 out:
     free(th);
@@ -323,6 +335,9 @@ int main(int argc, char **argv)
                 fails++;
             ops++;
         }
+        fprintf(stderr, "store_load: multipart: %.3f s sending parts, %.3f s "
+                        "completing (all %ld objects)\n",
+                m.parts_s, m.complete_s, count);
         free(m.etags);
         curl_easy_cleanup(ctl.c);
     } else {

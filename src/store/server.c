@@ -791,22 +791,22 @@ out:
 
 /*
  * Bodies of a blob PUT or part are read once per block: MHD hands us a
- * block of its receive buffer, and the write to the blob goes straight
- * from it; the digests the request needs (MD5 for the ETag, the
- * x-amz-checksum, SHA-256 when the payload hash was signed) read the
- * same bytes while they are in the cache. MD5 is the slowest pass (one
- * core does ~0.7 GB/s, and S3 wants the MD5 of the body as the ETag), so
- * a big body (>= HASHER_MIN) has a helper thread that runs MD5 and the
- * checksum on a second core: this thread copies each block into a ring
- * of cache-sized slots (from L2, the one extra copy) and goes on
- * receiving and writing while the helper hashes the filled slots behind
- * it; the body ends when the helper has caught up. A single PUT then
- * costs about max(MD5, receive + write) per byte instead of the sum.
+ * block of its receive buffer, and every digest the request needs (MD5
+ * for the ETag, the x-amz-checksum, SHA-256 when the payload hash was
+ * signed) and the write to the blob read that block while it is in the
+ * cache; a small body is written straight from MHD's buffer. MD5 is the
+ * slowest pass (one core does ~0.7 GB/s, and S3 wants the MD5 of the
+ * body as the ETag), so a big body (>= HASHER_MIN) has a helper thread
+ * that runs MD5 and the checksum on another core: this thread copies
+ * each block into a ring of L2-sized slots (the one extra copy, from the
+ * cache), writes each full slot to the blob in one large write and goes
+ * on receiving, while the helper hashes the filled slots behind it; the
+ * body ends when the helper has caught up. A single PUT then costs about
+ * max(MD5, receive + copy + write) per byte instead of the sum.
  * With fsync on, writeback of the blob starts every WB_STEP bytes, so
  * the fsync at commit only waits for the tail.
  */
 #define HASHER_MIN (1u << 20)
-#define HASHER_MAX 16 /* helpers at once; beyond that bodies hash inline */
 #define RING_SLOT (512u << 10)
 #define RING_SLOTS 16u
 #define WB_STEP (8u << 20)
@@ -860,10 +860,17 @@ static void *hasher_main(void *arg)
     return NULL;
 }
 
-/* A helper for r's body, or none (r hashes inline) when too many run. */
+/* A helper for r's body, or none (r hashes inline) when there are already
+ * as many as cores: then every core is busy hashing some body, and a
+ * helper would only add its copy and its context switches. */
 static void hasher_start(struct req *r)
 {
-    if (++hashers_running > HASHER_MAX) {
+    static int max;
+    if (!max) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        max = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+    }
+    if (++hashers_running > max) {
         hashers_running--;
         return;
     }
@@ -880,6 +887,7 @@ static void hasher_start(struct req *r)
         hashers_running--;
         return;
     }
+    pthread_setname_np(h->th, "skyc-hash");
     r->hasher = h;
 }
 
@@ -890,53 +898,6 @@ static void hasher_publish(struct body_hasher *h)
     h->head++;
     h->cur = 0;
     pthread_cond_broadcast(&h->cv);
-}
-
-/* Copy a block into the ring, waiting for a free slot when it is full. */
-static void hasher_feed(struct body_hasher *h, const char *data, size_t len)
-{
-    while (len) {
-        if (h->cur == 0 && h->head - h->tail == RING_SLOTS) {
-            pthread_mutex_lock(&h->mu);
-            while (h->head - h->tail == RING_SLOTS)
-                pthread_cond_wait(&h->cv, &h->mu);
-            pthread_mutex_unlock(&h->mu);
-        }
-        size_t n = RING_SLOT - h->cur < len ? RING_SLOT - h->cur : len;
-        memcpy(h->ring + (size_t)(h->head % RING_SLOTS) * RING_SLOT + h->cur,
-               data, n);
-        h->cur += n;
-        data += n;
-        len -= n;
-        if (h->cur == RING_SLOT) {
-            pthread_mutex_lock(&h->mu);
-            hasher_publish(h);
-            pthread_mutex_unlock(&h->mu);
-        }
-    }
-}
-
-/* Hash what is left, wait for the helper to finish, and end it. */
-static void hasher_stop(struct req *r)
-{
-    struct body_hasher *h = r->hasher;
-    if (!h)
-        return;
-    pthread_mutex_lock(&h->mu);
-    if (h->cur)
-        hasher_publish(h);
-    h->quit = true;
-    pthread_cond_broadcast(&h->cv);
-    pthread_mutex_unlock(&h->mu);
-    pthread_join(h->th, NULL);
-    log_debug("store: %s %s: body hashed by a helper thread (%.3f s CPU)",
-              r->method, r->path, h->cpu_s);
-    pthread_mutex_destroy(&h->mu);
-    pthread_cond_destroy(&h->cv);
-    free(h->ring);
-    free(h);
-    r->hasher = NULL;
-    hashers_running--;
 }
 
 /* Write a block to the blob; with fsync on, start writeback as it grows. */
@@ -1049,6 +1010,71 @@ static void body_setup(struct req *r)
     }
 }
 
+/* Copy a block into the ring, waiting for a free slot when it is full;
+ * each full slot goes to the helper and is written to the blob in one
+ * large write while it is still in the cache. */
+static void hasher_feed(struct req *r, const char *data, size_t len)
+{
+    struct body_hasher *h = r->hasher;
+    while (len && !r->has_pending) {
+        if (h->cur == 0 && h->head - h->tail == RING_SLOTS) {
+            pthread_mutex_lock(&h->mu);
+            while (h->head - h->tail == RING_SLOTS)
+                pthread_cond_wait(&h->cv, &h->mu);
+            pthread_mutex_unlock(&h->mu);
+        }
+        char *slot = h->ring + (size_t)(h->head % RING_SLOTS) * RING_SLOT;
+        size_t n = RING_SLOT - h->cur < len ? RING_SLOT - h->cur : len;
+        memcpy(slot + h->cur, data, n);
+        h->cur += n;
+        data += n;
+        len -= n;
+        if (h->cur == RING_SLOT) {
+            pthread_mutex_lock(&h->mu);
+            hasher_publish(h);
+            pthread_mutex_unlock(&h->mu);
+            blob_block(r, slot, RING_SLOT); /* the helper only reads it */
+        }
+    }
+}
+
+/* The body ended: write and hand over the partial slot. */
+static void hasher_flush(struct req *r)
+{
+    struct body_hasher *h = r->hasher;
+    if (!h || !h->cur)
+        return;
+    char *slot = h->ring + (size_t)(h->head % RING_SLOTS) * RING_SLOT;
+    size_t n = h->cur;
+    pthread_mutex_lock(&h->mu);
+    hasher_publish(h);
+    pthread_mutex_unlock(&h->mu);
+    blob_block(r, slot, n);
+}
+
+/* Hash what is left, wait for the helper to finish, and end it. */
+static void hasher_stop(struct req *r)
+{
+    struct body_hasher *h = r->hasher;
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->mu);
+    if (h->cur)
+        hasher_publish(h);
+    h->quit = true;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->th, NULL);
+    log_debug("store: %s %s: body hashed by a helper thread (%.3f s CPU)",
+              r->method, r->path, h->cpu_s);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    free(h->ring);
+    free(h);
+    r->hasher = NULL;
+    hashers_running--;
+}
+
 static void feed_payload(struct req *r, const char *data, size_t len)
 {
     if (r->has_pending)
@@ -1076,8 +1102,7 @@ static void feed_payload(struct req *r, const char *data, size_t len)
             strbuf_add(&r->buf, data, len);
             hash_block(r, data, len);
         } else if (r->hasher) {
-            blob_block(r, data, len);
-            hasher_feed(r->hasher, data, len);
+            hasher_feed(r, data, len);
         } else {
             hash_block(r, data, len);
             blob_block(r, data, len);
@@ -1242,6 +1267,8 @@ static void feed_raw(struct req *r, const char *data, size_t len)
 /* After the whole body: check it proves what the headers claimed. */
 static void body_finish(struct req *r)
 {
+    if (!r->has_pending)
+        hasher_flush(r);
     hasher_stop(r);
     if (r->has_pending)
         return;
