@@ -809,7 +809,7 @@ out:
 #define HASHER_MIN (1u << 20)
 #define RING_SLOT (512u << 10)
 #define RING_SLOTS 16u
-#define WB_STEP (8u << 20)
+#define WB_STEP (2u << 20)
 static _Atomic int hashers_running;
 
 struct body_hasher {
