@@ -4,7 +4,8 @@
 # overwrite small -> big -> small, copy, delete, list, readers during
 # overwrites (store/inline.py checks); a burst of concurrent PUTs all
 # acknowledged survives a kill -9 right after; a small PUT killed mid-body
-# leaves neither the new key nor a torn overwrite.
+# leaves neither the new key nor a torn overwrite; and a PUT burst and reads
+# over a --threads pool as well.
 set -eu
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/store/lib_store.sh"
@@ -43,5 +44,11 @@ from botocore.config import Config
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3], region_name="us-east-1", config=Config(signature_version="s3v4"))
 keys = [o["Key"] for o in s3.list_objects_v2(Bucket="inline-bucket", Prefix="fresh").get("Contents", [])]
 sys.exit(1 if keys else 0)' "$S3_URL" "$S3_AK" "$S3_SK"
+s3_stop
+
+# the same over a pool of 2 epoll threads instead of a thread per connection
+s3_start "$DATA" --threads 2
+t_run "pool: burst of PUTs" 0 timeout 120 "$PY_BIN" "$D" "$S3_URL" "$S3_AK" "$S3_SK" "$DATA" burst 100
+t_run "pool: reads back" 0 timeout 120 "$PY_BIN" "$D" "$S3_URL" "$S3_AK" "$S3_SK" "$DATA" verify 300
 s3_stop
 t_done
