@@ -865,7 +865,7 @@ static void *hasher_main(void *arg)
  * helper would only add its copy and its context switches. */
 static void hasher_start(struct req *r)
 {
-    static int max;
+    static _Atomic int max;
     if (!max) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         max = n < 1 ? 1 : n > 64 ? 64 : (int)n;
@@ -1017,7 +1017,7 @@ static void hasher_feed(struct req *r, const char *data, size_t len)
 {
     struct body_hasher *h = r->hasher;
     while (len && !r->has_pending) {
-        if (h->cur == 0 && h->head - h->tail == RING_SLOTS) {
+        if (h->cur == 0) { /* a new slot: wait until the helper freed it */
             pthread_mutex_lock(&h->mu);
             while (h->head - h->tail == RING_SLOTS)
                 pthread_cond_wait(&h->cv, &h->mu);
