@@ -53,6 +53,18 @@ PY
 }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# "TID TICKS" of each thread of PID named NAME (skyc's connection threads
+# are MHD-connection; its MD5 helpers, skyc-hash, end with their body)
+thread_ticks() {
+    for f in /proc/"$1"/task/*/stat; do
+        awk -v n="($2)" '$2 == n {print $1, $14 + $15}' "$f" 2>/dev/null || true
+    done
+}
+# ticks the threads sampled in AFTER (the last sample of each thread, which
+# may have ended since) used since BEFORE (threads new since count whole)
+ticks_since() { awk 'FILENAME == ARGV[1] {b[$1] = $2; next} {last[$1] = $2} END {for (i in last) t += last[i] - (i in b ? b[i] : 0); print t + 0}' "$1" "$2"; }
+# sample PID's threads named NAME into FILE every 50 ms until FLAG is gone
+sample_threads() { while [ -e "$4" ]; do thread_ticks "$1" "$2" >>"$3"; sleep 0.05; done; }
 
 # run_suite PID URL AK SK ->
 #   "put4k get4k put64 mpu64 get64 cpuput cpumpu cpuget cpuput4k"
@@ -71,17 +83,24 @@ run_suite() {
     c5=$(cpu_ticks "$pid")
     g4=$("$LOAD" "$url" "$ak" "$sk" "$b" get 4096 "$SMALL_N" "$CONC" | cut -d' ' -f1)
     c0=$(cpu_ticks "$pid")
+    thread_ticks "$pid" MHD-connection >"$W/threads0"
+    : >"$W/threads1"; : >"$W/sampling"
+    sample_threads "$pid" MHD-connection "$W/threads1" "$W/sampling" &
+    local sampler=$!
     p64=$("$LOAD" "$url" "$ak" "$sk" "$b" put 67108864 "$BIG_N" 1 | cut -d' ' -f2)
     c1=$(cpu_ticks "$pid")
+    rm -f "$W/sampling"; wait "$sampler" || true
+    local conn
+    conn=$(ticks_since "$W/threads0" "$W/threads1")
     m64=$("$LOAD" "$url" "$ak" "$sk" "$b" mpu 67108864 "$BIG_N" "$MPU_CONC" "$PART" | cut -d' ' -f2)
     c2=$(cpu_ticks "$pid")
     g64=$("$LOAD" "$url" "$ak" "$sk" "$b" get 67108864 "$BIG_N" 1 | cut -d' ' -f2)
     c3=$(cpu_ticks "$pid")
-    echo "$p4 $g4 $(awk "BEGIN{gb = $BIG_N * 67108864 / 1e9; printf \"%.2f %.2f %.2f %.2f %.2f %.2f %.3f\", $p64/1000, $m64/1000, $g64/1000, ($c1-$c0)/$hz/gb, ($c2-$c1)/$hz/gb, ($c3-$c2)/$hz/gb, ($c5-$c4)/$hz*1000/$SMALL_N}")"
+    echo "$p4 $g4 $(awk "BEGIN{gb = $BIG_N * 67108864 / 1e9; printf \"%.2f %.2f %.2f %.2f %.2f %.2f %.3f %.2f\", $p64/1000, $m64/1000, $g64/1000, ($c1-$c0)/$hz/gb, ($c2-$c1)/$hz/gb, ($c3-$c2)/$hz/gb, ($c5-$c4)/$hz*1000/$SMALL_N, $conn/$hz/gb}")"
 }
 
 # --- the peer: s3rver from npm, in a temp dir ---
-PEER="n/a n/a n/a n/a n/a n/a n/a n/a n/a"
+PEER="n/a n/a n/a n/a n/a n/a n/a n/a n/a n/a"
 if command -v npm >/dev/null; then
     echo "bench: installing s3rver from npm into $W/npm" >&2
     mkdir -p "$W/npm"
@@ -114,9 +133,9 @@ SKYNF=$(skyc_suite nofsync --no-fsync)
 
 # one core's MD5 speed, the ceiling of a single PUT's ETag
 MD5=$(openssl speed -seconds 2 -bytes 1048576 md5 2>/dev/null | awk '/^md5/ {sub("k", "", $2); printf "%.2f", $2 * 1000 / 1e9}')
-read -r pp4 pg4 pp64 pm64 pg64 pcp pcm pcg pc4 <<<"$PEER"
-read -r sp4 sg4 sp64 sm64 sg64 scp scm scg sc4 <<<"$SKY"
-read -r np4 ng4 np64 nm64 ng64 ncp ncm ncg nc4 <<<"$SKYNF"
+read -r pp4 pg4 pp64 pm64 pg64 pcp pcm pcg pc4 _ <<<"$PEER"
+read -r sp4 sg4 sp64 sm64 sg64 scp scm scg sc4 sct <<<"$SKY"
+read -r np4 ng4 np64 nm64 ng64 ncp ncm ncg nc4 nct <<<"$SKYNF"
 ratio() { awk "BEGIN{ if (\"$2\" == \"n/a\" || $2 == 0) print \"n/a\"; else printf \"%.1fx\", $1/$2 }"; }
 inv() { awk "BEGIN{ if (\"$2\" == \"n/a\" || $1 == 0) print \"n/a\"; else printf \"%.1fx\", $2/$1 }"; }
 printf "%-22s %14s %14s %14s %10s %s\n" "figure" "skyc (fsync)" "skyc no-fsync" "s3rver (peer)" "ratio" "target"
@@ -127,6 +146,12 @@ printf "%-22s %14s %14s %14s %10s %s\n" "PUT 64 MiB GB/s (a)" "$sp64" "$np64" "$
 printf "%-22s %14s %14s %14s %10s %s\n" "PUT 64 MiB GB/s (b)" "$sm64" "$nm64" "$pm64" "$(ratio "$sm64" "$pm64")" ">= 1 GB/s (multipart, 8 MiB parts, $MPU_CONC at once)"
 printf "%-22s %14s %14s %14s %10s %s\n" "GET 64 MiB GB/s" "$sg64" "$ng64" "$pg64" "$(ratio "$sg64" "$pg64")" ">= 1 GB/s"
 printf "%-22s %14s %14s %14s %10s %s\n" "PUT (a) CPU s/GB" "$scp" "$ncp" "$pcp" "$(inv "$scp" "$pcp")" "(server CPU; lower is better)"
+# (a)'s two threads: the connection (receive, copy, write) and the MD5
+# helper (the rest of the process's CPU in that phase); with a free core
+# each, one PUT runs at 1 / the larger of the two
+split() { awk "BEGIN{ if (\"$2\" == \"n/a\") print \"n/a\"; else printf \"%.2f+%.2f\", $2, $1 - $2 }"; }
+bound() { awk "BEGIN{ c = $2; h = $1 - $2; m = c > h ? c : h; if (m <= 0) print \"n/a\"; else printf \"%.2f GB/s\", 1 / m }"; }
+printf "%-22s %14s %14s %14s %10s %s\n" "PUT (a) CPU conn+MD5" "$(split "$scp" "$sct")" "$(split "$ncp" "$nct")" "n/a" "" "s/GB per thread: with a free core each, one PUT runs at 1/max = $(bound "$scp" "$sct") (fsync)"
 printf "%-22s %14s %14s %14s %10s %s\n" "PUT (b) CPU s/GB" "$scm" "$ncm" "$pcm" "$(inv "$scm" "$pcm")" "(server CPU; lower is better)"
 printf "%-22s %14s %14s %14s %10s %s\n" "GET 64 MiB CPU s/GB" "$scg" "$ncg" "$pcg" "$(inv "$scg" "$pcg")" "(server CPU; lower is better)"
 echo "(load average $(cut -d' ' -f1 /proc/loadavg) during the run)"
