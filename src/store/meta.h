@@ -17,8 +17,9 @@
  * concurrent writers share one flush (group commit) instead of queueing
  * behind each other's fsync: at most one fdatasync runs, and it makes
  * every commit that preceded it durable, however many writers wait.
- * Functions return SKYC_OK, SKYC_E_NOT_FOUND (no such row), SKYC_E_FAILED (a conflict, said in the description of each call) or
- * SKYC_E_STATE (SQLite failed; err says why).
+ * Functions return SKYC_OK, SKYC_E_NOT_FOUND (no such row), SKYC_E_FAILED
+ * (a conflict, said in the description of each call) or SKYC_E_STATE
+ * (SQLite failed; err says why).
  * Strings in result structs are owned by the struct; release with
  * meta_object_release() / meta_upload_release().
  */
