@@ -15,9 +15,11 @@
  * commit is on disk: SQLite commits without syncing (WAL, synchronous =
  * NORMAL) under the lock, then the writer fdatasyncs the WAL outside it, so
  * concurrent writers share one flush (group commit) instead of queueing
- * behind each other's fsync. Functions return SKYC_OK, SKYC_E_NOT_FOUND (no such
- * row), SKYC_E_FAILED (a conflict, said in the description of each call) or
- * SKYC_E_STATE (SQLite failed; err says why).
+ * behind each other's fsync: at most one fdatasync runs, and it makes
+ * every commit that preceded it durable, however many writers wait.
+ * Functions return SKYC_OK, SKYC_E_NOT_FOUND (no such row), SKYC_E_FAILED
+ * (a conflict, said in the description of each call) or SKYC_E_STATE
+ * (SQLite failed; err says why).
  * Strings in result structs are owned by the struct; release with
  * meta_object_release() / meta_upload_release().
  */
@@ -38,6 +40,14 @@ struct meta {
     bool sync;      /* writes return only once their commit is on disk */
     int wal_fd;     /* the WAL, fdatasync'ed outside the lock */
     char *wal_path;
+    /* group commit: one fdatasync at a time covers every commit made
+     * before it started; writers that commit meanwhile wait for the next
+     * one (led by the first of them) instead of each syncing */
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    uint64_t syncs_started, syncs_done, sync_failed; /* generations */
+    int sync_errno;
+    bool syncing;
 };
 
 enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,

@@ -56,7 +56,8 @@ struct store_config {
     struct store_user *users;
     size_t nusers, alloc;
     bool fsync;        /* fsync blobs + SQLite FULL (default true) */
-    int threads;       /* HTTP worker threads (default 4) */
+    int threads;       /* 0 (default): a thread per connection; N: a pool of
+                        * N epoll threads sharing the connections */
     long max_skew;     /* seconds a request's x-amz-date may be off (900) */
     /* multi-region (nregions >= 1 turns it on; see store_config_load()) */
     struct store_region_config *regions;

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 struct store_server;
+struct body_hasher;
 
 /* One S3 endpoint: the daemon serving clients of one region. */
 struct store_endpoint {
@@ -134,6 +135,9 @@ struct req {
     uint8_t want_md5[16];    /* Content-MD5 */
     bool have_md5;
     uint8_t md5_out[16];     /* MD5 of the payload, after the body */
+    struct body_hasher *hasher; /* big bodies: MD5 + checksum on a helper
+                                 * thread while this one writes (server.c) */
+    uint64_t wb_off;         /* blob bytes handed to writeback so far */
     char **owned;            /* strings freed with the request */
     size_t nowned, owned_alloc;
 };
