@@ -187,8 +187,10 @@ static void test_recovery_plans(void **state)
 static void test_loss_classes(void **state)
 {
     (void)state;
-    enum { R = NODE_RUNNING, P = NODE_PREEMPTED, T = NODE_TERMINATED,
-           S = NODE_STOPPED };
+#define R NODE_RUNNING
+#define P NODE_PREEMPTED
+#define T NODE_TERMINATED
+#define S NODE_STOPPED
     static const struct {
         enum provider_node_state st[3];
         size_t n;
@@ -219,6 +221,10 @@ static void test_loss_classes(void **state)
                      cases[i].lost);
     }
 }
+#undef R
+#undef P
+#undef T
+#undef S
 
 /* Table of when a lost node is replaced in place, and how. */
 static void test_node_loss_plans(void **state)
