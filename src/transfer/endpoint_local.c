@@ -1,7 +1,9 @@
 /*
  * endpoint_local.c - a local directory as an endpoint. Parts of a key go to
  * "<dir>/.<name>.skyc-part" with pwrite; commit truncates to size, syncs,
- * sets mtime and mode, and renames it over "<dir>/<name>".
+ * sets mtime and mode, and renames it over "<dir>/<name>". A commit that
+ * finds no part written is a replay when the object is already there with
+ * that size and mtime (success), else SKYC_E_NOT_FOUND.
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -149,6 +151,19 @@ out:
     return rc;
 }
 
+static enum skyc_err local_open_fd(struct endpoint *ep, const char *key,
+                                   int *fd, struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_OK;
+    char *full = path_join(L(ep)->root, key);
+    *fd = open(full, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        rc = skyc_fail(err, SKYC_E_IO, "cannot open '%s': %s", full,
+                       strerror(errno));
+    free(full);
+    return rc;
+}
+
 static char *part_name(const char *full)
 {
     const char *slash = strrchr(full, '/');
@@ -231,6 +246,27 @@ static enum skyc_err local_write_commit(struct ep_writer *w, uint64_t size,
                                         struct skyc_error *err)
 {
     enum skyc_err rc = SKYC_E_IO;
+    struct stat pst, fst;
+    if (fstat(w->fd, &pst) != 0) {
+        skyc_fail(err, rc, "cannot stat '%s': %s", w->part, strerror(errno));
+        goto out;
+    }
+    if (pst.st_size == 0 && size > 0) {
+        /* nothing was written: this opened (created) an empty part. A
+         * commit replayed after its acknowledgement was lost finds the
+         * object already there; anything else lost its parts. Never
+         * truncate an empty part over the object. */
+        (void)unlink(w->part);
+        if (stat(w->final, &fst) == 0 && S_ISREG(fst.st_mode) &&
+            (uint64_t)fst.st_size == size &&
+            (mtime_ns <= 0 || mtime_of(&fst) == mtime_ns)) {
+            rc = SKYC_OK;
+            goto out;
+        }
+        rc = skyc_fail(err, SKYC_E_NOT_FOUND,
+                       "no part of '%s' was written", w->final);
+        goto out;
+    }
     if (ftruncate(w->fd, (off_t)size) != 0) {
         skyc_fail(err, rc, "cannot size '%s': %s", w->part, strerror(errno));
         goto out;
@@ -296,6 +332,7 @@ static const struct endpoint_ops local_ops = {
     .list = local_list,
     .stat = local_stat,
     .read = local_read,
+    .open_fd = local_open_fd,
     .put = local_put,
     .write_open = local_write_open,
     .write_at = local_write_at,
