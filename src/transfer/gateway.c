@@ -154,7 +154,7 @@ static void on_written(uv_write_t *req, int status)
 {
     struct wreq *w = (struct wreq *)req;
     struct gconn *c = req->handle->data;
-    free(w->buf);
+    chunkbuf_put(w->buf);
     free(w);
     if (status < 0) {
         conn_close(c);
@@ -307,7 +307,7 @@ static void sink_work_done(uv_work_t *req, int status)
         if (c->works < SINK_MAX_WORKS && !c->starved)
             resume_reading(c);
     }
-    free(w->buf);
+    chunkbuf_put(w->buf);
     free(w);
     conn_unref(c);
 }
