@@ -45,6 +45,9 @@ struct gw {
     long chunks_seen;
     const char *root;
     uint64_t conns, chunks_ok, chunks_bad;
+    /* CHUNK and COMMIT frames forwarded toward destinations (relay role),
+     * 64-byte headers included: what the senders' wire_bytes count */
+    uint64_t relayed_bytes, relayed_frames;
     uint64_t sink_bytes;     /* payloads queued for the thread pool */
     uint64_t sink_max;
     struct gconn **starved;  /* sink connections paused for sink_bytes */
@@ -448,8 +451,13 @@ static void relay_frame(struct gconn *c, const struct wire_hdr *h,
         conn_close(c);
         return;
     }
-    if (c->role == ROLE_RELAY_UP)
+    if (c->role == ROLE_RELAY_UP) {
         maybe_flip(c->gw, h, buf + WIRE_HDR_LEN);
+        if (h->type == WIRE_CHUNK || h->type == WIRE_COMMIT) {
+            c->gw->relayed_bytes += WIRE_HDR_LEN + (uint64_t)h->payload_len;
+            c->gw->relayed_frames++;
+        }
+    }
     conn_send(to, buf, WIRE_HDR_LEN + h->payload_len);
     if (uv_stream_get_write_queue_size((uv_stream_t *)&to->tcp) > RELAY_HIGH)
         pause_reading(c);
@@ -655,8 +663,10 @@ enum skyc_err gateway_run(const struct gateway_opts *o, struct skyc_error *err)
 out:
     uv_run(&loop, UV_RUN_DEFAULT);
     log_notice("gateway done: %" PRIu64 " connections, %" PRIu64
-               " frames written, %" PRIu64 " rejected",
-               gw.conns, gw.chunks_ok, gw.chunks_bad);
+               " frames written, %" PRIu64 " rejected, %" PRIu64
+               " bytes relayed in %" PRIu64 " frames",
+               gw.conns, gw.chunks_ok, gw.chunks_bad, gw.relayed_bytes,
+               gw.relayed_frames);
     uv_loop_close(&loop);
     free(gw.keys);
     free(gw.starved);

@@ -20,6 +20,8 @@
 #define HELLO_ACK_ID UINT64_MAX
 #define COMMIT_BIT (1ull << 63)
 #define WINDOW 2
+/* conn_queue's reserved for a HELLO: not data, not in wire_bytes */
+#define HELLO_FRAME UINT64_MAX
 /* chunks of one file segment at least this big go out with sendfile */
 #define ZEROCOPY_MIN (256u << 10)
 #define CRC_BOUNCE (1u << 20) /* CRC pass: cache-sized reads */
@@ -407,7 +409,10 @@ static bool conn_queue(struct sconn *c, uint8_t *buf, size_t len, int fd,
         item_free(c->s, it);
         return false;
     }
-    c->s->st.wire_bytes += len + it->flen;
+    if (reserved != HELLO_FRAME)
+        c->s->st.wire_bytes += len + it->flen;
+    else
+        it->reserved = 0;
     if (c->qtail)
         c->qtail->next = it;
     else
@@ -818,7 +823,7 @@ static void on_connected(uv_connect_t *req, int status)
     size_t len = sb.len;
     frame_rd_init(&c->rd, 1 << 20);
     uv_read_start((uv_stream_t *)&c->tcp, s_alloc, s_read);
-    conn_write(c, (uint8_t *)strbuf_detach(&sb, NULL), len, 0);
+    conn_write(c, (uint8_t *)strbuf_detach(&sb, NULL), len, HELLO_FRAME);
 }
 
 static void conn_connect(struct sconn *c)
