@@ -483,11 +483,161 @@ static bool dest_allowed(const struct gw *gw, const char *dest)
            (rest[strlen(rest) - 1] == '/' && !strstr(rest, ".."));
 }
 
+/* ---- source role -------------------------------------------------------- */
+
+struct source_proc {
+    uv_process_t proc;
+    char plan[64];
+};
+
+static void on_source_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_source_exit(uv_process_t *p, int64_t status, int sig)
+{
+    struct source_proc *sp = p->data;
+    log_notice("source copy (pid %d) ended: exit %" PRId64 "%s", p->pid,
+               status, sig ? " (killed)" : "");
+    unlink(sp->plan);
+    uv_close((uv_handle_t *)p, on_source_closed);
+}
+
+/*
+ * SOURCE: run `skyc cp|sync SRC DST --plan FILE --status-fd 3` with the
+ * request's paths in FILE and its socket as descriptor 3; the copy reports
+ * to the requester itself, and this connection is done here.
+ */
+static void source_frame(struct gconn *c, const uint8_t *buf, size_t len)
+{
+    struct skyc_error err = {0};
+    struct wire_source req;
+    struct source_proc *sp = NULL;
+    char exe[4096];
+    size_t exe_len = sizeof(exe);
+    uv_os_fd_t fd;
+    int pf = -1;
+    if (wire_source_decode(&req, buf, len, &err) != SKYC_OK)
+        goto fail;
+    if (!dest_allowed(c->gw, req.src)) {
+        snprintf(err.msg, sizeof(err.msg),
+                 "source '%s' is outside this gateway's --root '%s'", req.src,
+                 c->gw->root);
+        goto fail;
+    }
+    if (strncmp(req.src, "s3://", 5) == 0 && c->gw->root) {
+        snprintf(err.msg, sizeof(err.msg),
+                 "S3 sources are refused with --root");
+        goto fail;
+    }
+    sp = xcalloc(1, sizeof(*sp));
+    snprintf(sp->plan, sizeof(sp->plan), "/tmp/skyc-source-XXXXXX");
+    pf = mkstemp(sp->plan);
+    if (pf < 0 || uv_exepath(exe, &exe_len) != 0 ||
+        uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0) {
+        snprintf(err.msg, sizeof(err.msg), "cannot start the copy: %s",
+                 strerror(errno));
+        goto fail;
+    }
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "{\"paths\": [");
+    for (size_t i = 0; i < req.npaths; i++) {
+        const struct wire_source_path *p = &req.paths[i];
+        strbuf_addf(&sb, "%s{\"connections\": %d, \"hops\": [", i ? ", " : "",
+                    p->conns);
+        for (size_t j = 0; j < p->nhops; j++)
+            strbuf_addf(&sb, "%s\"%s\"", j ? ", " : "", p->hops[j]);
+        strbuf_addstr(&sb, "]");
+        if (p->key_to)
+            strbuf_addf(&sb, ", \"key_to\": \"%s\"", p->key_to);
+        strbuf_addstr(&sb, "}");
+    }
+    strbuf_addstr(&sb, "]}\n");
+    bool wrote = write(pf, sb.buf, sb.len) == (ssize_t)sb.len;
+    strbuf_release(&sb);
+    close(pf);
+    pf = -1;
+    if (!wrote) {
+        snprintf(err.msg, sizeof(err.msg), "cannot write '%s'", sp->plan);
+        goto fail;
+    }
+    char csz[16], rts[16];
+    snprintf(csz, sizeof(csz), "%" PRIu32, req.chunk_size);
+    snprintf(rts, sizeof(rts), "%d", req.retries);
+    const char *args[20];
+    int n = 0;
+    args[n++] = exe;
+    args[n++] = req.sync ? "sync" : "cp";
+    args[n++] = req.src;
+    args[n++] = req.dst;
+    if (req.recursive && !req.sync)
+        args[n++] = "-r";
+    args[n++] = "--plan";
+    args[n++] = sp->plan;
+    args[n++] = "--chunk-size";
+    args[n++] = csz;
+    args[n++] = "--retries";
+    args[n++] = rts;
+    if (req.compress)
+        args[n++] = "--compress";
+    if (req.encrypt)
+        args[n++] = "--encrypt";
+    args[n++] = "--status-fd";
+    args[n++] = "3";
+    args[n] = NULL;
+    uv_stdio_container_t io[4];
+    io[0].flags = UV_IGNORE;
+    io[1].flags = UV_IGNORE;
+    io[2].flags = UV_INHERIT_FD;
+    io[2].data.fd = 2;
+    io[3].flags = UV_INHERIT_FD;
+    io[3].data.fd = fd;
+    uv_process_options_t po = {0};
+    po.file = exe;
+    po.args = (char **)args;
+    po.exit_cb = on_source_exit;
+    po.stdio_count = 4;
+    po.stdio = io;
+    sp->proc.data = sp;
+    int r = uv_spawn(c->gw->loop, &sp->proc, &po);
+    if (r != 0) {
+        snprintf(err.msg, sizeof(err.msg), "cannot start the copy: %s",
+                 uv_strerror(r));
+        unlink(sp->plan);
+        free(sp);
+        sp = NULL;
+        goto fail;
+    }
+    log_notice("source copy (pid %d): %s -> %s over %zu path%s",
+               sp->proc.pid, req.src, req.dst, req.npaths,
+               req.npaths == 1 ? "" : "s");
+    wire_source_release(&req);
+    conn_close(c); /* the copy holds the socket now */
+    return;
+fail:
+    if (pf >= 0)
+        close(pf);
+    if (sp) {
+        unlink(sp->plan);
+        free(sp);
+    }
+    wire_source_release(&req);
+    log_warning("refused a source request: %s", err.msg);
+    send_reply(c, WIRE_ERROR, 0, err.msg);
+    conn_close(c);
+}
+
 static void hello_frame(struct gconn *c, const struct wire_hdr *h,
                         uint8_t *buf)
 {
     struct skyc_error err = {0};
     struct wire_hello hello;
+    if (h->type == WIRE_SOURCE) {
+        source_frame(c, buf, h->payload_len);
+        free(buf);
+        return;
+    }
     if (h->type != WIRE_HELLO ||
         wire_hello_decode(&hello, buf, h->payload_len, &err) != SKYC_OK) {
         if (!err.msg[0])
