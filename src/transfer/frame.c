@@ -36,8 +36,21 @@ void *chunkbuf_get(size_t n)
             break;
         }
     pthread_mutex_unlock(&pool.mu);
+    if (p)
+        return p;
     /* round up, so chunks of one transfer share a size class */
-    return p ? p : xmalloc((n + POOL_MIN - 1) / POOL_MIN * POOL_MIN);
+    size_t sz = (n + POOL_MIN - 1) / POOL_MIN * POOL_MIN;
+    return xmalloc(sz);
+}
+
+void chunkbuf_trim(void)
+{
+    pthread_mutex_lock(&pool.mu);
+    for (size_t i = 0; i < pool.n; i++)
+        free(pool.v[i]);
+    pool.n = 0;
+    pool.bytes = 0;
+    pthread_mutex_unlock(&pool.mu);
 }
 
 void chunkbuf_put(void *p)
@@ -56,12 +69,6 @@ void chunkbuf_put(void *p)
         pthread_mutex_unlock(&pool.mu);
     }
     free(p);
-}
-
-void transfer_tune_malloc(void)
-{
-    mallopt(M_MMAP_THRESHOLD, 512 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1024 << 20);
 }
 
 void frame_rd_init(struct frame_rd *r, size_t max_payload)

@@ -42,13 +42,6 @@ int frame_feed(struct frame_rd *r, size_t nread, size_t headroom,
 uint8_t *frame_take(struct frame_rd *r, struct wire_hdr *h);
 
 /*
- * Keep freed chunk buffers in the heap instead of returning them to the
- * kernel, so the next chunk reuses warm pages rather than faulting in fresh
- * ones (tens of thousands of page faults per 64 MiB chunk otherwise).
- */
-void transfer_tune_malloc(void);
-
-/*
  * A process-wide pool of chunk-sized buffers (thread-safe). A large malloc
  * is a fresh mmap whose pages fault in one by one as the kernel copies into
  * them (about 170,000 faults per GiB moved); a pooled buffer keeps its pages
@@ -59,5 +52,7 @@ void transfer_tune_malloc(void);
  */
 void *chunkbuf_get(size_t n);
 void chunkbuf_put(void *p);
+/* Free every pooled buffer (a daemon between transfers). */
+void chunkbuf_trim(void);
 
 #endif

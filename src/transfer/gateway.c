@@ -45,6 +45,7 @@ struct gw {
     long chunks_seen;
     const char *root;
     uint64_t conns, chunks_ok, chunks_bad;
+    size_t live;             /* gconns allocated; at 0 the pool is trimmed */
     /* CHUNK and COMMIT frames forwarded toward destinations (relay role),
      * 64-byte headers included: what the senders' wire_bytes count */
     uint64_t relayed_bytes, relayed_frames;
@@ -97,6 +98,9 @@ static void conn_unref(struct gconn *c)
     frame_rd_release(&c->rd);
     free(c->pending_hello);
     endpoint_free(c->ep);
+    /* idle: hand the chunk buffers back rather than keep them resident */
+    if (--c->gw->live == 0)
+        chunkbuf_trim();
     free(c);
 }
 
@@ -394,6 +398,7 @@ static void start_relay(struct gconn *up, struct wire_hello *hello)
     }
     struct gconn *down = xcalloc(1, sizeof(*down));
     down->gw = gw;
+    gw->live++;
     down->refs = 1;
     down->role = ROLE_RELAY_DOWN;
     frame_rd_init(&down->rd, WIRE_MAX_PAYLOAD);
@@ -726,6 +731,7 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     struct gconn *c = xcalloc(1, sizeof(*c));
     c->gw = gw;
+    gw->live++;
     c->refs = 1;
     frame_rd_init(&c->rd, HELLO_MAX); /* a stranger gets no big buffer */
     uv_tcp_init(gw->loop, &c->tcp);
@@ -767,7 +773,6 @@ enum skyc_err gateway_run(const struct gateway_opts *o, struct skyc_error *err)
         return SKYC_E_USAGE;
     if (o->exit_with_parent)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-    transfer_tune_malloc();
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&loop);
     gw.loop = &loop;

@@ -946,7 +946,6 @@ enum skyc_err sender_run(const struct sender_opts *o, struct sender_stats *st,
             c->path = &o->paths[p];
             c->first_hop = o->paths[p].hops[0];
         }
-    transfer_tune_malloc();
     signal(SIGPIPE, SIG_IGN);
     uv_timer_init(&s->loop, &s->tick);
     s->tick.data = s;
@@ -975,6 +974,7 @@ enum skyc_err sender_run(const struct sender_opts *o, struct sender_stats *st,
     else if (!s->finished)
         rc = skyc_fail(err, SKYC_E_INTERNAL, "transfer loop ended early");
     uv_loop_close(&s->loop);
+    chunkbuf_trim();
     free(s->kst);
     free(s->kconn);
     free(s->ktries);

@@ -382,8 +382,12 @@ static void test_chunkbuf(void **state)
     assert_ptr_equal(a, b);
     uint8_t *c = chunkbuf_get(100); /* small: plain malloc */
     chunkbuf_put(c);
-    free(b);
+    chunkbuf_put(b);
     chunkbuf_put(NULL);
+    chunkbuf_trim(); /* the pool is empty again: a fresh buffer */
+    uint8_t *d = chunkbuf_get(3u << 20);
+    d[0] = 1;
+    free(d);
 }
 
 int main(void)
