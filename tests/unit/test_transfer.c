@@ -390,6 +390,73 @@ static void test_chunkbuf(void **state)
     free(d);
 }
 
+/* SOURCE requests and STATUS replies round-trip; bad requests are refused
+ * with the field named. */
+static void test_source_status(void **state)
+{
+    (void)state;
+    char *hops[] = {"127.0.0.1:7700", "[::1]:7701"};
+    struct wire_source_path sp = {hops, 2, 8, "127.0.0.1:7701"};
+    struct wire_source req = {"data", "/dst", true,  false, false, true,
+                              1u << 20, 5,   &sp,    1};
+    struct strbuf sb = STRBUF_INIT;
+    wire_source_encode(&sb, &req);
+    struct wire_source got;
+    assert_int_equal(wire_source_decode(&got, (uint8_t *)sb.buf, sb.len, NULL),
+                     SKYC_OK);
+    assert_string_equal(got.src, "data");
+    assert_string_equal(got.dst, "/dst");
+    assert_true(got.recursive && got.encrypt && !got.sync && !got.compress);
+    assert_int_equal(got.chunk_size, 1u << 20);
+    assert_int_equal(got.retries, 5);
+    assert_int_equal(got.npaths, 1);
+    assert_int_equal(got.paths[0].nhops, 2);
+    assert_string_equal(got.paths[0].hops[1], "[::1]:7701");
+    assert_int_equal(got.paths[0].conns, 8);
+    assert_string_equal(got.paths[0].key_to, "127.0.0.1:7701");
+    wire_source_release(&got);
+    strbuf_release(&sb);
+    static const struct {
+        const char *json, *msg;
+    } bad[] = {
+        {"[]", "not a JSON object"},
+        {"{\"dst\":\"/d\"}", "\"src\""},
+        {"{\"src\":\"s\",\"dst\":\"/d\",\"chunk_size\":1}", "chunk_size"},
+        {"{\"src\":\"s\",\"dst\":\"/d\",\"chunk_size\":1048576,"
+         "\"retries\":1,\"paths\":[]}", "paths (1 to 16)"},
+        {"{\"src\":\"s\",\"dst\":\"/d\",\"chunk_size\":1048576,"
+         "\"retries\":1,\"paths\":[{\"hops\":[\"nowhere\"],"
+         "\"connections\":1}]}", "paths[0].hops[0] is not HOST:PORT"},
+        {"{\"src\":\"s\",\"dst\":\"/d\",\"chunk_size\":1048576,"
+         "\"retries\":1,\"paths\":[{\"hops\":[\"1.2.3.4:5\"],"
+         "\"connections\":65}]}", "1 to 64 \"connections\""},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct skyc_error err = {0};
+        assert_int_equal(wire_source_decode(&got, (const uint8_t *)bad[i].json,
+                                            strlen(bad[i].json), &err),
+                         SKYC_E_INPUT);
+        assert_non_null(strstr(err.msg, bad[i].msg));
+    }
+    struct wire_status st = {0}, st2;
+    st.final = true;
+    st.code = 4;
+    snprintf(st.msg, sizeof(st.msg), "no such file");
+    st.done_bytes = 1ull << 40;
+    st.seconds = 2.5;
+    wire_status_encode(&sb, &st);
+    assert_int_equal(wire_status_decode(&st2, (uint8_t *)sb.buf, sb.len, NULL),
+                     SKYC_OK);
+    assert_true(st2.final);
+    assert_int_equal(st2.code, 4);
+    assert_string_equal(st2.msg, "no such file");
+    assert_true(st2.done_bytes == 1ull << 40);
+    assert_true(st2.seconds == 2.5);
+    strbuf_release(&sb);
+    assert_int_equal(wire_status_decode(&st2, (const uint8_t *)"{}", 2, NULL),
+                     SKYC_E_INPUT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_layout),  cmocka_unit_test(test_manifest),
         cmocka_unit_test(test_local_commit_replay),
         cmocka_unit_test(test_chunkbuf),
+        cmocka_unit_test(test_source_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
