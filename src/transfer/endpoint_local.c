@@ -164,25 +164,39 @@ static enum skyc_err local_open_fd(struct endpoint *ep, const char *key,
     return rc;
 }
 
-static char *part_name(const char *full)
+/* The shared part of a multipart write, or (tag) a private one. */
+static char *part_name(const char *full, const char *tag)
 {
     const char *slash = strrchr(full, '/');
     if (!slash)
-        return xasprintf(".%s.skyc-part", full);
-    return xasprintf("%.*s/.%s.skyc-part", (int)(slash - full), full,
-                     slash + 1);
+        return xasprintf(".%s%s.skyc-part", full, tag);
+    return xasprintf("%.*s/.%s%s.skyc-part", (int)(slash - full), full,
+                     slash + 1, tag);
 }
 
-static enum skyc_err local_write_open(struct endpoint *ep, const char *key,
-                                      uint32_t part_size, int64_t mtime_ns,
-                                      struct ep_writer **wp,
-                                      struct skyc_error *err)
+/*
+ * private: a part of this writer's own (a whole object in one go, put):
+ * two puts of one key at once (a chunk resent while its first copy is
+ * still being written) must not share a file, or the second rename finds
+ * the part gone.
+ */
+static enum skyc_err writer_open(struct endpoint *ep, const char *key,
+                                 bool private, struct ep_writer **wp,
+                                 struct skyc_error *err)
 {
     enum skyc_err rc = SKYC_E_IO;
     struct ep_writer *w = xcalloc(1, sizeof(*w));
     w->fd = -1;
     w->final = path_join(L(ep)->root, key);
-    w->part = part_name(w->final);
+    if (private) {
+        static unsigned long seq;
+        char tag[48];
+        snprintf(tag, sizeof(tag), ".%ld-%lu", (long)getpid(),
+                 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+        w->part = part_name(w->final, tag);
+    } else {
+        w->part = part_name(w->final, "");
+    }
     char *slash = strrchr(w->final, '/');
     if (slash && slash != w->final) {
         char *dir = xstrndup(w->final, (size_t)(slash - w->final));
@@ -194,7 +208,8 @@ static enum skyc_err local_write_open(struct endpoint *ep, const char *key,
         if (r != 0)
             goto out;
     }
-    w->fd = open(w->part, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    w->fd = open(w->part, O_WRONLY | O_CREAT | O_CLOEXEC |
+                              (private ? O_EXCL : 0), 0666);
     if (w->fd < 0) {
         skyc_fail(err, SKYC_E_IO, "cannot write '%s': %s", w->part,
                   strerror(errno));
@@ -210,6 +225,14 @@ out:
         free(w);
     }
     return rc;
+}
+
+static enum skyc_err local_write_open(struct endpoint *ep, const char *key,
+                                      uint32_t part_size, int64_t mtime_ns,
+                                      struct ep_writer **wp,
+                                      struct skyc_error *err)
+{
+    return writer_open(ep, key, false, wp, err);
 }
 
 static enum skyc_err local_write_at(struct ep_writer *w, uint64_t off,
@@ -299,11 +322,13 @@ static enum skyc_err local_put(struct endpoint *ep, const char *key,
                                uint32_t mode, struct skyc_error *err)
 {
     struct ep_writer *w = NULL;
-    enum skyc_err rc = local_write_open(ep, key, 0, 0, &w, err);
+    enum skyc_err rc = writer_open(ep, key, true, &w, err);
     if (rc == SKYC_OK && len)
         rc = local_write_at(w, 0, buf, len, err);
     if (rc == SKYC_OK)
         return local_write_commit(w, len, mtime_ns, mode, err);
+    if (w)
+        (void)unlink(w->part); /* nobody else will continue it */
     local_write_close(w);
     return rc;
 }

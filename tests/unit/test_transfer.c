@@ -11,6 +11,7 @@
 #include "transfer/manifest.h"
 #include "transfer/wire.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdlib.h>
@@ -370,6 +371,50 @@ static void test_local_commit_replay(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Two puts of one key at once (a chunk resent while the first copy is still
+ * being written) both succeed: they never share a part file. */
+struct put_arg {
+    struct endpoint *ep;
+    int fails;
+};
+
+static void *put_loop(void *a)
+{
+    struct put_arg *pa = a;
+    static char buf[256 << 10];
+    for (int i = 0; i < 200; i++)
+        if (pa->ep->ops->put(pa->ep, "same", buf, sizeof(buf), 0, 0644,
+                             NULL) != SKYC_OK)
+            pa->fails++;
+    return NULL;
+}
+
+static void test_local_concurrent_put(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/skyc-put-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct endpoint *ep = NULL;
+    assert_int_equal(endpoint_local_open(dir, &ep, NULL), SKYC_OK);
+    struct put_arg a = {ep, 0}, b = {ep, 0};
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, put_loop, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, put_loop, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.fails + b.fails, 0);
+    struct ep_list l = {0};
+    assert_int_equal(ep->ops->list(ep, &l, NULL), SKYC_OK);
+    assert_int_equal(l.n, 1); /* no part files left either (see below) */
+    ep_list_release(&l);
+    endpoint_free(ep);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "test $(ls -A %s | wc -l) -eq 1", dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* Pooled chunk buffers come back for the same size class, and free() and
  * chunkbuf_put() are interchangeable. */
 static void test_chunkbuf(void **state)
@@ -465,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_hello),   cmocka_unit_test(test_codec),
         cmocka_unit_test(test_layout),  cmocka_unit_test(test_manifest),
         cmocka_unit_test(test_local_commit_replay),
+        cmocka_unit_test(test_local_concurrent_put),
         cmocka_unit_test(test_chunkbuf),
         cmocka_unit_test(test_source_status),
     };
