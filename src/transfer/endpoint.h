@@ -45,6 +45,12 @@ struct endpoint_ops {
     /* Exactly len bytes at off, or an error (short object = SKYC_E_IO). */
     enum skyc_err (*read)(struct endpoint *ep, const char *key, uint64_t off,
                           void *buf, size_t len, struct skyc_error *err);
+    /*
+     * Optional (NULL when objects are not files): a read-only descriptor on
+     * key, for zero-copy sends (sendfile). The caller closes it.
+     */
+    enum skyc_err (*open_fd)(struct endpoint *ep, const char *key, int *fd,
+                             struct skyc_error *err);
     /* Store a whole object in one call (small objects, packed chunks). */
     enum skyc_err (*put)(struct endpoint *ep, const char *key,
                          const void *buf, size_t len, int64_t mtime_ns,
