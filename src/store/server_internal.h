@@ -1,7 +1,8 @@
 /*
  * server_internal.h - what the store server's files share (server.c: HTTP,
- * routing, auth, bodies; server_object.c: objects and multipart;
- * server_bucket.c: buckets and listings). Not a public interface.
+ * routing, auth, bodies; server_object.c: objects; server_multipart.c:
+ * multipart uploads; server_bucket.c: buckets and listings). Not a public
+ * interface.
  */
 #ifndef SKYC_STORE_SERVER_INTERNAL_H
 #define SKYC_STORE_SERVER_INTERNAL_H
@@ -205,6 +206,13 @@ enum MHD_Result h_upload_part(struct req *r);
 enum MHD_Result h_complete_upload(struct req *r);
 enum MHD_Result h_abort_upload(struct req *r);
 enum MHD_Result h_list_parts(struct req *r);
+
+/* server_object.c: commit the PUT's (or part's) blob and its row, remove
+ * the blob it replaced, answer with etag. Takes headers. */
+enum MHD_Result finish_put(struct req *r, const char *etag, char *headers,
+                           bool part, long part_no, const char *upload_id);
+/* An ETag from a header equals a stored one (quotes optional). */
+bool etag_eq(const char *a, const char *stored);
 
 /* Before the body of a PUT object / part: conditions that fail early. */
 bool precheck_put(struct req *r);
