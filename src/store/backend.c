@@ -267,6 +267,75 @@ enum skyc_err backend_open_read(struct backend *be, const char *id, int *fd,
     return rc;
 }
 
+enum skyc_err backend_reader_open(struct backend *be, const char *id,
+                                  struct blob_reader *rd,
+                                  struct skyc_error *err)
+{
+    memset(rd, 0, sizeof(*rd));
+    rd->be = be;
+    rd->fd = -1;
+    snprintf(rd->id, sizeof(rd->id), "%s", id);
+    return backend_open_read(be, id, &rd->fd, &rd->size, err);
+}
+
+enum skyc_err backend_reader_read(struct blob_reader *rd, uint64_t off,
+                                  void *buf, size_t len,
+                                  struct skyc_error *err)
+{
+    char *p = buf;
+    while (len) {
+        ssize_t got = pread(rd->fd, p, len, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return skyc_fail(err, SKYC_E_IO,
+                             "short read of blob '%s' at %" PRIu64 ": %s",
+                             rd->id, off, got < 0 ? strerror(errno) : "end");
+        p += got;
+        len -= (size_t)got;
+        off += (uint64_t)got;
+    }
+    return SKYC_OK;
+}
+
+void backend_reader_close(struct blob_reader *rd)
+{
+    if (rd->fd >= 0)
+        close(rd->fd);
+    rd->fd = -1;
+}
+
+enum skyc_err backend_append_from(struct blob_writer *w, struct backend *src,
+                                  const char *src_id, uint64_t off,
+                                  uint64_t len, struct skyc_error *err)
+{
+    if (src == w->be)
+        return backend_append_blob(w, src_id, off, len, err);
+    struct blob_reader rd;
+    enum skyc_err rc = backend_reader_open(src, src_id, &rd, err);
+    char *buf = NULL;
+    if (rc)
+        goto out;
+    if (off > rd.size || len > rd.size - off) {
+        rc = skyc_fail(err, SKYC_E_INTERNAL,
+                       "blob '%s' is shorter than %" PRIu64, src_id, off + len);
+        goto out;
+    }
+    buf = xmalloc(1u << 20);
+    while (len) {
+        size_t n = len > (1u << 20) ? (1u << 20) : (size_t)len;
+        if ((rc = backend_reader_read(&rd, off, buf, n, err)) ||
+            (rc = backend_write(w, buf, n, err)))
+            goto out;
+        off += n;
+        len -= n;
+    }
+out:
+    free(buf);
+    backend_reader_close(&rd);
+    return rc;
+}
+
 void backend_remove(struct backend *be, const char *id)
 {
     struct strbuf p = STRBUF_INIT;

@@ -87,6 +87,29 @@ void backend_abort(struct blob_writer *w);
 /* Open a blob for reading; *size gets its length. Caller closes the fd. */
 enum skyc_err backend_open_read(struct backend *be, const char *id, int *fd,
                                 uint64_t *size, struct skyc_error *err);
+/* A committed blob open for reading at any offset, whatever the backend. */
+struct blob_reader {
+    struct backend *be;
+    int fd;        /* local */
+    char id[BLOB_ID_LEN + 1];
+    uint64_t size;
+};
+/* SKYC_E_NOT_FOUND when there is no such blob. */
+enum skyc_err backend_reader_open(struct backend *be, const char *id,
+                                  struct blob_reader *rd,
+                                  struct skyc_error *err);
+/* Exactly len bytes at off (a short blob is SKYC_E_IO). */
+enum skyc_err backend_reader_read(struct blob_reader *rd, uint64_t off,
+                                  void *buf, size_t len,
+                                  struct skyc_error *err);
+/* Safe on a zeroed or closed reader. */
+void backend_reader_close(struct blob_reader *rd);
+/* Append [off, off+len) of blob src_id held in backend src, which may be
+ * another region's (copy_file_range within one local backend). */
+enum skyc_err backend_append_from(struct blob_writer *w, struct backend *src,
+                                  const char *src_id, uint64_t off,
+                                  uint64_t len, struct skyc_error *err);
+
 /* Remove a committed blob (missing is not an error). */
 void backend_remove(struct backend *be, const char *id);
 

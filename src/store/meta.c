@@ -94,8 +94,9 @@ static const char *const sql[Q_COUNT] = {
                       "(key > ?3 OR (key = ?3 AND id > ?4)) ORDER BY key, id",
     [Q_PART_BLOB] = "SELECT blob FROM parts WHERE upload = ?1 AND num = ?2",
     [Q_PART_PUT] =
-        "INSERT OR REPLACE INTO parts VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_PART_LIST] = "SELECT num, size, etag, blob, mtime FROM parts "
+        "INSERT OR REPLACE INTO parts(upload, num, size, etag, blob, mtime,"
+        " region) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_PART_LIST] = "SELECT num, size, etag, blob, mtime, region FROM parts "
                     "WHERE upload = ?1 AND num > ?2 ORDER BY num",
     [Q_PART_DELETE] = "DELETE FROM parts WHERE upload = ?1",
     [Q_BLOBS] = "SELECT blob FROM objects UNION ALL SELECT blob FROM parts",
@@ -193,6 +194,17 @@ enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,
                        emsg ? emsg : "unknown error");
         goto out;
     }
+    /* the region a part's blob was written in (a multi-region server takes
+     * parts at any region's endpoint); added to databases made before it */
+    if (sqlite3_exec(m->db, "ALTER TABLE parts ADD COLUMN region TEXT", NULL,
+                     NULL, &emsg) != SQLITE_OK &&
+        !strstr(emsg ? emsg : "", "duplicate column")) {
+        rc = skyc_fail(err, SKYC_E_STATE, "cannot set up '%s': %s", path,
+                       emsg ? emsg : "unknown error");
+        goto out;
+    }
+    sqlite3_free(emsg);
+    emsg = NULL;
     for (int q = 0; q < Q_COUNT; q++)
         if (!st(m, q)) {
             rc = skyc_fail(err, SKYC_E_INTERNAL, "bad statement %d: %s", q,
@@ -643,6 +655,10 @@ enum skyc_err meta_part_put(struct meta *m, const char *upload,
     bind_text(s, 4, p->etag);
     bind_text(s, 5, p->blob);
     sqlite3_bind_int64(s, 6, p->mtime_ms ? p->mtime_ms : now_ms());
+    if (p->region)
+        bind_text(s, 7, p->region);
+    else
+        sqlite3_bind_null(s, 7);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = db_fail(m, err, "part write");
     sqlite3_reset(s);
@@ -675,6 +691,7 @@ enum skyc_err meta_part_list(struct meta *m, const char *upload, long after,
             .etag = (char *)sqlite3_column_text(s, 2),
             .blob = (char *)sqlite3_column_text(s, 3),
             .mtime_ms = sqlite3_column_int64(s, 4),
+            .region = (char *)sqlite3_column_text(s, 5),
         };
         if (!cb(ctx, &p)) {
             r = SQLITE_DONE;

@@ -114,6 +114,8 @@ struct meta_part {
     char *etag; /* quoted */
     char *blob;
     int64_t mtime_ms;
+    char *region; /* the region whose backend holds blob; NULL: unknown
+                   * (the upload's write region) */
 };
 
 enum skyc_err meta_upload_create(struct meta *m, const struct meta_upload *u,

@@ -116,6 +116,7 @@ static bool collect_part(void *ctx, const struct meta_part *p)
     v->p[v->n] = *p;
     v->p[v->n].etag = xstrdup(p->etag);
     v->p[v->n].blob = xstrdup(p->blob);
+    v->p[v->n].region = p->region ? xstrdup(p->region) : NULL;
     v->n++;
     return true;
 }
@@ -125,6 +126,7 @@ static void part_vec_release(struct part_vec *v)
     for (size_t i = 0; i < v->n; i++) {
         free(v->p[i].etag);
         free(v->p[i].blob);
+        free(v->p[i].region);
     }
     free(v->p);
 }
@@ -214,9 +216,15 @@ enum MHD_Result h_complete_upload(struct req *r)
         ret = internal(r, &err);
         goto out;
     }
+    /* parts may sit in different regions (each was written where its
+     * endpoint is): the object is assembled in the completing write region,
+     * parts from elsewhere copied over */
     for (size_t i = 0; i < c.nparts; i++) {
         struct meta_part *p = find_part(&pv, c.parts[i].number);
-        if ((rc = backend_append_blob(&w, p->blob, 0, p->size, &err))) {
+        struct store_region *from = p->region ? region_named(r->srv, p->region)
+                                              : reg;
+        if ((rc = backend_append_from(&w, &from->be, p->blob, 0, p->size,
+                                      &err))) {
             ret = internal(r, &err);
             goto out;
         }

@@ -247,7 +247,8 @@ enum MHD_Result finish_put(struct req *r, const char *etag,
         }
     }
     if (part) {
-        struct meta_part p = {part_no, size, (char *)etag, id, now_ms()};
+        struct meta_part p = {part_no, size, (char *)etag, id, now_ms(),
+                              reg->name};
         rc = meta_part_put(&r->srv->meta, upload_id, &p, &old, &err);
     } else {
         struct meta_object o = {
@@ -669,7 +670,7 @@ enum MHD_Result h_copy_object(struct req *r, bool part)
     char *old = NULL;
     int64_t mt = now_ms();
     if (part) {
-        struct meta_part p = {part_no, len, etag, id, mt};
+        struct meta_part p = {part_no, len, etag, id, mt, dst->name};
         rc = meta_part_put(&r->srv->meta, u.id, &p, &old, &err);
     } else {
         char *headers = replace ? collect_object_headers(r) : NULL;
