@@ -183,6 +183,12 @@ void mr_after_put(struct req *r, const char *blob, uint64_t size,
 /* A GET of o: run place_get, replicate when the plan says, and return the
  * region to read from (o's primary when the engine does not know it). */
 struct store_region *mr_for_read(struct req *r, const struct meta_object *o);
+/* A response streaming [off, off+len) of o's blob held in region from
+ * through a blob_reader (a remote backend's region); NULL on failure. */
+struct MHD_Response *mr_body_response(struct req *r,
+                                      const struct meta_object *o,
+                                      struct store_region *from, uint64_t off,
+                                      uint64_t len);
 /* A DELETE of key in the request's bucket (its blobs go with
  * remove_everywhere()). */
 void mr_delete(struct req *r, const char *key);

@@ -385,7 +385,8 @@ enum MHD_Result h_get_object(struct req *r, bool head)
     uint64_t bsize = 0;
     struct store_region *reg =
         head ? region_named(r->srv, o.region) : mr_for_read(r, &o);
-    if (!o.has_data &&
+    bool stream = !o.has_data && reg->be.remote; /* mr_body_response */
+    if (!o.has_data && !stream &&
         (rc = backend_open_read(&reg->be, o.blob, &fd, &bsize, &err))) {
         meta_object_release(&o);
         return internal(r, &err);
@@ -417,10 +418,14 @@ enum MHD_Result h_get_object(struct req *r, bool head)
         resp = MHD_create_response_from_buffer(
             len, (char *)o.data + off, MHD_RESPMEM_MUST_COPY);
     } else if (len == 0) {
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         resp = MHD_create_response_from_buffer(0, (void *)"",
                                                MHD_RESPMEM_PERSISTENT);
+    } else if (stream) {
+        resp = mr_body_response(r, &o, reg, off, len);
     } else {
+        backend_count_read(&reg->be, head ? 0 : len);
         resp = MHD_create_response_from_fd_at_offset64(len, fd, off);
     }
     if (!resp) {
@@ -519,8 +524,7 @@ static enum skyc_err copy_blob(struct store_region *src_reg, const char *src,
                                struct skyc_error *err)
 {
     enum skyc_err rc;
-    int fd = -1;
-    uint64_t size;
+    struct blob_reader rd = {.fd = -1};
     char *buf = NULL;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
@@ -532,18 +536,17 @@ static enum skyc_err copy_blob(struct store_region *src_reg, const char *src,
                                 err)))
             goto out;
         len = 0;
-    } else if ((rc = backend_open_read(&src_reg->be, src, &fd, &size, err))) {
+    } else if ((rc = backend_reader_open(&src_reg->be, src, &rd, err))) {
         goto out;
     }
     buf = xmalloc(1u << 20);
     while (len) {
         size_t n = len > (1u << 20) ? (1u << 20) : (size_t)len;
-        ssize_t got = pread(fd, buf, n, (off_t)off);
-        if (got <= 0) {
-            rc = skyc_fail(err, SKYC_E_IO, "short read of blob '%s'", src);
+        if ((rc = backend_reader_read(&rd, off, buf, n, err)))
             goto out;
-        }
-        EVP_DigestUpdate(ctx, buf, (size_t)got);
+        backend_count_read(&src_reg->be, n);
+        size_t got = n;
+        EVP_DigestUpdate(ctx, buf, got);
         if ((rc = backend_write(w, buf, (size_t)got, err)))
             goto out;
         off += (uint64_t)got;
@@ -555,8 +558,7 @@ static enum skyc_err copy_blob(struct store_region *src_reg, const char *src,
 out:
     if (rc)
         backend_abort(w);
-    if (fd >= 0)
-        close(fd);
+    backend_reader_close(&rd);
     free(buf);
     EVP_MD_CTX_free(ctx);
     return rc;

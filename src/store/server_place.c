@@ -83,34 +83,18 @@ static enum skyc_err copy_between(struct store_region *src,
                                   struct skyc_error *err)
 {
     struct blob_writer w = {.fd = -1};
-    int fd = -1;
-    uint64_t size = 0;
-    char *buf = NULL;
+    struct blob_reader rd = {.fd = -1};
     enum skyc_err rc;
-    if ((rc = backend_open_read(&src->be, id, &fd, &size, err)))
+    if ((rc = backend_reader_open(&src->be, id, &rd, err)) ||
+        (rc = backend_create_id(&dst->be, &w, id, err)))
         goto out;
-    if ((rc = backend_create_id(&dst->be, &w, id, err)))
+    if ((rc = backend_append_from(&w, &src->be, id, 0, rd.size, err)))
         goto out;
-    buf = xmalloc(1u << 20);
-    for (uint64_t off = 0; off < size;) {
-        size_t n = size - off > (1u << 20) ? (1u << 20) : (size_t)(size - off);
-        ssize_t got = pread(fd, buf, n, (off_t)off);
-        if (got <= 0) {
-            rc = skyc_fail(err, SKYC_E_IO, "short read of blob '%s' in %s", id,
-                           src->name);
-            goto out;
-        }
-        if ((rc = backend_write(&w, buf, (size_t)got, err)))
-            goto out;
-        off += (uint64_t)got;
-    }
     rc = backend_commit(&w, err);
 out:
     if (rc)
         backend_abort(&w);
-    if (fd >= 0)
-        close(fd);
-    free(buf);
+    backend_reader_close(&rd);
     return rc;
 }
 
@@ -443,4 +427,74 @@ void mr_stop(struct store_server *s)
     pthread_mutex_destroy(&s->place_mu);
     free(s->state_path);
     s->place_ready = false;
+}
+
+/* ---- response bodies read through a blob_reader (remote backends) ---- */
+
+#define BODY_CHUNK (4u << 20)
+
+struct body {
+    struct blob_reader rd;
+    struct store_region *from;
+    uint64_t off, len; /* the range served */
+    char *buf;         /* read-ahead: [buf_off, buf_off + buf_len) */
+    uint64_t buf_off;
+    size_t buf_len;
+};
+
+static ssize_t body_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct body *b = cls;
+    struct skyc_error err = {0};
+    if (pos >= b->len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    uint64_t at = b->off + pos;
+    if (!b->buf_len || at < b->buf_off || at >= b->buf_off + b->buf_len) {
+        uint64_t left = b->off + b->len - at;
+        size_t n = left < BODY_CHUNK ? (size_t)left : BODY_CHUNK;
+        if (backend_reader_read(&b->rd, at, b->buf, n, &err)) {
+            log_warning("store: reading %s in %s: %s", b->rd.id,
+                        b->from->name, err.msg);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        backend_count_read(&b->from->be, n);
+        b->buf_off = at;
+        b->buf_len = n;
+    }
+    size_t take = (size_t)(b->buf_off + b->buf_len - at);
+    if (take > max)
+        take = max;
+    memcpy(out, b->buf + (at - b->buf_off), take);
+    return (ssize_t)take;
+}
+
+static void body_free(void *cls)
+{
+    struct body *b = cls;
+    backend_reader_close(&b->rd);
+    free(b->buf);
+    free(b);
+}
+
+struct MHD_Response *mr_body_response(struct req *r,
+                                      const struct meta_object *o,
+                                      struct store_region *from, uint64_t off,
+                                      uint64_t len)
+{
+    struct skyc_error err = {0};
+    struct body *b = xcalloc(1, sizeof(*b));
+    b->from = from;
+    b->off = off;
+    b->len = len;
+    if (backend_reader_open(&from->be, o->blob, &b->rd, &err)) {
+        log_warning("store: %s %s: %s", r->method, r->path, err.msg);
+        body_free(b);
+        return NULL;
+    }
+    b->buf = xmalloc(len < BODY_CHUNK ? (size_t)len + 1 : BODY_CHUNK);
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+        len, 256u << 10, body_read, b, body_free);
+    if (!resp)
+        body_free(b);
+    return resp;
 }

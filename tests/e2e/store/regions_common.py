@@ -42,7 +42,7 @@ def holders(data):
     """Regions whose backend directory holds a blob with exactly data."""
     out = set()
     for n, _, d in regions:
-        if not os.path.isdir(os.path.join(d, "blobs")):
+        if not d or not os.path.isdir(os.path.join(d, "blobs")):
             continue
         for root, _, files in os.walk(os.path.join(d, "blobs")):
             for f in files:
