@@ -36,7 +36,12 @@ static const char schema[] =
     " DELETE FROM copies WHERE bucket = NEW.bucket AND key = NEW.key"
     " AND blob <> NEW.blob; END;"
     "CREATE TRIGGER IF NOT EXISTS copies_delete AFTER DELETE ON objects BEGIN"
-    " DELETE FROM copies WHERE bucket = OLD.bucket AND key = OLD.key; END;";
+    " DELETE FROM copies WHERE bucket = OLD.bucket AND key = OLD.key; END;"
+    /* placement policies set at run time (PUT /BUCKET?skyc-policy) */
+    "CREATE TABLE IF NOT EXISTS policies(bucket TEXT PRIMARY KEY,"
+    " policy TEXT NOT NULL, set_ms INTEGER NOT NULL) STRICT;"
+    "CREATE TRIGGER IF NOT EXISTS policies_bucket AFTER DELETE ON buckets"
+    " BEGIN DELETE FROM policies WHERE bucket = OLD.name; END;";
 
 enum {
     Q_BUCKET_INSERT,
@@ -61,6 +66,8 @@ enum {
     Q_COPY_ADD,
     Q_COPY_DEL,
     Q_COPY_HAS,
+    Q_POLICY_SET,
+    Q_POLICY_GET,
     Q_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
@@ -107,6 +114,10 @@ static const char *const sql[Q_COUNT] = {
         "DELETE FROM copies WHERE bucket = ?1 AND key = ?2 AND region = ?3",
     [Q_COPY_HAS] = "SELECT 1 FROM copies JOIN objects USING(bucket, key, blob) "
                    "WHERE bucket = ?1 AND key = ?2 AND copies.region = ?3",
+    [Q_POLICY_SET] = "INSERT INTO policies SELECT name, ?2, ?3 FROM buckets "
+                     "WHERE name = ?1 ON CONFLICT(bucket) DO UPDATE SET "
+                     "policy = excluded.policy, set_ms = excluded.set_ms",
+    [Q_POLICY_GET] = "SELECT policy FROM policies WHERE bucket = ?1",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
@@ -880,4 +891,43 @@ enum skyc_err meta_copy_has(struct meta *m, const char *bucket,
     enum skyc_err rc =
         copy_stmt(m, Q_COPY_HAS, bucket, key, region, NULL, &n, err);
     return rc ? rc : n ? SKYC_OK : SKYC_E_NOT_FOUND;
+}
+
+enum skyc_err meta_policy_set(struct meta *m, const char *bucket,
+                              const char *policy, struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_OK;
+    LOCK();
+    sqlite3_stmt *s = st(m, Q_POLICY_SET);
+    bind_text(s, 1, bucket);
+    bind_text(s, 2, policy);
+    sqlite3_bind_int64(s, 3, now_ms());
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = db_fail(m, err, "policy write");
+    else if (sqlite3_changes(m->db) == 0)
+        rc = SKYC_E_NOT_FOUND;
+    sqlite3_reset(s);
+    UNLOCK();
+    return durable(m, rc, err);
+}
+
+enum skyc_err meta_policy_get(struct meta *m, const char *bucket,
+                              char **policy, struct skyc_error *err)
+{
+    enum skyc_err rc;
+    *policy = NULL;
+    LOCK();
+    sqlite3_stmt *s = st(m, Q_POLICY_GET);
+    bind_text(s, 1, bucket);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *policy = col_dup(s, 0);
+        rc = SKYC_OK;
+    } else {
+        rc = r == SQLITE_DONE ? SKYC_E_NOT_FOUND
+                              : db_fail(m, err, "policy lookup");
+    }
+    sqlite3_reset(s);
+    UNLOCK();
+    return rc;
 }

@@ -562,10 +562,16 @@ static void route(struct req *r)
          put = !strcmp(m, "PUT"), del = !strcmp(m, "DELETE"),
          post = !strcmp(m, "POST");
     if (!r->bucket) {
-        if (get || head)
+        if (get && req_has_arg(r, "skyc-stats"))
+            r->op = OP_SKYC;
+        else if (get || head)
             r->op = OP_LIST_BUCKETS;
         else
             req_fail(r, S3E_MethodNotAllowed, NULL);
+        return;
+    }
+    if (!r->key && req_has_arg(r, "skyc-policy")) {
+        r->op = OP_SKYC;
         return;
     }
     if (!r->key) {
@@ -868,7 +874,8 @@ static void body_setup(struct req *r)
         r->sha256 = EVP_MD_CTX_new();
         EVP_DigestInit_ex(r->sha256, EVP_sha256(), NULL);
     }
-    if (r->op == OP_DELETE_OBJECTS || r->op == OP_COMPLETE_UPLOAD) {
+    if (r->op == OP_DELETE_OBJECTS || r->op == OP_COMPLETE_UPLOAD ||
+        r->op == OP_SKYC) {
         r->body = BODY_BUFFER;
     } else if (r->op == OP_PUT_OBJECT || r->op == OP_UPLOAD_PART) {
         const char *cl = req_header(r, "Content-Length");
@@ -1311,6 +1318,8 @@ static enum MHD_Result dispatch(struct req *r)
         return h_abort_upload(r);
     case OP_LIST_PARTS:
         return h_list_parts(r);
+    case OP_SKYC:
+        return h_skyc(r);
     case OP_NONE:
         break;
     }

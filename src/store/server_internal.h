@@ -80,6 +80,7 @@ enum op {
     OP_COMPLETE_UPLOAD,
     OP_ABORT_UPLOAD,
     OP_LIST_PARTS,
+    OP_SKYC, /* ?skyc-policy, ?skyc-stats (server_ext.c) */
 };
 
 enum body_kind { BODY_NONE, BODY_BUFFER, BODY_BLOB };
@@ -189,6 +190,22 @@ struct MHD_Response *mr_body_response(struct req *r,
                                       const struct meta_object *o,
                                       struct store_region *from, uint64_t off,
                                       uint64_t len);
+/* The placement policy of bucket, canonical (into spec), and where it
+ * comes from: "runtime" (set over HTTP, kept in the metadata), "config"
+ * or "default". */
+enum skyc_err mr_policy_get(struct store_server *s, const char *bucket,
+                            struct strbuf *spec, const char **source,
+                            struct skyc_error *err);
+/* Set it at run time: SKYC_E_USAGE for a policy that does not parse,
+ * SKYC_E_NOT_FOUND for no such bucket; canon gets the canonical spelling. */
+enum skyc_err mr_policy_set(struct store_server *s, const char *bucket,
+                            const char *spec, struct strbuf *canon,
+                            struct skyc_error *err);
+/* Replication copies queued or running (0 on a single-region server). */
+size_t mr_copies_pending(struct store_server *s);
+/* server_ext.c: skyc's own extensions (GET|PUT /BUCKET?skyc-policy, GET
+ * /?skyc-stats). */
+enum MHD_Result h_skyc(struct req *r);
 /* A DELETE of key in the request's bucket (its blobs go with
  * remove_everywhere()). */
 void mr_delete(struct req *r, const char *key);

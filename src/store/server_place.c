@@ -46,13 +46,32 @@ static struct store_region *region_of_model(struct store_server *s,
     return NULL;
 }
 
-static const char *policy_spec(const struct store_server *s,
-                               const char *bucket)
+/* The configured policy of bucket (its own, else the default). */
+static const char *config_policy(const struct store_server *s,
+                                 const char *bucket, const char **source)
 {
     for (size_t i = 0; i < s->cfg.nbuckets; i++)
-        if (!strcmp(s->cfg.bucket_names[i], bucket))
+        if (!strcmp(s->cfg.bucket_names[i], bucket)) {
+            *source = "config";
             return s->cfg.bucket_policies[i];
+        }
+    *source = "default";
     return s->cfg.policy ? s->cfg.policy : "write-local";
+}
+
+/* bucket's policy spec (caller frees): one set at run time (kept in the
+ * metadata) wins over the config's; *source says which. */
+static char *policy_spec(struct store_server *s, const char *bucket,
+                         const char **source)
+{
+    struct skyc_error err = {0};
+    char *spec = NULL;
+    if (meta_policy_get(&s->meta, bucket, &spec, &err) == SKYC_OK) {
+        *source = "runtime";
+        return spec;
+    }
+    skyc_error_clear(&err);
+    return xstrdup(config_policy(s, bucket, source));
 }
 
 /* With place_mu held: the engine's bucket, created on first use. */
@@ -64,14 +83,17 @@ static uint32_t bucket_locked(struct store_server *s, const char *bucket)
     struct skyc_error err = {0};
     struct place_policy pol;
     uint16_t *regs = xcalloc(s->nregions, sizeof(*regs));
+    const char *source;
+    char *spec = policy_spec(s, bucket, &source);
     for (size_t i = 0; i < s->nregions; i++)
         regs[i] = s->regions[i].model;
-    if (place_policy_parse(policy_spec(s, bucket), &s->model, &pol, &err) ||
+    if (place_policy_parse(spec, &s->model, &pol, &err) ||
         place_bucket_create(&s->place, bucket, &pol, regs, s->nregions, &b,
                             &err)) {
         log_warning("store: placement of bucket %s: %s", bucket, err.msg);
         b = UINT32_MAX;
     }
+    free(spec);
     free(regs);
     s->dirty = true;
     return b;
@@ -388,13 +410,16 @@ enum skyc_err mr_start(struct store_server *s, struct skyc_error *err)
     if (access(s->state_path, F_OK) == 0 &&
         (rc = place_load(&s->place, s->state_path, err)))
         return rc;
-    /* a bucket whose policy the config now names differently: apply it */
-    for (size_t i = 0; i < s->cfg.nbuckets; i++) {
-        uint32_t b = place_bucket_find(&s->place, s->cfg.bucket_names[i]);
-        if (b != UINT32_MAX &&
-            !place_policy_parse(s->cfg.bucket_policies[i], &s->model, &pol,
-                                err) &&
-            (rc = place_bucket_set_policy(&s->place, b, &pol, err)))
+    /* a bucket whose policy was set at run time, or that the config now
+     * names differently: apply it (the saved state has the old one) */
+    for (size_t b = 0; b < s->place.nbuckets; b++) {
+        const char *source;
+        char *spec = policy_spec(s, s->place.buckets[b].name, &source);
+        rc = place_policy_parse(spec, &s->model, &pol, err);
+        if (rc == SKYC_OK)
+            rc = place_bucket_set_policy(&s->place, (uint32_t)b, &pol, err);
+        free(spec);
+        if (rc)
             return rc;
     }
     pthread_mutex_lock(&s->place_mu);
@@ -497,4 +522,57 @@ struct MHD_Response *mr_body_response(struct req *r,
     if (!resp)
         body_free(b);
     return resp;
+}
+
+/* ---- the placement policy of a bucket, read and set over HTTP ------ */
+
+enum skyc_err mr_policy_get(struct store_server *s, const char *bucket,
+                            struct strbuf *spec, const char **source,
+                            struct skyc_error *err)
+{
+    char *sp = policy_spec(s, bucket, source);
+    struct place_policy pol;
+    char buf[128];
+    enum skyc_err rc = place_policy_parse(sp, &s->model, &pol, err);
+    if (!rc) {
+        place_policy_format(&pol, &s->model, buf, sizeof(buf));
+        strbuf_addstr(spec, buf);
+    }
+    free(sp);
+    return rc;
+}
+
+enum skyc_err mr_policy_set(struct store_server *s, const char *bucket,
+                            const char *spec, struct strbuf *canon,
+                            struct skyc_error *err)
+{
+    struct place_policy pol;
+    char buf[128];
+    enum skyc_err rc = place_policy_parse(spec, &s->model, &pol, err);
+    if (rc)
+        return rc;
+    place_policy_format(&pol, &s->model, buf, sizeof(buf));
+    /* durable first: the engine follows the metadata at the next start */
+    if ((rc = meta_policy_set(&s->meta, bucket, buf, err)))
+        return rc;
+    pthread_mutex_lock(&s->place_mu);
+    uint32_t b = bucket_locked(s, bucket);
+    if (b == UINT32_MAX)
+        rc = skyc_fail(err, SKYC_E_INTERNAL, "bucket %s has no placement",
+                       bucket);
+    else
+        rc = place_bucket_set_policy(&s->place, b, &pol, err);
+    s->dirty = true;
+    pthread_mutex_unlock(&s->place_mu);
+    if (!rc) {
+        strbuf_addstr(canon, buf);
+        log_notice("store: bucket %s: placement policy now %s", bucket, buf);
+    }
+    return rc;
+}
+
+size_t mr_copies_pending(struct store_server *s)
+{
+    (void)s;
+    return 0;
 }
