@@ -875,7 +875,7 @@ static void body_setup(struct req *r)
         EVP_DigestInit_ex(r->sha256, EVP_sha256(), NULL);
     }
     if (r->op == OP_DELETE_OBJECTS || r->op == OP_COMPLETE_UPLOAD ||
-        r->op == OP_SKYC) {
+        r->op == OP_SKYC || r->op == OP_CREATE_BUCKET) {
         r->body = BODY_BUFFER;
     } else if (r->op == OP_PUT_OBJECT || r->op == OP_UPLOAD_PART) {
         const char *cl = req_header(r, "Content-Length");

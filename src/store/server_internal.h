@@ -175,6 +175,16 @@ void remove_everywhere(struct store_server *s, const char *id);
  * no-op on a single-region server. */
 enum skyc_err mr_start(struct store_server *s, struct skyc_error *err);
 void mr_stop(struct store_server *s);
+/* CreateBucket: the home region of the new bucket, from its
+ * LocationConstraint lc (a configured region by full name "gcp:europe-west1"
+ * or S3 name "europe-west1"), else the endpoint's region; NULL when lc names
+ * no region of the server. A single-region server's one region. */
+struct store_region *mr_home_for_create(struct req *r, const char *lc);
+/* The S3 region name (after "cloud:") of bucket's home into out[128]: the
+ * single-region policy's home when it names one, else stored (the region
+ * recorded at creation). */
+void mr_bucket_home(struct store_server *s, const char *bucket,
+                    const char *stored, char out[128]);
 /* A bucket was created: give it its policy over every region. */
 void mr_bucket_created(struct store_server *s, const char *bucket);
 /* An object row now names blob in region primary: run place_put and make

@@ -85,8 +85,19 @@ static uint32_t bucket_locked(struct store_server *s, const char *bucket)
     uint16_t *regs = xcalloc(s->nregions, sizeof(*regs));
     const char *source;
     char *spec = policy_spec(s, bucket, &source);
+    char *home = NULL;
+    size_t nr = 0;
+    /* the home region (where the bucket was created) first: a
+     * single-region policy without a region keeps the bucket there */
+    if (meta_bucket_get(&s->meta, bucket, NULL, &home, &err) == SKYC_OK) {
+        struct store_region *h = region_named(s, home);
+        regs[nr++] = h->model;
+    }
+    skyc_error_clear(&err);
+    free(home);
     for (size_t i = 0; i < s->nregions; i++)
-        regs[i] = s->regions[i].model;
+        if (!nr || s->regions[i].model != regs[0])
+            regs[nr++] = s->regions[i].model;
     if (place_policy_parse(spec, &s->model, &pol, &err) ||
         place_bucket_create(&s->place, bucket, &pol, regs, s->nregions, &b,
                             &err)) {
@@ -575,4 +586,44 @@ size_t mr_copies_pending(struct store_server *s)
 {
     (void)s;
     return 0;
+}
+
+/* ---- home regions (CreateBucket's LocationConstraint, GetBucketLocation) */
+
+static const char *s3_name(const char *region)
+{
+    const char *c = strchr(region, ':');
+    return c ? c + 1 : region;
+}
+
+struct store_region *mr_home_for_create(struct req *r, const char *lc)
+{
+    struct store_server *s = r->srv;
+    if (!s->multi)
+        return &s->regions[0];
+    if (!lc || !*lc)
+        return &s->regions[r->at];
+    for (size_t i = 0; i < s->nregions; i++)
+        if (!strcmp(s->regions[i].name, lc) ||
+            !strcmp(s3_name(s->regions[i].name), lc))
+            return &s->regions[i];
+    return NULL;
+}
+
+void mr_bucket_home(struct store_server *s, const char *bucket,
+                    const char *stored, char out[128])
+{
+    const char *name = stored ? stored : s->regions[0].name;
+    pthread_mutex_lock(&s->place_mu);
+    uint32_t b = bucket_locked(s, bucket);
+    if (b != UINT32_MAX &&
+        s->place.buckets[b].policy.kind == PLACE_SINGLE_REGION &&
+        s->place.buckets[b].policy.home != STORE_NO_REGION) {
+        struct store_region *h =
+            region_of_model(s, s->place.buckets[b].policy.home);
+        if (h)
+            name = h->name;
+    }
+    snprintf(out, 128, "%s", s3_name(name));
+    pthread_mutex_unlock(&s->place_mu);
 }
