@@ -48,12 +48,25 @@ struct store_server {
     bool multi;
     struct store_cost_model model;
     struct place place;
+    struct place_plan plan; /* scratch, under place_mu */
     bool place_ready;
     pthread_mutex_t place_mu;
     pthread_cond_t place_cv;
     pthread_t timer;
     bool timer_on, stopping, dirty;
     char *state_path;
+    /* replication copies (server_place.c): in flight, and queued for the
+     * copier threads; all under place_mu */
+    struct copy_job *jobs, *queue, **queue_tail;
+    size_t jobs_pending;
+    pthread_cond_t copy_cv;
+    pthread_t copiers[2];
+    int ncopiers;
+    /* the engine's journal (incremental state) */
+    char *journal_path;
+    int journal_fd;
+    size_t journal_lines;
+    struct strbuf jbuf;
 };
 
 enum op {
@@ -191,15 +204,24 @@ void mr_bucket_created(struct store_server *s, const char *bucket);
  * the copies its plan asks for. */
 void mr_after_put(struct req *r, const char *blob, uint64_t size,
                   struct store_region *primary);
-/* A GET of o: run place_get, replicate when the plan says, and return the
- * region to read from (o's primary when the engine does not know it). */
-struct store_region *mr_for_read(struct req *r, const struct meta_object *o);
+/* A GET of o: run place_get and return the region to read from (o's
+ * primary when the engine does not know it). When the plan keeps a replica
+ * at the reader, *tee is set: hand it to mr_body_response() (which writes
+ * the replica from the bytes it serves) or to mr_tee_later(). */
+struct mr_tee;
+struct store_region *mr_for_read(struct req *r, const struct meta_object *o,
+                                 struct mr_tee **tee);
+/* A replica the response will not write: the copiers copy it whole. NULL
+ * is a no-op. */
+void mr_tee_later(struct store_server *s, struct mr_tee *tee);
 /* A response streaming [off, off+len) of o's blob held in region from
- * through a blob_reader (a remote backend's region); NULL on failure. */
+ * through a blob_reader (a remote backend's region, or a tee); takes tee
+ * (may be NULL): a whole-object GET writes the replica from the same
+ * bytes, anything else leaves it to mr_tee_later(). NULL on failure. */
 struct MHD_Response *mr_body_response(struct req *r,
                                       const struct meta_object *o,
                                       struct store_region *from, uint64_t off,
-                                      uint64_t len);
+                                      uint64_t len, struct mr_tee *tee);
 /* The placement policy of bucket, canonical (into spec), and where it
  * comes from: "runtime" (set over HTTP, kept in the metadata), "config"
  * or "default". */

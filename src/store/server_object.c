@@ -383,9 +383,10 @@ enum MHD_Result h_get_object(struct req *r, bool head)
     }
     int fd = -1;
     uint64_t bsize = 0;
+    struct mr_tee *tee = NULL; /* a replica to write from the bytes served */
     struct store_region *reg =
-        head ? region_named(r->srv, o.region) : mr_for_read(r, &o);
-    bool stream = !o.has_data && reg->be.remote; /* mr_body_response */
+        head ? region_named(r->srv, o.region) : mr_for_read(r, &o, &tee);
+    bool stream = !o.has_data && (reg->be.remote || tee); /* mr_body_response */
     if (!o.has_data && !stream &&
         (rc = backend_open_read(&reg->be, o.blob, &fd, &bsize, &err))) {
         meta_object_release(&o);
@@ -398,6 +399,7 @@ enum MHD_Result h_get_object(struct req *r, bool head)
     if (pr < 0) {
         if (fd >= 0)
             close(fd);
+        mr_tee_later(r->srv, tee);
         struct strbuf x = STRBUF_INIT;
         s3_error_xml(&x, S3E_InvalidRange, NULL, r->path, r->request_id);
         size_t n;
@@ -417,13 +419,13 @@ enum MHD_Result h_get_object(struct req *r, bool head)
     if (o.has_data) {
         resp = MHD_create_response_from_buffer(
             len, (char *)o.data + off, MHD_RESPMEM_MUST_COPY);
+    } else if (stream) {
+        resp = mr_body_response(r, &o, reg, off, len, tee);
     } else if (len == 0) {
         if (fd >= 0)
             close(fd);
         resp = MHD_create_response_from_buffer(0, (void *)"",
                                                MHD_RESPMEM_PERSISTENT);
-    } else if (stream) {
-        resp = mr_body_response(r, &o, reg, off, len);
     } else {
         backend_count_read(&reg->be, head ? 0 : len);
         resp = MHD_create_response_from_fd_at_offset64(len, fd, off);
