@@ -790,7 +790,8 @@ enum skyc_err place_save(const struct place *p, const char *path,
                                (json_int_t)o->bucket, "key", o->key, "size",
                                (json_int_t)o->size, "copies", copies));
     }
-    json_t *root = json_pack("{s:i, s:o, s:o, s:o}", "skyc_store_state", 1,
+    json_t *root = json_pack("{s:i, s:I, s:o, s:o, s:o}", "skyc_store_state",
+                             1, "journal", (json_int_t)p->journal_gen,
                              "clock", num_or_null(p->clock), "buckets",
                              buckets, "objects", objects);
     enum skyc_err rc = SKYC_OK;
@@ -836,6 +837,8 @@ enum skyc_err place_load(struct place *p, const char *path,
         goto out;
     }
     p->clock = get_num(root, "clock", -INFINITY);
+    double gen = get_num(root, "journal", 0);
+    p->journal_gen = gen >= 0 && gen < 1e18 ? (uint64_t)gen : 0;
     size_t i;
     json_t *jb;
     json_array_foreach(buckets, i, jb) {

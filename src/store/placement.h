@@ -175,6 +175,8 @@ struct place_bucket {
 struct place {
     const struct store_cost_model *model;
     double clock; /* the latest `now` seen */
+    uint64_t journal_gen; /* saved, not interpreted: the generation of the
+                             journal that follows this state (server) */
     struct place_bucket *buckets;
     size_t nbuckets, buckets_alloc;
     struct place_object *objects;

@@ -34,10 +34,12 @@
  * (the copies row, if it got there first, goes too).
  *
  * State: the engine is saved incrementally. Each engine call appends one
- * line to DATA/placement.journal (store/placement.h's journal); at start
- * the snapshot DATA/placement.json is loaded, the journal replayed, and a
- * fresh snapshot written (tmp + rename) before the journal is emptied; the
- * same compaction runs at stop and when the journal passes 64k lines.
+ * line to DATA/placement.journal (store/placement.h's journal, after a
+ * first line "g GEN"); at start the snapshot DATA/placement.json is loaded,
+ * the journal replayed when its GEN is the one the snapshot names, and a
+ * fresh snapshot naming GEN+1 written (tmp + rename) before the journal
+ * restarts as GEN+1; the same compaction runs at stop and when the journal
+ * passes 64k lines.
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -472,12 +474,32 @@ static void journal_locked(struct store_server *s, char op, uint32_t b,
     s->journal_lines++;
 }
 
-/* With place_mu held (or before serving): write a snapshot (tmp, fsync,
- * rename), then empty the journal. */
+/* Start the journal afresh with its generation line "g\tGEN\n". */
+static enum skyc_err journal_reset(struct store_server *s, uint64_t gen,
+                                   struct skyc_error *err)
+{
+    char line[40];
+    int n = snprintf(line, sizeof(line), "g\t%" PRIu64 "\n", gen);
+    if (ftruncate(s->journal_fd, 0) < 0 ||
+        write(s->journal_fd, line, (size_t)n) != n)
+        return skyc_fail(err, SKYC_E_IO, "cannot restart '%s': %s",
+                         s->journal_path, strerror(errno));
+    s->journal_lines = 0;
+    return SKYC_OK;
+}
+
+/*
+ * With place_mu held (or before serving): write a snapshot that names the
+ * next journal generation (tmp, fsync, rename), then restart the journal
+ * with that generation. A crash between the two leaves a journal of the
+ * old generation, which the next start skips: its calls are in the
+ * snapshot already.
+ */
 static enum skyc_err compact_locked(struct store_server *s,
                                     struct skyc_error *err)
 {
     char *tmp = xasprintf("%s.tmp", s->state_path);
+    s->place.journal_gen++;
     enum skyc_err rc = place_save(&s->place, tmp, err);
     if (!rc) {
         int fd = open(tmp, O_RDONLY | O_CLOEXEC);
@@ -490,18 +512,16 @@ static enum skyc_err compact_locked(struct store_server *s,
             rc = skyc_fail(err, SKYC_E_IO, "cannot rename '%s': %s", tmp,
                            strerror(errno));
     }
-    if (!rc && s->journal_fd >= 0 && ftruncate(s->journal_fd, 0) < 0)
-        rc = skyc_fail(err, SKYC_E_IO, "cannot empty '%s': %s",
-                       s->journal_path, strerror(errno));
-    if (!rc) {
-        s->journal_lines = 0;
+    if (!rc && s->journal_fd >= 0)
+        rc = journal_reset(s, s->place.journal_gen, err);
+    if (!rc)
         s->dirty = false;
-    }
     free(tmp);
     return rc;
 }
 
-/* Before serving: snapshot + journal into the engine, then compact. */
+/* Before serving: snapshot + journal (when of the snapshot's generation)
+ * into the engine, then compact. */
 static enum skyc_err state_load(struct store_server *s,
                                 struct skyc_error *err)
 {
@@ -519,15 +539,26 @@ static enum skyc_err state_load(struct store_server *s,
         while ((n = read(fd, buf, sizeof(buf))) > 0)
             strbuf_add(&text, buf, (size_t)n);
         close(fd);
-        size_t applied = 0;
-        if ((rc = place_journal_replay(&s->place, text.buf ? text.buf : "",
-                                       text.len, s->journal_path, &applied,
-                                       err)))
+    }
+    const char *nl = text.len ? memchr(text.buf, '\n', text.len) : NULL;
+    char *end = NULL;
+    uint64_t gen = nl && !strncmp(text.buf, "g\t", 2)
+                       ? strtoull(text.buf + 2, &end, 10)
+                       : 0;
+    if (nl && end == nl && gen == s->place.journal_gen) {
+        size_t skip = (size_t)(nl - text.buf) + 1, applied = 0;
+        if ((rc = place_journal_replay(&s->place, text.buf + skip,
+                                       text.len - skip, s->journal_path,
+                                       &applied, err)))
             goto out;
         if (applied)
             log_notice("store: placement state: %zu journal record%s "
                        "replayed",
                        applied, applied == 1 ? "" : "s");
+    } else if (text.len > 0) {
+        log_notice("store: placement state: '%s' is not of the snapshot's "
+                   "generation %" PRIu64 " (its calls are in the snapshot)",
+                   s->journal_path, s->place.journal_gen);
     }
     s->journal_fd = open(s->journal_path,
                          O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -102,6 +102,7 @@ t_run "get at gcp starts a replica of obj3" 0 \
     timeout 20 "$AWS_BIN" --endpoint-url "$G" s3 cp --only-show-errors s3://cor/obj3 "$T_TMP/got3"
 t_eq "its copy is in flight" "$(pending "$A")" 1
 kill -9 "$REG_PID"; wait "$REG_PID" 2>/dev/null || true
+cp "$T_TMP/meta/placement.journal" "$T_TMP/journal.old"
 kill -CONT "$cloud_pid"
 sleep 0.5
 t_eq "no replica of obj3 reached the remote" "$(remote_keys)" 2
@@ -122,6 +123,16 @@ t_run "get of obj3 at gcp after the crash" 0 \
 t_contains "obj3 (no replica recorded) served from aws" "$(cat "$T_TMP/h")" "x-skyc-read-region: aws:us-east-1"
 t_eq "obj3's bytes" "$(cmp "$T_TMP/obj2" "$T_TMP/got3b" && echo same)" same
 s3_regions_stop
-t_eq "journal emptied at stop" "$(stat -c %s "$T_TMP/meta/placement.journal")" 0
+t_eq "journal restarted at stop" "$(cut -f1 "$T_TMP/meta/placement.journal" | tr -d '\n')" g
+t_run "bill of the stopped server" 0 skyc store cost --state "$T_TMP/meta/placement.json" --json
+bill=$OUT
+# a crash between a snapshot and the journal's restart leaves a journal of
+# the old generation: the next start must not apply its calls twice
+cp "$T_TMP/journal.old" "$T_TMP/meta/placement.journal"
+s3_regions_start "$cfg"
+s3_regions_stop
+t_contains "stale journal recognised" "$(cat "$T_TMP/serve.err")" "not of the snapshot's generation"
+t_run "bill after the stale journal" 0 skyc store cost --state "$T_TMP/meta/placement.json" --json
+t_eq "no call applied twice" "$(echo "$OUT" | grep -v '"at"')" "$(echo "$bill" | grep -v '"at"')"
 kill "$cloud_pid"; wait "$cloud_pid" 2>/dev/null || true
 t_done
