@@ -386,6 +386,10 @@ enum MHD_Result h_get_object(struct req *r, bool head)
     struct mr_tee *tee = NULL; /* a replica to write from the bytes served */
     struct store_region *reg =
         head ? region_named(r->srv, o.region) : mr_for_read(r, &o, &tee);
+    if (o.has_data && tee) { /* bytes in the row: a copier's job */
+        mr_tee_later(r->srv, tee);
+        tee = NULL;
+    }
     bool stream = !o.has_data && (reg->be.remote || tee); /* mr_body_response */
     if (!o.has_data && !stream &&
         (rc = backend_open_read(&reg->be, o.blob, &fd, &bsize, &err))) {

@@ -869,6 +869,12 @@ void mr_stop(struct store_server *s)
         job_unlink_locked(s, j);
         job_free(j);
     }
+    while (s->jobs) { /* never handed over (cannot happen once the HTTP
+                       * daemons have stopped; freed all the same) */
+        struct copy_job *j = s->jobs;
+        job_unlink_locked(s, j);
+        job_free(j);
+    }
     if (s->state_path && s->journal_fd >= 0 && compact_locked(s, &err))
         log_warning("store: %s", err.msg);
     pthread_mutex_unlock(&s->place_mu);
