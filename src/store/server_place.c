@@ -894,7 +894,11 @@ void mr_stop(struct store_server *s)
 
 /* ---- response bodies read through a blob_reader (remote backends, tees) */
 
+/* Read-ahead per backend read: large for a remote (each read is an HTTP
+ * request), cache-sized for a local file (copies of 4 MiB buffers cost the
+ * kernel several times more per byte than 256 KiB ones on write). */
 #define BODY_CHUNK (4u << 20)
+#define BODY_CHUNK_LOCAL (256u << 10)
 
 struct body {
     struct store_server *s;
@@ -914,7 +918,13 @@ static void tee_write(struct body *b, const char *data, size_t n)
     struct copy_job *j = b->tee;
     if (!j->have_writer)
         return;
-    if (backend_write(&j->w, data, n, &err)) {
+    enum skyc_err rc = SKYC_OK;
+    for (size_t at = 0; !rc && at < n; at += BODY_CHUNK_LOCAL)
+        rc = backend_write(&j->w, data + at,
+                           n - at < BODY_CHUNK_LOCAL ? n - at
+                                                     : BODY_CHUNK_LOCAL,
+                           &err);
+    if (rc) {
         log_warning("store: replica of %s/%s in %s: %s; copying it later",
                     j->bucket, j->key, j->dst->name, err.msg);
         backend_abort(&j->w);
@@ -933,7 +943,8 @@ static ssize_t body_read(void *cls, uint64_t pos, char *out, size_t max)
     uint64_t at = b->off + pos;
     if (!b->buf_len || at < b->buf_off || at >= b->buf_off + b->buf_len) {
         uint64_t left = b->off + b->len - at;
-        size_t n = left < BODY_CHUNK ? (size_t)left : BODY_CHUNK;
+        size_t chunk = b->from->be.remote ? BODY_CHUNK : BODY_CHUNK_LOCAL;
+        size_t n = left < chunk ? (size_t)left : chunk;
         if (backend_reader_read(&b->rd, at, b->buf, n, &err)) {
             log_warning("store: reading %s in %s: %s", b->rd.id,
                         b->from->name, err.msg);
@@ -1002,7 +1013,8 @@ struct MHD_Response *mr_body_response(struct req *r,
         body_free(b);
         return NULL;
     }
-    b->buf = xmalloc(len < BODY_CHUNK ? (size_t)len + 1 : BODY_CHUNK);
+    size_t chunk = from->be.remote ? BODY_CHUNK : BODY_CHUNK_LOCAL;
+    b->buf = xmalloc(len < chunk ? (size_t)len + 1 : chunk);
     struct MHD_Response *resp = MHD_create_response_from_callback(
         len, 256u << 10, body_read, b, body_free);
     if (!resp)
