@@ -505,7 +505,11 @@ size_t backend_sweep(struct backend *be, backend_keep_fn keep, void *ctx)
     if (be->remote) {
         struct ep_list l = {0};
         struct skyc_error err = {0};
-        if (be->remote->ops->list(be->remote, &l, &err) == SKYC_OK)
+        if (be->remote->ops->list(be->remote, &l, &err))
+            log_warning("store: cannot list %s to clear a crash's "
+                        "leftovers: %s",
+                        be->remote->spec, err.msg);
+        else
             for (size_t i = 0; i < l.n; i++)
                 if (is_blob_id(l.v[i].key) && !keep(ctx, l.v[i].key) &&
                     be->remote->ops->remove(be->remote, l.v[i].key, &err) ==
