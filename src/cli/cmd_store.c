@@ -160,6 +160,7 @@ static const struct cli_command store_commands[] = {
     {"serve", cmd_store_serve, "Serve an S3-compatible object store"},
     {"sim", cmd_store_sim, "Replay an access trace under placement policies"},
     {"cost", cmd_store_cost, "Show the bill per bucket and region of a state"},
+    {"policy", cmd_store_policy, "Get or set a bucket's placement policy"},
     {NULL, NULL, NULL},
 };
 

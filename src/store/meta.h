@@ -124,6 +124,8 @@ struct meta_part {
     char *etag; /* quoted */
     char *blob;
     int64_t mtime_ms;
+    char *region; /* the region whose backend holds blob; NULL: unknown
+                   * (the upload's write region) */
 };
 
 enum skyc_err meta_upload_create(struct meta *m, const struct meta_upload *u,
@@ -174,6 +176,17 @@ enum skyc_err meta_copy_remove(struct meta *m, const char *bucket,
 enum skyc_err meta_copy_has(struct meta *m, const char *bucket,
                             const char *key, const char *region,
                             struct skyc_error *err);
+
+/*
+ * A bucket's placement policy set at run time (a multi-region server's
+ * PUT /BUCKET?skyc-policy), kept across restarts and gone with the bucket.
+ * set: NOT_FOUND when there is no such bucket. get: *policy (caller frees),
+ * NOT_FOUND when none was set.
+ */
+enum skyc_err meta_policy_set(struct meta *m, const char *bucket,
+                              const char *policy, struct skyc_error *err);
+enum skyc_err meta_policy_get(struct meta *m, const char *bucket,
+                              char **policy, struct skyc_error *err);
 
 /* Every blob id a row names (objects and parts), in no particular order. */
 typedef void (*meta_blob_cb)(void *ctx, const char *blob);

@@ -47,6 +47,12 @@ void store_config_release(struct store_config *c)
         free(c->regions[i].name);
         free(c->regions[i].dir);
         free(c->regions[i].host);
+        free(c->regions[i].s3_url);
+        free(c->regions[i].s3_bucket);
+        free(c->regions[i].s3_prefix);
+        free(c->regions[i].s3_access_key);
+        free(c->regions[i].s3_secret_key);
+        free(c->regions[i].s3_region);
     }
     free(c->regions);
     for (size_t i = 0; i < c->nbuckets; i++) {
@@ -81,7 +87,57 @@ static void set_str(char **dst, const char *v)
     *dst = xstrdup(v);
 }
 
-/* "regions": [{"name", "dir", "listen"}, ...] */
+/* A region's "s3": {"url", "bucket", "prefix", "access_key", "secret_key",
+ * "region"} into rc1. */
+static enum skyc_err load_region_s3(struct store_region_config *rc1,
+                                    const char *path, size_t i, json_t *v,
+                                    struct skyc_error *err)
+{
+    static const char *const keys[] = {"url", "bucket", "prefix",
+                                       "access_key", "secret_key", "region"};
+    char **dst[] = {&rc1->s3_url, &rc1->s3_bucket, &rc1->s3_prefix,
+                    &rc1->s3_access_key, &rc1->s3_secret_key,
+                    &rc1->s3_region};
+    const char *k;
+    json_t *e;
+    if (!json_is_object(v))
+        return skyc_fail(err, SKYC_E_INPUT,
+                         "%s: regions[%zu].s3 must be an object {\"url\", "
+                         "\"bucket\", \"access_key\", \"secret_key\"}",
+                         path, i);
+    json_object_foreach(v, k, e)
+    {
+        size_t j = 0;
+        while (j < ARRAY_SIZE(keys) && strcmp(keys[j], k))
+            j++;
+        if (j == ARRAY_SIZE(keys))
+            return skyc_fail(err, SKYC_E_INPUT,
+                             "%s: regions[%zu].s3: unknown key \"%s\" (known: "
+                             "url, bucket, prefix, access_key, secret_key, "
+                             "region)",
+                             path, i, k);
+        if (!json_is_string(e))
+            return skyc_fail(err, SKYC_E_INPUT,
+                             "%s: regions[%zu].s3.%s must be a string", path,
+                             i, k);
+        set_str(dst[j], json_string_value(e));
+    }
+    for (size_t j = 0; j < ARRAY_SIZE(keys); j++)
+        if (j != 2 && j != 5 && (!*dst[j] || !**dst[j]))
+            return skyc_fail(err, SKYC_E_INPUT,
+                             "%s: regions[%zu].s3 needs \"%s\" (a remote "
+                             "backend wants url, bucket, access_key and "
+                             "secret_key)",
+                             path, i, keys[j]);
+    if (strncmp(rc1->s3_url, "http://", 7) && strncmp(rc1->s3_url, "https://", 8))
+        return skyc_fail(err, SKYC_E_INPUT,
+                         "%s: regions[%zu].s3.url '%s' must start with "
+                         "http:// or https://",
+                         path, i, rc1->s3_url);
+    return SKYC_OK;
+}
+
+/* "regions": [{"name", "dir" | "s3", "listen"}, ...] */
 static enum skyc_err load_regions(struct store_config *c, const char *path,
                                   json_t *v, struct skyc_error *err)
 {
@@ -96,11 +152,13 @@ static enum skyc_err load_regions(struct store_config *c, const char *path,
     {
         const char *name = json_string_value(json_object_get(e, "name"));
         const char *dir = json_string_value(json_object_get(e, "dir"));
+        json_t *s3 = json_object_get(e, "s3");
         const char *lis = json_string_value(json_object_get(e, "listen"));
-        if (!name || !dir || !lis || json_object_size(e) != 3)
+        if (!name || (!dir == !s3) || !lis || json_object_size(e) != 3)
             return skyc_fail(err, SKYC_E_INPUT,
                              "%s: regions[%zu] needs exactly \"name\", "
-                             "\"dir\" and \"listen\" strings",
+                             "\"listen\" and either \"dir\" (a directory) "
+                             "or \"s3\" (a remote bucket)",
                              path, i);
         struct store_config tmp;
         store_config_init(&tmp);
@@ -112,12 +170,15 @@ static enum skyc_err load_regions(struct store_config *c, const char *path,
         c->regions = xrealloc(c->regions,
                               (c->nregions + 1) * sizeof(*c->regions));
         struct store_region_config *rc1 = &c->regions[c->nregions++];
+        memset(rc1, 0, sizeof(*rc1));
         rc1->name = xstrdup(name);
-        rc1->dir = xstrdup(dir);
+        rc1->dir = dir ? xstrdup(dir) : NULL;
         rc1->host = tmp.listen_host;
         tmp.listen_host = NULL;
         rc1->port = tmp.port;
         store_config_release(&tmp);
+        if (s3 && (rc = load_region_s3(rc1, path, i, s3, err)))
+            return rc;
     }
     return SKYC_OK;
 }
@@ -504,10 +565,16 @@ static void route(struct req *r)
          put = !strcmp(m, "PUT"), del = !strcmp(m, "DELETE"),
          post = !strcmp(m, "POST");
     if (!r->bucket) {
-        if (get || head)
+        if (get && req_has_arg(r, "skyc-stats"))
+            r->op = OP_SKYC;
+        else if (get || head)
             r->op = OP_LIST_BUCKETS;
         else
             req_fail(r, S3E_MethodNotAllowed, NULL);
+        return;
+    }
+    if (!r->key && req_has_arg(r, "skyc-policy")) {
+        r->op = OP_SKYC;
         return;
     }
     if (!r->key) {
@@ -938,7 +1005,8 @@ static void body_setup(struct req *r)
         r->sha256 = EVP_MD_CTX_new();
         EVP_DigestInit_ex(r->sha256, EVP_sha256(), NULL);
     }
-    if (r->op == OP_DELETE_OBJECTS || r->op == OP_COMPLETE_UPLOAD) {
+    if (r->op == OP_DELETE_OBJECTS || r->op == OP_COMPLETE_UPLOAD ||
+        r->op == OP_SKYC || r->op == OP_CREATE_BUCKET) {
         r->body = BODY_BUFFER;
     } else if (r->op == OP_PUT_OBJECT || r->op == OP_UPLOAD_PART) {
         const char *cl = req_header(r, "Content-Length");
@@ -1454,6 +1522,8 @@ static enum MHD_Result dispatch(struct req *r)
         return h_abort_upload(r);
     case OP_LIST_PARTS:
         return h_list_parts(r);
+    case OP_SKYC:
+        return h_skyc(r);
     case OP_NONE:
         break;
     }
@@ -1566,7 +1636,22 @@ enum skyc_err store_server_start(const struct store_config *c,
     for (size_t i = 0; i < s->nregions; i++) {
         const char *dir = s->multi ? c->regions[i].dir : c->data_dir;
         s->regions[i].name = xstrdup(s->multi ? c->regions[i].name : "local");
-        if ((rc = backend_open(&s->regions[i].be, dir, c->fsync, err)))
+        if (!dir) { /* a remote bucket, writes spooled under DATA */
+            const struct store_region_config *rg = &c->regions[i];
+            struct backend_s3_config s3 = {
+                rg->s3_url, rg->s3_bucket, rg->s3_prefix, rg->s3_access_key,
+                rg->s3_secret_key, rg->s3_region};
+            char *spool = xasprintf("%s/spool-%zu", c->data_dir, i);
+            rc = path_mkdir_p(c->data_dir, 0755)
+                     ? skyc_fail(err, SKYC_E_IO, "cannot create '%s': %s",
+                                 c->data_dir, strerror(errno))
+                     : backend_open_s3(&s->regions[i].be, spool, &s3,
+                                       c->fsync, err);
+            free(spool);
+        } else {
+            rc = backend_open(&s->regions[i].be, dir, c->fsync, err);
+        }
+        if (rc)
             goto fail;
     }
     if (s->multi && path_mkdir_p(c->data_dir, 0755)) {

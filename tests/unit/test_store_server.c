@@ -334,7 +334,7 @@ static void test_meta(void **state)
     /* multipart: parts replace, finish inserts the object atomically */
     struct meta_upload u = {"up1", "b1", "big", "[]", 5};
     assert_int_equal(meta_upload_create(&m, &u, &err), SKYC_OK);
-    struct meta_part p = {1, 10, "\"p1\"", "pb1", 6};
+    struct meta_part p = {1, 10, "\"p1\"", "pb1", 6, NULL};
     assert_int_equal(meta_part_put(&m, "up1", &p, &old, &err), SKYC_OK);
     p.blob = "pb1b";
     assert_int_equal(meta_part_put(&m, "up1", &p, &old, &err), SKYC_OK);
