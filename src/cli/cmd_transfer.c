@@ -17,7 +17,7 @@
 
 struct plan_opts {
     double tput, max_cost, vm_price;
-    bool pareto, json;
+    bool pareto, json, reference;
     long max_vms, points;
     const char *grid, *prices, *catalog;
     double time_limit;
@@ -266,6 +266,9 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
         OPT_INT(0, "points", &o.points, "N", "Pareto points (default 10)"),
         OPT_DOUBLE(0, "time-limit", &o.time_limit, "SECONDS",
                    "CBC time limit per solve (default 60)"),
+        OPT_FLAG(0, "reference", &o.reference,
+                 "solve Skyplane's MILP whole with CBC's defaults (slow; "
+                 "the benchmark's reference)"),
         OPT_FLAG(0, "json", &o.json, "print JSON"),
         OPT_END(),
     };
@@ -345,7 +348,7 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
                                      : TRANSFER_GOAL_MAX,
         .tput_gbps = o.tput, .max_cost_per_gb = o.max_cost,
         .max_vms = (int)o.max_vms, .vm_price_h = price,
-        .time_limit_s = o.time_limit};
+        .time_limit_s = o.time_limit, .reference = o.reference};
     if (o.pareto) {
         rc = run_pareto(&g, &req, &o, from_catalog, err);
         goto out;

@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "core/alloc.h"
 #include "catalog/catalog.h"
+#include "solver/lp.h"
 #include "solver/milp.h"
 #include "transfer/plan.h"
 
@@ -77,6 +78,12 @@ struct build {
     bool int_conns;
     const bool *int_near;
     const bool *only;
+    /*
+     * outside: regions whose VM counts are continuous, with a row saying
+     * they hold one VM or more in all (NULL = none, no row).
+     */
+    const bool *outside;
+    bool outside_int; /* outside VM counts stay integer */
 };
 
 static void model_build(struct model *md, const struct transfer_grid *g,
@@ -98,10 +105,11 @@ static void model_build(struct model *md, const struct transfer_grid *g,
     for (size_t i = 0; i < n; i++) {
         bool in = (!req->direct_only && (!bo->only || bo->only[i])) ||
                   i == req->src || i == req->dst;
+        bool out = in && bo->outside && bo->outside[i];
         md->nvar[i] =
             in ? milp_add_var(&md->m, 0, req->max_vms,
                               fixed ? VM_COST_SCALE * req->vm_price_h[i] : 0,
-                              true)
+                              !out || bo->outside_int)
                : -1;
     }
     for (size_t i = 0; i < n; i++)
@@ -117,8 +125,9 @@ static void model_build(struct model *md, const struct transfer_grid *g,
                                        fixed ? pr + FLOW_EPS : 0, false);
             md->cvar[e] = -1;
             if (!int_conns &&
-                !(bo->int_near && ((bo->int_near[i] && bo->int_near[j]) ||
-                                  i == req->src || j == req->dst)))
+                !(bo->int_near &&
+                  ((bo->int_near[i] && bo->int_near[j]) ||
+                   i == req->src || j == req->dst)))
                 continue;
             md->cvar[e] = milp_add_var(&md->m, 0, (double)C * req->max_vms,
                                        0, true);
@@ -129,7 +138,7 @@ static void model_build(struct model *md, const struct transfer_grid *g,
     md->tvar = fixed ? -1 : milp_add_var(&md->m, 0, INFINITY, -1, false);
 
     /* per-region rows: connection, NIC and conservation */
-    size_t cap = md->ne + 2;
+    size_t cap = md->ne + n + 2;
     int *cols = xcalloc(cap, sizeof(*cols));
     double *vals = xcalloc(cap, sizeof(*vals));
     for (size_t i = 0; i < n; i++) {
@@ -182,6 +191,16 @@ static void model_build(struct model *md, const struct transfer_grid *g,
         else if (ends && fixed)
             milp_add_row(&md->m, 1, &md->nvar[i], (double[]){0}, rhs, rhs);
     }
+    if (bo->outside) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (md->nvar[i] >= 0 && bo->outside[i]) {
+                cols[k] = md->nvar[i];
+                vals[k++] = 1;
+            }
+        if (k)
+            milp_add_row(&md->m, k, cols, vals, 1, INFINITY);
+    }
     if (!fixed && budget >= 0) {
         /* sum price f + k sum p n - B T <= 0 */
         size_t k = 0;
@@ -213,12 +232,13 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Solve a model, accounting time and nodes in plan. */
-static enum skyc_err model_solve(struct model *md,
-                                 const struct transfer_request *req,
-                                 struct transfer_plan *plan,
-                                 struct milp_result *res,
-                                 struct skyc_error *err)
+/* Solve a model, accounting time and nodes in plan; solutions no better
+ * than cutoff (when finite) are not looked for. */
+static enum skyc_err model_solve_cut(struct model *md,
+                                     const struct transfer_request *req,
+                                     struct transfer_plan *plan,
+                                     struct milp_result *res, double cutoff,
+                                     struct skyc_error *err)
 {
     /*
      * These models are a few thousand flow columns over a few hundred rows
@@ -228,9 +248,20 @@ static enum skyc_err model_solve(struct model *md,
     static const char *const fast[] = {
         "presolve", "off", "preprocess", "off", "cuts", "off",
         "heuristicsOnOff", "off", "idiot", "0", NULL};
+    const char *opts[16];
+    size_t no = 0;
+    for (; fast[no]; no++)
+        opts[no] = fast[no];
+    char cut[64];
+    if (isfinite(cutoff)) {
+        snprintf(cut, sizeof(cut), "%.17g", cutoff);
+        opts[no++] = "cutoff";
+        opts[no++] = cut;
+    }
+    opts[no] = NULL;
     struct milp_params p = {.time_limit_s = req->time_limit_s,
                             .rel_gap = 1e-9, .abs_gap = 1e-10,
-                            .cbc_options = fast};
+                            .cbc_options = req->reference ? NULL : opts};
     double t0 = now_s();
     enum skyc_err rc = milp_solve(&md->m, &p, res, err);
     plan->solve_s += now_s() - t0;
@@ -243,6 +274,15 @@ static enum skyc_err model_solve(struct model *md,
     plan->nodes += res->nodes;
     plan->solves++;
     return rc;
+}
+
+static enum skyc_err model_solve(struct model *md,
+                                 const struct transfer_request *req,
+                                 struct transfer_plan *plan,
+                                 struct milp_result *res,
+                                 struct skyc_error *err)
+{
+    return model_solve_cut(md, req, plan, res, INFINITY, err);
 }
 
 /*
@@ -489,13 +529,13 @@ static bool meets(double obj, double bound)
  *  3. After 8 rounds, the whole integer model started from the best plan.
  * On return md and res hold the model and solution to read the plan from.
  */
-static enum skyc_err solve_model(struct model *md,
-                                 const struct transfer_grid *g,
-                                 const struct transfer_request *req,
-                                 double tput, double budget,
-                                 struct transfer_plan *plan,
-                                 struct milp_result *res, double *relaxed,
-                                 struct skyc_error *err)
+static enum skyc_err solve_rounds(struct model *md,
+                                  const struct transfer_grid *g,
+                                  const struct transfer_request *req,
+                                  double tput, double budget,
+                                  struct transfer_plan *plan,
+                                  struct milp_result *res, double *relaxed,
+                                  struct skyc_error *err)
 {
     size_t n = g->n;
     struct build bo = {.tput = tput, .budget = budget};
@@ -567,6 +607,303 @@ out:
     model_release(&m2);
     free(mask);
     return rc;
+}
+
+
+/*
+ * The reference: Skyplane's MILP as written -- one model over every region,
+ * handed whole to CBC with its default settings -- with the connections
+ * declared integer (the problem this planner solves). Skyplane's own model
+ * (continuous connections) beside it in fixed-throughput mode.
+ */
+static enum skyc_err solve_reference(struct model *md,
+                                     const struct transfer_grid *g,
+                                     const struct transfer_request *req,
+                                     double tput, double budget,
+                                     struct transfer_plan *plan,
+                                     struct milp_result *res, double *relaxed,
+                                     struct skyc_error *err)
+{
+    struct model m2;
+    struct milp_result r2 = {0};
+    memset(&m2, 0, sizeof(m2));
+    *relaxed = NAN;
+    struct build bo = {.tput = tput, .budget = budget, .int_conns = true};
+    model_build(md, g, req, &bo);
+    enum skyc_err rc = model_solve(md, req, plan, res, err);
+    if (rc || tput <= 0)
+        goto out;
+    struct build bz = {.tput = tput, .budget = budget};
+    model_build(&m2, g, req, &bz);
+    if ((rc = model_solve(&m2, req, plan, &r2, err)))
+        goto out;
+    if (has_solution(&r2))
+        *relaxed = r2.status == MILP_OPTIMAL ? r2.objective : r2.best_bound;
+out:
+    milp_result_release(&r2);
+    model_release(&m2);
+    return rc;
+}
+
+/*
+ * The fewest VMs any plan needs at the source and the destination: they
+ * send and receive all tput, at most a NIC cap per VM, and at least one each
+ * for a plan that moves anything. Valid for every plan at throughput >=
+ * tput, so adding them as lower bounds cuts no plan off. 0 when even
+ * max_vms cannot carry tput.
+ */
+static int end_vms(const struct transfer_grid *g,
+                   const struct transfer_request *req, uint32_t r,
+                   double tput)
+{
+    double cap = r == req->src ? transfer_egress_cap(g->cloud[r])
+                               : transfer_ingress_cap(g->cloud[r]);
+    double need = ceil(tput / cap - 1e-9);
+    if (need < 1)
+        need = 1;
+    return need > req->max_vms ? 0 : (int)need;
+}
+
+static bool set_end_bounds(struct model *md, const struct transfer_grid *g,
+                           const struct transfer_request *req, double tput)
+{
+    for (int k = 0; k < 2; k++) {
+        uint32_t r = k ? req->dst : req->src;
+        int need = end_vms(g, req, r, tput);
+        if (!need)
+            return false;
+        md->m.lb[md->nvar[r]] = need;
+    }
+    return true;
+}
+
+/*
+ * Exact pruning of relay regions. M is the whole integer model (integer
+ * connections on every edge, integer VMs), Z* its optimum; the objective is
+ * any of the planner's (cost at a fixed throughput, or -T with or without
+ * the budget row).
+ *
+ *  1. L, M's LP relaxation (connections and VMs continuous, with the valid
+ *     end bounds of end_vms()), solved by Clp: z_L <= Z*. A region set S:
+ *     source, destination, every region L's optimum sends flow through, and
+ *     the 3 fastest two-hop relays.
+ *  2. M restricted to S, solved by CBC: a plan of objective U >= Z*.
+ *     Settled when U meets z_L.
+ *  3. The leave-S bound. Every integer plan is either inside S (then it is
+ *     no better than U, by step 2) or has a VM in some region outside S
+ *     (flow on an edge is at most its grid rate times the VMs at either
+ *     end, so any flow through a region needs one there). Let G be M with
+ *       - the row  sum_{r outside S} n_r >= 1,
+ *       - integer connections kept only on edges within S, out of the
+ *         source and into the destination (continuous elsewhere),
+ *       - the same end bounds, VMs integer everywhere.
+ *     Every plan of the second kind is feasible for G with the same
+ *     objective, so it is no better than z_G. CBC solves G with cutoff
+ *     U - tol (tol = 1e-9 relative, CBC's own optimality gap here): when it
+ *     finds nothing below the cutoff, no plan beats U by more than tol, and
+ *     U is M's optimum (proved as far as CBC proved step 2; ties -- another
+ *     relay as good as S's -- are fine). Else S grows by the regions G's
+ *     plan uses and steps 2-3 repeat (4 rounds, then the caller's general
+ *     path). Nothing here needs prices: pure maximum throughput works too.
+ * Skyplane's own model (fractional connections), reported beside the plan
+ * at a fixed throughput, gets the same treatment with its own continuous
+ * connections: solved on S, then its leave-S bound, then (if that does not
+ * settle it) whole.
+ */
+static enum skyc_err solve_pruned(struct model *md,
+                                  const struct transfer_grid *g,
+                                  const struct transfer_request *req,
+                                  double tput, double budget,
+                                  struct transfer_plan *plan,
+                                  struct milp_result *res, double *relaxed,
+                                  bool *done, struct skyc_error *err)
+{
+    size_t n = g->n;
+    struct model full, m2;
+    struct milp_result r2 = {0};
+    struct lp *lp = NULL;
+    bool *mask = xcalloc(n, sizeof(*mask));
+    bool *gift = xcalloc(n, sizeof(*gift));
+    enum skyc_err rc = SKYC_OK;
+    double zl = 0, t0 = now_s(), tend = tput > 0 ? tput : 0;
+    int rounds = 0;
+    *done = false;
+    *relaxed = NAN;
+    memset(md, 0, sizeof(*md));
+    memset(&m2, 0, sizeof(m2));
+    memset(res, 0, sizeof(*res));
+    struct build bf = {.tput = tput, .budget = budget, .int_conns = true};
+    model_build(&full, g, req, &bf);
+    if (!set_end_bounds(&full, g, req, tend)) {
+        res->status = MILP_INFEASIBLE;
+        *done = true;
+        goto out;
+    }
+    lp = lp_load(&full.m);
+    enum milp_status st = lp_solve(lp, &zl);
+    plan->solves++;
+    if (st == MILP_INFEASIBLE) {
+        res->status = MILP_INFEASIBLE; /* a relaxation: so is M */
+        *done = true;
+        goto out;
+    }
+    if (st != MILP_OPTIMAL)
+        goto out;
+    mask[req->src] = mask[req->dst] = true;
+    mark_support(&full, g, lp_x(lp), mask);
+    add_fast_relays(g, req, mask, 3);
+
+    struct build bs = {.tput = tput, .budget = budget, .int_conns = true,
+                       .only = mask};
+    model_build(md, g, req, &bs);
+    set_end_bounds(md, g, req, tend);
+    if ((rc = model_solve(md, req, plan, res, err)))
+        goto out;
+    if (!has_solution(res))
+        goto out;
+    bool settled = res->status == MILP_OPTIMAL && meets(res->objective, zl);
+    for (; !settled && rounds < 4; rounds++) {
+        double ub = res->objective;
+        bool any = false;
+        for (size_t r = 0; r < n; r++) {
+            gift[r] = !mask[r] && full.nvar[r] >= 0;
+            any = any || gift[r];
+        }
+        if (!any) { /* S is every region: M itself */
+            settled = true;
+            break;
+        }
+        double tol = 1e-9 * SKYC_MAX(1, fabs(ub));
+        struct build bg = {.tput = tput, .budget = budget, .int_near = mask,
+                           .outside = gift,
+                           .outside_int = true};
+        model_build(&m2, g, req, &bg);
+        set_end_bounds(&m2, g, req, tend);
+        if ((rc = model_solve_cut(&m2, req, plan, &r2, ub - tol, err)))
+            goto out;
+        double zg = r2.status == MILP_OPTIMAL ? r2.objective
+                    : r2.status == MILP_INFEASIBLE ? INFINITY
+                                                   : r2.best_bound;
+        if (r2.status == MILP_FAILED)
+            zg = -INFINITY;
+        if (zg >= ub - tol) {
+            settled = true;
+            break;
+        }
+        if (!has_solution(&r2) || !mark_support(&m2, g, r2.x, mask))
+            goto out; /* nothing to add: the general path */
+        milp_result_release(&r2);
+        model_release(&m2);
+        struct build bk = {.tput = tput, .budget = budget, .int_conns = true,
+                           .only = mask};
+        model_build(&m2, g, req, &bk);
+        set_end_bounds(&m2, g, req, tend);
+        set_start(&m2, md, res->x, n);
+        if ((rc = model_solve(&m2, req, plan, &r2, err)))
+            goto out;
+        if (!has_solution(&r2))
+            goto out;
+        take(md, res, &m2, &r2);
+    }
+    if (!settled)
+        goto out;
+    milp_result_release(&r2);
+    model_release(&m2);
+    if (tput > 0) {
+        /*
+         * Skyplane's model (continuous connections) on S, then the same
+         * leave-S bound with its own continuous connections; the whole
+         * model only when that bound does not settle it.
+         */
+        struct build bz = {.tput = tput, .only = mask};
+        model_build(&m2, g, req, &bz);
+        set_end_bounds(&m2, g, req, tput);
+        if ((rc = model_solve(&m2, req, plan, &r2, err)))
+            goto out;
+        double zs = has_solution(&r2) && r2.status == MILP_OPTIMAL
+                        ? r2.objective
+                        : NAN;
+        milp_result_release(&r2);
+        model_release(&m2);
+        bool any = false;
+        for (size_t r = 0; r < n; r++) {
+            gift[r] = !mask[r] && full.nvar[r] >= 0;
+            any = any || gift[r];
+        }
+        if (!isnan(zs) && any) {
+            struct build bg = {.tput = tput, .outside = gift,
+                               .outside_int = true};
+            model_build(&m2, g, req, &bg);
+            set_end_bounds(&m2, g, req, tput);
+            double tol = 1e-9 * SKYC_MAX(1, fabs(zs));
+            if ((rc = model_solve_cut(&m2, req, plan, &r2, zs - tol, err)))
+                goto out;
+            if (!(r2.status == MILP_INFEASIBLE ||
+                  (has_solution(&r2) && r2.objective >= zs - tol)))
+                zs = NAN;
+            milp_result_release(&r2);
+            model_release(&m2);
+        }
+        if (isnan(zs)) {
+            struct build bw = {.tput = tput};
+            model_build(&m2, g, req, &bw);
+            set_end_bounds(&m2, g, req, tput);
+            if ((rc = model_solve(&m2, req, plan, &r2, err)))
+                goto out;
+            if (has_solution(&r2))
+                zs = r2.status == MILP_OPTIMAL ? r2.objective
+                                               : r2.best_bound;
+        }
+        *relaxed = zs;
+    }
+    *done = true;
+    if (getenv("SKYC_TRANSFER_DEBUG")) {
+        size_t ns = 0;
+        for (size_t r = 0; r < n; r++)
+            ns += mask[r];
+        fprintf(stderr,
+                "transfer: pruned: LP %.9g, plan %.9g, %d gift rounds, %zu "
+                "regions, %.3f s\n",
+                zl, res->objective, rounds, ns, now_s() - t0);
+    }
+out:
+    if (!*done) {
+        milp_result_release(res);
+        model_release(md);
+    } else if (!md->m.nvars) {
+        /* infeasible before any restricted model: hand back the whole one */
+        *md = full;
+        memset(&full, 0, sizeof(full));
+    }
+    lp_free(lp);
+    milp_result_release(&r2);
+    model_release(&m2);
+    model_release(&full);
+    free(mask);
+    free(gift);
+    return rc;
+}
+
+static enum skyc_err solve_model(struct model *md,
+                                 const struct transfer_grid *g,
+                                 const struct transfer_request *req,
+                                 double tput, double budget,
+                                 struct transfer_plan *plan,
+                                 struct milp_result *res, double *relaxed,
+                                 struct skyc_error *err)
+{
+    bool done = false;
+    enum skyc_err rc = SKYC_OK;
+    if (!req->reference && !getenv("SKYC_TRANSFER_NO_PRUNE")) {
+        rc = solve_pruned(md, g, req, tput, budget, plan, res,
+                          relaxed, &done, err);
+        if (rc || done)
+            return rc;
+    }
+    if (req->reference)
+        return solve_reference(md, g, req, tput, budget, plan, res, relaxed,
+                               err);
+    return solve_rounds(md, g, req, tput, budget, plan, res, relaxed, err);
 }
 
 /* How far a solution may be from the optimum, relative. */

@@ -62,6 +62,11 @@ struct transfer_request {
     const double *vm_price_h; /* grid->n prices, $/hour per VM */
     bool direct_only;       /* only the src -> dst edge (the baseline) */
     double time_limit_s;    /* per CBC solve; 0 = none */
+    /*
+     * Solve Skyplane's MILP whole with CBC's defaults instead (the
+     * benchmark's reference; same answer, slower).
+     */
+    bool reference;
 };
 
 struct transfer_gateway {
