@@ -773,7 +773,8 @@ static enum skyc_err solve_pruned(struct model *md,
             settled = true;
             break;
         }
-        double tol = 1e-9 * SKYC_MAX(1, fabs(ub));
+        /* CBC's gap, plus FLOW_EPS's tie-breaking (<= 2 eps per Gbps) */
+        double tol = 1e-9 * SKYC_MAX(1, fabs(ub)) + 2 * FLOW_EPS * tend;
         struct build bg = {.tput = tput, .budget = budget, .int_near = mask,
                            .outside = gift,
                            .outside_int = true};
@@ -835,7 +836,8 @@ static enum skyc_err solve_pruned(struct model *md,
                                .outside_int = true};
             model_build(&m2, g, req, &bg);
             set_end_bounds(&m2, g, req, tput);
-            double tol = 1e-9 * SKYC_MAX(1, fabs(zs));
+            /* a reported figure: 1e-7 relative, above FLOW_EPS's noise */
+            double tol = 1e-7 * SKYC_MAX(1, fabs(zs));
             if ((rc = model_solve_cut(&m2, req, plan, &r2, zs - tol, err)))
                 goto out;
             if (!(r2.status == MILP_INFEASIBLE ||
