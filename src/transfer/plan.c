@@ -84,6 +84,13 @@ struct build {
      */
     const bool *outside;
     bool outside_int; /* outside VM counts stay integer */
+    /*
+     * sweep (tput <= 0 only): T in [tlo, thi], objective cost - slope * T
+     * (egress at the grid's prices, no FLOW_EPS, plus VMs): the Pareto
+     * curve's verification problem.
+     */
+    bool sweep;
+    double tlo, thi, slope;
 };
 
 static void model_build(struct model *md, const struct transfer_grid *g,
@@ -108,7 +115,9 @@ static void model_build(struct model *md, const struct transfer_grid *g,
         bool out = in && bo->outside && bo->outside[i];
         md->nvar[i] =
             in ? milp_add_var(&md->m, 0, req->max_vms,
-                              fixed ? VM_COST_SCALE * req->vm_price_h[i] : 0,
+                              fixed || bo->sweep
+                                  ? VM_COST_SCALE * req->vm_price_h[i]
+                                  : 0,
                               !out || bo->outside_int)
                : -1;
     }
@@ -122,7 +131,10 @@ static void model_build(struct model *md, const struct transfer_grid *g,
             md->eb[e] = (uint32_t)j;
             double pr = g->price[i * n + j];
             md->fvar[e] = milp_add_var(&md->m, 0, INFINITY,
-                                       fixed ? pr + FLOW_EPS : 0, false);
+                                       fixed       ? pr + FLOW_EPS
+                                       : bo->sweep ? pr
+                                                   : 0,
+                                       false);
             md->cvar[e] = -1;
             if (!int_conns &&
                 !(bo->int_near &&
@@ -135,7 +147,10 @@ static void model_build(struct model *md, const struct transfer_grid *g,
             double v[2] = {1, -g->gbps[i * n + j] / C};
             milp_add_row(&md->m, 2, cols, v, -INFINITY, 0);
         }
-    md->tvar = fixed ? -1 : milp_add_var(&md->m, 0, INFINITY, -1, false);
+    md->tvar = fixed       ? -1
+               : bo->sweep ? milp_add_var(&md->m, bo->tlo, bo->thi,
+                                          -bo->slope, false)
+                           : milp_add_var(&md->m, 0, INFINITY, -1, false);
 
     /* per-region rows: connection, NIC and conservation */
     size_t cap = md->ne + n + 2;
@@ -713,7 +728,7 @@ static bool set_end_bounds(struct model *md, const struct transfer_grid *g,
 static enum skyc_err solve_pruned(struct model *md,
                                   const struct transfer_grid *g,
                                   const struct transfer_request *req,
-                                  double tput, double budget,
+                                  const struct build *proto,
                                   struct transfer_plan *plan,
                                   struct milp_result *res, double *relaxed,
                                   bool *done, struct skyc_error *err)
@@ -725,14 +740,17 @@ static enum skyc_err solve_pruned(struct model *md,
     bool *mask = xcalloc(n, sizeof(*mask));
     bool *gift = xcalloc(n, sizeof(*gift));
     enum skyc_err rc = SKYC_OK;
-    double zl = 0, t0 = now_s(), tend = tput > 0 ? tput : 0;
+    double tput = proto->tput;
+    double zl = 0, t0 = now_s();
+    double tend = tput > 0 ? tput : proto->sweep ? proto->tlo : 0;
     int rounds = 0;
     *done = false;
     *relaxed = NAN;
     memset(md, 0, sizeof(*md));
     memset(&m2, 0, sizeof(m2));
     memset(res, 0, sizeof(*res));
-    struct build bf = {.tput = tput, .budget = budget, .int_conns = true};
+    struct build bf = *proto;
+    bf.int_conns = true;
     model_build(&full, g, req, &bf);
     if (!set_end_bounds(&full, g, req, tend)) {
         res->status = MILP_INFEASIBLE;
@@ -753,8 +771,9 @@ static enum skyc_err solve_pruned(struct model *md,
     mark_support(&full, g, lp_x(lp), mask);
     add_fast_relays(g, req, mask, 3);
 
-    struct build bs = {.tput = tput, .budget = budget, .int_conns = true,
-                       .only = mask};
+    struct build bs = *proto;
+    bs.int_conns = true;
+    bs.only = mask;
     model_build(md, g, req, &bs);
     set_end_bounds(md, g, req, tend);
     if ((rc = model_solve(md, req, plan, res, err)))
@@ -775,9 +794,10 @@ static enum skyc_err solve_pruned(struct model *md,
         }
         /* CBC's gap, plus FLOW_EPS's tie-breaking (<= 2 eps per Gbps) */
         double tol = 1e-9 * SKYC_MAX(1, fabs(ub)) + 2 * FLOW_EPS * tend;
-        struct build bg = {.tput = tput, .budget = budget, .int_near = mask,
-                           .outside = gift,
-                           .outside_int = true};
+        struct build bg = *proto;
+        bg.int_near = mask;
+        bg.outside = gift;
+        bg.outside_int = true;
         model_build(&m2, g, req, &bg);
         set_end_bounds(&m2, g, req, tend);
         if ((rc = model_solve_cut(&m2, req, plan, &r2, ub - tol, err)))
@@ -795,8 +815,9 @@ static enum skyc_err solve_pruned(struct model *md,
             goto out; /* nothing to add: the general path */
         milp_result_release(&r2);
         model_release(&m2);
-        struct build bk = {.tput = tput, .budget = budget, .int_conns = true,
-                           .only = mask};
+        struct build bk = *proto;
+        bk.int_conns = true;
+        bk.only = mask;
         model_build(&m2, g, req, &bk);
         set_end_bounds(&m2, g, req, tend);
         set_start(&m2, md, res->x, n);
@@ -886,6 +907,35 @@ out:
     return rc;
 }
 
+static enum skyc_err solve_built(struct model *md,
+                                 const struct transfer_grid *g,
+                                 const struct transfer_request *req,
+                                 const struct build *proto,
+                                 struct transfer_plan *plan,
+                                 struct milp_result *res, double *relaxed,
+                                 struct skyc_error *err)
+{
+    bool done = false;
+    enum skyc_err rc = SKYC_OK;
+    if (!req->reference && !getenv("SKYC_TRANSFER_NO_PRUNE")) {
+        rc = solve_pruned(md, g, req, proto, plan, res, relaxed, &done, err);
+        if (rc || done)
+            return rc;
+    }
+    if (proto->sweep) { /* the whole integer model */
+        struct build bw = *proto;
+        bw.int_conns = true;
+        *relaxed = NAN;
+        model_build(md, g, req, &bw);
+        return model_solve(md, req, plan, res, err);
+    }
+    if (req->reference)
+        return solve_reference(md, g, req, proto->tput, proto->budget, plan,
+                               res, relaxed, err);
+    return solve_rounds(md, g, req, proto->tput, proto->budget, plan, res,
+                        relaxed, err);
+}
+
 static enum skyc_err solve_model(struct model *md,
                                  const struct transfer_grid *g,
                                  const struct transfer_request *req,
@@ -894,18 +944,8 @@ static enum skyc_err solve_model(struct model *md,
                                  struct milp_result *res, double *relaxed,
                                  struct skyc_error *err)
 {
-    bool done = false;
-    enum skyc_err rc = SKYC_OK;
-    if (!req->reference && !getenv("SKYC_TRANSFER_NO_PRUNE")) {
-        rc = solve_pruned(md, g, req, tput, budget, plan, res,
-                          relaxed, &done, err);
-        if (rc || done)
-            return rc;
-    }
-    if (req->reference)
-        return solve_reference(md, g, req, tput, budget, plan, res, relaxed,
-                               err);
-    return solve_rounds(md, g, req, tput, budget, plan, res, relaxed, err);
+    struct build proto = {.tput = tput, .budget = budget};
+    return solve_built(md, g, req, &proto, plan, res, relaxed, err);
 }
 
 /* How far a solution may be from the optimum, relative. */
@@ -1118,78 +1158,610 @@ out:
     return rc;
 }
 
-static int cmp_tput(const void *a, const void *b)
+/* ---------------------------------------------------------------------
+ * The exact Pareto curve.
+ *
+ * C(T), the least cost rate ($/GB x Gbps: egress plus VMs) of an integer
+ * plan at throughput T, is the lower envelope of finitely many functions
+ * C_K, one per configuration K (integer VMs per region and connections per
+ * edge): with K fixed what remains is a min-cost flow with edge and node
+ * capacities, whose cost is convex piecewise linear in T up to K's maximum
+ * flow (computed exactly by successive shortest paths), plus K's VM cost.
+ * The curve is built by verification:
+ *   U = min over the configurations found so far (initially the fastest
+ *   plan's): piecewise linear, U >= C. For each linear piece
+ *   U = u T + w on [a, b] one MILP, min cost - u T with T in [a, b] (the
+ *   planner's exact solve, solve_built() with .sweep): when its optimum is
+ *   >= w, C >= U on [a, b], so C = U there; else its plan is a
+ *   configuration below U (a new one: the known ones are >= U), which
+ *   joins U. Configurations are finite, so this ends, with C = U on the
+ *   whole range. Where U jumps up right of a (a configuration's capacity
+ *   ends at a) the piece is checked on [a + 1e-9 a, b].
+ * The $/GB is F(T) = C(T) / T = u + w / T on a piece: decreasing in T when
+ * w > 0 (only the right end can be nondominated), increasing when w < 0
+ * (every T of the piece up to where F reaches the best $/GB at higher
+ * throughput is nondominated: an arc). Sweeping from the fastest plan down
+ * gives the points and arcs of the front exactly.
+ */
+
+struct config {
+    double vm;        /* VM cost rate */
+    double *len, *slope;
+    size_t nseg;
+    double tmax;
+};
+
+static void config_release(struct config *c)
 {
-    const struct transfer_plan *x = a, *y = b;
-    return (x->tput_gbps > y->tput_gbps) - (x->tput_gbps < y->tput_gbps);
+    free(c->len);
+    free(c->slope);
+    memset(c, 0, sizeof(*c));
+}
+
+struct arc_ {
+    int to, rev;
+    double cap, cost;
+};
+
+struct flownet {
+    struct arc_ *arcs;
+    size_t narcs, alloc;
+    int *head_next; /* per arc: next arc of the same tail */
+    int *head;      /* per node: first arc */
+    int *tail;
+    size_t nodes;
+};
+
+static void net_add1(struct flownet *fn, int from, int to, double cap,
+                     double cost)
+{
+    if (fn->narcs == fn->alloc) {
+        fn->alloc = fn->alloc ? 2 * fn->alloc : 64;
+        fn->arcs = xreallocarray(fn->arcs, fn->alloc, sizeof(*fn->arcs));
+        fn->head_next = xreallocarray(fn->head_next, fn->alloc,
+                                      sizeof(*fn->head_next));
+        fn->tail = xreallocarray(fn->tail, fn->alloc, sizeof(*fn->tail));
+    }
+    size_t k = fn->narcs++;
+    fn->arcs[k] = (struct arc_){.to = to, .cap = cap, .cost = cost};
+    fn->tail[k] = from;
+    fn->head_next[k] = fn->head[from];
+    fn->head[from] = (int)k;
+}
+
+static void net_add(struct flownet *fn, int from, int to, double cap,
+                    double cost)
+{
+    int k = (int)fn->narcs;
+    net_add1(fn, from, to, cap, cost);
+    net_add1(fn, to, from, 0, -cost);
+    fn->arcs[k].rev = k + 1;
+    fn->arcs[k + 1].rev = k;
+}
+
+/*
+ * The configuration of solution x of model md (VMs and connections
+ * rounded to the integers CBC found) and its cost curve by successive
+ * shortest paths: each augmenting path is a segment of slope = its $/GB.
+ */
+static void config_of(const struct model *md, const struct transfer_grid *g,
+                      const struct transfer_request *req, const double *x,
+                      struct config *cf)
+{
+    size_t n = g->n;
+    int C = conns_per_vm(req);
+    memset(cf, 0, sizeof(*cf));
+    long *vms = xcalloc(n, sizeof(*vms));
+    for (size_t i = 0; i < n; i++)
+        if (md->nvar[i] >= 0) {
+            vms[i] = llround(x[md->nvar[i]]);
+            cf->vm += VM_COST_SCALE * req->vm_price_h[i] * (double)vms[i];
+        }
+    struct flownet fn = {0};
+    fn.nodes = 2 * n + 2;
+    fn.head = xcalloc(fn.nodes, sizeof(*fn.head));
+    for (size_t v = 0; v < fn.nodes; v++)
+        fn.head[v] = -1;
+    int S = (int)(2 * n), Z = S + 1;
+#define IN(i) ((int)(2 * (i)))
+#define OUT(i) ((int)(2 * (i) + 1))
+    for (size_t i = 0; i < n; i++) {
+        if (vms[i] <= 0)
+            continue;
+        enum transfer_cloud c = g->cloud[i];
+        double ecap = transfer_egress_cap(c) * (double)vms[i];
+        double icap = transfer_ingress_cap(c) * (double)vms[i];
+        if (i == req->src)
+            net_add(&fn, S, OUT(i), ecap, 0);
+        else if (i == req->dst)
+            net_add(&fn, IN(i), Z, icap, 0);
+        else
+            net_add(&fn, IN(i), OUT(i), SKYC_MIN(ecap, icap), 0);
+    }
+    /*
+     * The solution's connections, then each region's spare ones (C per VM
+     * less those used) on its used edges, cheapest first: more capacity at
+     * the same cost, so one configuration covers a whole range of
+     * throughputs instead of one per connection count (any configuration
+     * is a valid upper bound; the verification keeps the curve exact).
+     */
+    long *conns = xcalloc(md->ne + 1, sizeof(*conns));
+    long *sout = xcalloc(n, sizeof(*sout)), *sin = xcalloc(n, sizeof(*sin));
+    size_t *order = xcalloc(md->ne + 1, sizeof(*order));
+    size_t nused = 0;
+    for (size_t i = 0; i < n; i++)
+        sout[i] = sin[i] = C * vms[i];
+    for (size_t e = 0; e < md->ne; e++) {
+        uint32_t a = md->ea[e], b = md->eb[e];
+        if (vms[a] <= 0 || vms[b] <= 0)
+            continue;
+        double gb = g->gbps[(size_t)a * n + b];
+        long c = md->cvar[e] >= 0
+                     ? llround(x[md->cvar[e]])
+                     : (long)ceil(C * x[md->fvar[e]] / gb - 1e-9);
+        if (c <= 0)
+            continue;
+        conns[e] = c;
+        sout[a] -= c;
+        sin[b] -= c;
+        order[nused++] = e;
+    }
+    for (size_t i = 1; i < nused; i++) /* insertion sort by price */
+        for (size_t j = i; j > 0; j--) {
+            size_t e1 = order[j - 1], e2 = order[j];
+            double p1 = g->price[(size_t)md->ea[e1] * n + md->eb[e1]];
+            double p2 = g->price[(size_t)md->ea[e2] * n + md->eb[e2]];
+            if (p1 <= p2)
+                break;
+            order[j - 1] = e2;
+            order[j] = e1;
+        }
+    for (size_t k = 0; k < nused; k++) {
+        size_t e = order[k];
+        uint32_t a = md->ea[e], b = md->eb[e];
+        long add = SKYC_MIN(sout[a], sin[b]);
+        if (add > 0) {
+            conns[e] += add;
+            sout[a] -= add;
+            sin[b] -= add;
+        }
+        net_add(&fn, OUT(a), IN(b),
+                g->gbps[(size_t)a * n + b] * (double)conns[e] / C,
+                g->price[(size_t)a * n + b]);
+    }
+    free(conns);
+    free(sout);
+    free(sin);
+    free(order);
+#undef IN
+#undef OUT
+    double *dist = xcalloc(fn.nodes, sizeof(*dist));
+    int *via = xcalloc(fn.nodes, sizeof(*via));
+    size_t alloc = 0;
+    for (int iter = 0; iter < 10000; iter++) {
+        for (size_t v = 0; v < fn.nodes; v++) {
+            dist[v] = INFINITY;
+            via[v] = -1;
+        }
+        dist[S] = 0;
+        for (size_t round = 0; round < fn.nodes; round++) {
+            bool changed = false;
+            for (size_t k = 0; k < fn.narcs; k++) {
+                const struct arc_ *ar = &fn.arcs[k];
+                int u = fn.tail[k];
+                if (ar->cap > 1e-12 && dist[u] + ar->cost < dist[ar->to] - 1e-15) {
+                    dist[ar->to] = dist[u] + ar->cost;
+                    via[ar->to] = (int)k;
+                    changed = true;
+                }
+            }
+            if (!changed)
+                break;
+        }
+        if (!isfinite(dist[Z]))
+            break;
+        double push = INFINITY;
+        for (int v = Z; v != S; v = fn.tail[via[v]])
+            push = SKYC_MIN(push, fn.arcs[via[v]].cap);
+        if (!(push > 1e-12))
+            break;
+        for (int v = Z; v != S; v = fn.tail[via[v]]) {
+            fn.arcs[via[v]].cap -= push;
+            fn.arcs[fn.arcs[via[v]].rev].cap += push;
+        }
+        if (cf->nseg && fabs(cf->slope[cf->nseg - 1] - dist[Z]) <= 1e-12) {
+            cf->len[cf->nseg - 1] += push;
+        } else {
+            if (cf->nseg == alloc) {
+                alloc = alloc ? 2 * alloc : 8;
+                cf->len = xreallocarray(cf->len, alloc, sizeof(*cf->len));
+                cf->slope = xreallocarray(cf->slope, alloc,
+                                          sizeof(*cf->slope));
+            }
+            cf->len[cf->nseg] = push;
+            cf->slope[cf->nseg++] = dist[Z];
+        }
+        cf->tmax += push;
+    }
+    free(dist);
+    free(via);
+    free(fn.arcs);
+    free(fn.head_next);
+    free(fn.head);
+    free(fn.tail);
+    free(vms);
+}
+
+/* C_K(T); INFINITY beyond K's maximum flow. */
+static double config_value(const struct config *cf, double t)
+{
+    if (t > cf->tmax * (1 + 1e-12) + 1e-12)
+        return INFINITY;
+    double v = cf->vm, rem = t;
+    for (size_t k = 0; k < cf->nseg && rem > 0; k++) {
+        double take = SKYC_MIN(rem, cf->len[k]);
+        v += take * cf->slope[k];
+        rem -= take;
+    }
+    return v;
+}
+
+struct piece {
+    double a, b, u, w; /* U = u T + w on [a, b] */
+    int cfg;           /* -1: no configuration reaches this far */
+};
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static void push_t(double **ts, size_t *nt, size_t *alloc, double t)
+{
+    if (*nt == *alloc) {
+        *alloc = *alloc ? 2 * *alloc : 64;
+        *ts = xreallocarray(*ts, *alloc, sizeof(**ts));
+    }
+    (*ts)[(*nt)++] = t;
+}
+
+static size_t sort_unique(double *ts, size_t nt)
+{
+    qsort(ts, nt, sizeof(*ts), cmp_double);
+    size_t m = 0;
+    for (size_t k = 0; k < nt; k++)
+        if (!m || ts[k] > ts[m - 1] * (1 + 1e-12) + 1e-12)
+            ts[m++] = ts[k];
+    return m;
+}
+
+static bool covers(const struct config *cf, double t)
+{
+    return t <= cf->tmax * (1 + 1e-12) + 1e-12;
+}
+
+/* The lower envelope of cfgs over [lo, hi] as linear pieces. */
+static struct piece *envelope(const struct config *cfgs, size_t ncfg,
+                              double lo, double hi, size_t *npieces)
+{
+    double *ts = NULL;
+    size_t nt = 0, alloc = 0;
+    push_t(&ts, &nt, &alloc, lo);
+    push_t(&ts, &nt, &alloc, hi);
+    for (size_t c = 0; c < ncfg; c++) {
+        double at = 0;
+        for (size_t k = 0; k < cfgs[c].nseg; k++) {
+            at += cfgs[c].len[k];
+            if (at > lo && at < hi)
+                push_t(&ts, &nt, &alloc, at);
+        }
+    }
+    nt = sort_unique(ts, nt);
+    /* crossings of two configurations inside an elementary interval */
+    size_t base = nt;
+    for (size_t k = 0; k + 1 < base; k++) {
+        double a = ts[k], b = ts[k + 1];
+        for (size_t c1 = 0; c1 < ncfg; c1++) {
+            if (!covers(&cfgs[c1], b))
+                continue;
+            double a1 = config_value(&cfgs[c1], a), b1 = config_value(&cfgs[c1], b);
+            for (size_t c2 = c1 + 1; c2 < ncfg; c2++) {
+                if (!covers(&cfgs[c2], b))
+                    continue;
+                double a2 = config_value(&cfgs[c2], a),
+                       b2 = config_value(&cfgs[c2], b);
+                double da = a1 - a2, db = b1 - b2;
+                if ((da < 0 && db > 0) || (da > 0 && db < 0)) {
+                    double t = a + (b - a) * da / (da - db);
+                    if (t > a && t < b)
+                        push_t(&ts, &nt, &alloc, t);
+                }
+            }
+        }
+    }
+    nt = sort_unique(ts, nt);
+    struct piece *pc = xcalloc(nt + 1, sizeof(*pc));
+    size_t np = 0;
+    for (size_t k = 0; k + 1 < nt; k++) {
+        double a = ts[k], b = ts[k + 1], mid = (a + b) / 2;
+        int best = -1;
+        double bv = INFINITY;
+        for (size_t c = 0; c < ncfg; c++) {
+            if (!covers(&cfgs[c], b))
+                continue;
+            double v = config_value(&cfgs[c], mid);
+            if (v < bv) {
+                bv = v;
+                best = (int)c;
+            }
+        }
+        struct piece p = {.a = a, .b = b, .cfg = best, .u = 0, .w = INFINITY};
+        if (best >= 0) {
+            double va = config_value(&cfgs[best], a),
+                   vb = config_value(&cfgs[best], b);
+            p.u = (vb - va) / (b - a);
+            p.w = va - p.u * a;
+        }
+        if (np && pc[np - 1].cfg == p.cfg && p.cfg >= 0 &&
+            fabs(pc[np - 1].u - p.u) <= 1e-9 * SKYC_MAX(1, fabs(p.u)) &&
+            fabs(pc[np - 1].w - p.w) <= 1e-9 * SKYC_MAX(1, fabs(p.w)))
+            pc[np - 1].b = b;
+        else
+            pc[np++] = p;
+    }
+    free(ts);
+    *npieces = np;
+    return pc;
+}
+
+/* U(t) as a point: the least configuration defined at t. */
+static double env_value(const struct config *cfgs, size_t ncfg, double t)
+{
+    double v = INFINITY;
+    for (size_t c = 0; c < ncfg; c++)
+        v = SKYC_MIN(v, config_value(&cfgs[c], t));
+    return v;
+}
+
+void transfer_front_init(struct transfer_front *f)
+{
+    memset(f, 0, sizeof(*f));
+}
+
+void transfer_front_release(struct transfer_front *f)
+{
+    for (size_t k = 0; k < f->npoints; k++)
+        transfer_plan_release(&f->points[k]);
+    free(f->points);
+    free(f->curve_cost);
+    free(f->arcs);
+    transfer_front_init(f);
+}
+
+struct span {
+    double a, b;
+};
+
+static bool verified(const struct span *v, size_t nv, double a, double b)
+{
+    for (size_t k = 0; k < nv; k++)
+        if (v[k].a <= a * (1 + 1e-12) && v[k].b >= b * (1 - 1e-12))
+            return true;
+    return false;
+}
+
+/* A front point at t: the single-goal plan, checked against the curve. */
+static enum skyc_err front_point(const struct transfer_grid *g,
+                                 const struct transfer_request *req,
+                                 double t, double curve,
+                                 struct transfer_front *f,
+                                 struct skyc_error *err)
+{
+    struct transfer_request r = *req;
+    r.goal = TRANSFER_GOAL_TPUT;
+    r.tput_gbps = t;
+    f->points = xreallocarray(f->points, f->npoints + 1, sizeof(*f->points));
+    f->curve_cost = xreallocarray(f->curve_cost, f->npoints + 1,
+                                  sizeof(*f->curve_cost));
+    enum skyc_err rc = transfer_plan_solve(g, &r, &f->points[f->npoints], err);
+    if (rc)
+        return rc;
+    f->curve_cost[f->npoints] = curve;
+    f->solve_s += f->points[f->npoints].solve_s;
+    f->proven = f->proven && f->points[f->npoints].proven_optimal;
+    f->npoints++;
+    return SKYC_OK;
 }
 
 enum skyc_err transfer_pareto(const struct transfer_grid *g,
-                              const struct transfer_request *req,
-                              size_t npoints, struct transfer_plan **pts,
-                              size_t *npts, struct skyc_error *err)
+                              const struct transfer_request *req, double lo,
+                              double hi, struct transfer_front *f,
+                              struct skyc_error *err)
 {
-    *pts = NULL;
-    *npts = 0;
-    if (npoints < 1)
-        npoints = 1;
+    transfer_front_init(f);
+    f->proven = true;
     struct transfer_request r = *req;
     r.goal = TRANSFER_GOAL_MAX;
-    struct transfer_plan top, direct;
-    transfer_plan_init(&direct);
+    struct transfer_plan top;
+    struct config *cfgs = NULL;
+    size_t ncfg = 0;
+    struct span *ver = NULL;
+    size_t nver = 0;
+    struct piece *pc = NULL;
+    size_t np = 0;
+    struct model md;
+    struct milp_result res = {0};
+    memset(&md, 0, sizeof(md));
     enum skyc_err rc = transfer_plan_solve(g, &r, &top, err);
     if (rc)
         return rc;
-    /* the direct path's best throughput: below it plans rarely beat it */
-    r.direct_only = true;
-    double tlo = 0;
-    if (transfer_plan_solve(g, &r, &direct, NULL) == SKYC_OK)
-        tlo = direct.tput_gbps;
-    r.direct_only = false;
     double tmax = top.tput_gbps;
-    if (tlo >= tmax - 1e-9)
-        tlo = 0;
-    size_t below = tlo > 0 ? (npoints + 1) / 2 : 0;
-    struct transfer_plan *all =
-        xcalloc(npoints + below + 2, sizeof(*all));
-    size_t nall = 0;
-    all[nall++] = top;
-    r.goal = TRANSFER_GOAL_TPUT;
-    /* npoints over [tlo, tmax), half as many below tlo */
-    for (size_t k = 0; k < npoints + below; k++) {
-        if (k < npoints)
-            r.tput_gbps = tlo + (tmax - tlo) * (double)k / (double)npoints;
-        else
-            r.tput_gbps = tlo * (double)(k - npoints + 1) / (double)(below + 1);
-        if (!(r.tput_gbps > 1e-9))
-            continue;
-        rc = transfer_plan_solve(g, &r, &all[nall], err);
+    f->solve_s += top.solve_s;
+    transfer_plan_release(&top);
+    if (!(hi > 0) || hi > tmax)
+        hi = tmax;
+    if (!(lo > 0))
+        lo = 1e-6 * hi;
+    if (lo >= hi) {
+        rc = skyc_fail(err, SKYC_E_INFEASIBLE,
+                       "no plan reaches %.3f Gbps; the most is %.3f Gbps "
+                       "(lower --min-tput)",
+                       lo, tmax);
+        goto out;
+    }
+    f->lo = lo;
+    f->hi = hi;
+    /* the first configuration: the fastest plan's, from one sweep at hi */
+    for (int iter = 0;; iter++) {
+        if (iter > 400) {
+            rc = skyc_fail(err, SKYC_E_SOLVER,
+                           "the Pareto curve did not settle after %d MILPs",
+                           iter);
+            goto out;
+        }
+        free(pc);
+        pc = ncfg ? envelope(cfgs, ncfg, lo, hi, &np) : NULL;
+        double a = hi, b = hi, u = 0, w = INFINITY;
+        size_t k = 0;
+        if (ncfg) {
+            for (; k < np; k++)
+                if (!verified(ver, nver, pc[k].a, pc[k].b))
+                    break;
+            if (k == np)
+                break; /* C = U everywhere */
+            a = pc[k].a;
+            b = pc[k].b;
+            u = pc[k].cfg >= 0 ? pc[k].u : 0;
+            w = pc[k].cfg >= 0 ? pc[k].w : INFINITY;
+        }
+        double from = a;
+        if (ncfg && isfinite(w) &&
+            env_value(cfgs, ncfg, a) < u * a + w -
+                                           1e-9 * SKYC_MAX(1, fabs(u * a + w)))
+            from = a + 1e-6 * SKYC_MAX(1, a); /* U jumps up right of a */
+        struct build sw = {.sweep = true, .tlo = from, .thi = b, .slope = u,
+                           .budget = -1};
+        struct transfer_plan acc;
+        transfer_plan_init(&acc);
+        double relaxed;
+        rc = solve_built(&md, g, req, &sw, &acc, &res, &relaxed, err);
+        f->solve_s += acc.solve_s;
+        f->milps++;
         if (rc)
             goto out;
-        nall++;
-    }
-    qsort(all, nall, sizeof(*all), cmp_tput);
-    /* keep a point only when it is cheaper than every faster point */
-    double best = INFINITY;
-    size_t keep = nall;
-    for (size_t k = nall; k-- > 0;) {
-        if (all[k].cost_per_gb < best - 1e-12) {
-            best = all[k].cost_per_gb;
-            all[--keep] = all[k];
+        double tol = 1e-7 * SKYC_MAX(1, fabs(u * b + (isfinite(w) ? w : 0)));
+        if (getenv("SKYC_TRANSFER_DEBUG"))
+            fprintf(stderr,
+                    "pareto: piece [%.9g, %.9g] u %.9g w %.9g: status %d "
+                    "objective %.9g (T %.9g)\n",
+                    from, b, u, w, (int)res.status, res.objective,
+                    has_solution(&res) ? res.x[md.tvar] : NAN);
+        bool have = has_solution(&res);
+        double bound = res.status == MILP_OPTIMAL ? res.objective
+                       : res.status == MILP_INFEASIBLE ? INFINITY
+                                                       : res.best_bound;
+        if (res.status != MILP_OPTIMAL && res.status != MILP_INFEASIBLE)
+            f->proven = false;
+        if (bound >= w - tol) {
+            ver = xreallocarray(ver, nver + 1, sizeof(*ver));
+            ver[nver++] = (struct span){a, b};
+        } else if (have) {
+            cfgs = xreallocarray(cfgs, ncfg + 1, sizeof(*cfgs));
+            config_of(&md, g, req, res.x, &cfgs[ncfg]);
+            double t = res.x[md.tvar];
+            double v = config_value(&cfgs[ncfg], t);
+            double old = ncfg ? env_value(cfgs, ncfg, t) : INFINITY;
+            ncfg++;
+            if (!(v < old - tol / 2)) {
+                if (getenv("SKYC_TRANSFER_DEBUG"))
+                    fprintf(stderr, "pareto: no gain at T %.9g: %.9g vs %.9g\n",
+                            t, v, old);
+                /* CBC's plan is not below U in exact flow terms: numerics */
+                ver = xreallocarray(ver, nver + 1, sizeof(*ver));
+                ver[nver++] = (struct span){a, b};
+                f->proven = false;
+            }
         } else {
-            transfer_plan_release(&all[k]);
+            ver = xreallocarray(ver, nver + 1, sizeof(*ver));
+            ver[nver++] = (struct span){a, b};
+            f->proven = false;
+        }
+        milp_result_release(&res);
+        model_release(&md);
+    }
+    /*
+     * The front, from the fastest plan down, over the breakpoints (points,
+     * where U takes its least configuration's value: U is continuous from
+     * the left) and the open pieces between them. best: the least $/GB
+     * above the current throughput; attained: whether some plan has it
+     * (after an arc it is the arc's left limit, which no plan above has).
+     */
+    double best = INFINITY;
+    bool attained = true;
+    struct transfer_arc *arcs = NULL;
+    size_t narcs = 0;
+    double *pt = xcalloc(np + 2, sizeof(*pt)), *pf = xcalloc(np + 2, sizeof(*pf));
+    size_t npt = 0;
+    pt[npt] = hi;
+    pf[npt++] = best = env_value(cfgs, ncfg, hi) / hi;
+    for (size_t k = np; k-- > 0;) {
+        const struct piece *p = &pc[k];
+        if (p->cfg >= 0 && p->w < 0) {
+            double fa = p->u + p->w / p->a, fb = p->u + p->w / p->b;
+            if (fa < best * (1 - 1e-12)) {
+                bool whole = fb < best * (1 - 1e-12) ||
+                             (fb <= best * (1 + 1e-12) && npt &&
+                              pt[npt - 1] == p->b);
+                double to = fb < best * (1 - 1e-12) || whole
+                                ? p->b
+                                : p->w / (best - p->u);
+                arcs = xreallocarray(arcs, narcs + 1, sizeof(*arcs));
+                arcs[narcs++] = (struct transfer_arc){
+                    .from_gbps = p->a, .to_gbps = to,
+                    .to_included = npt && pt[npt - 1] == to,
+                    .a = p->u, .b = p->w};
+                best = fa;
+                attained = false;
+            }
+        }
+        /* the left end of piece k */
+        double ft = env_value(cfgs, ncfg, p->a) / p->a;
+        if (ft < best * (1 - 1e-12) ||
+            (!attained && ft <= best * (1 + 1e-12))) {
+            pt[npt] = p->a;
+            pf[npt++] = ft;
+            best = SKYC_MIN(best, ft);
+            attained = true;
         }
     }
-    memmove(all, all + keep, (nall - keep) * sizeof(*all));
-    *npts = nall - keep;
-    *pts = all;
-    all = NULL;
-    nall = 0;
+    /* ascending throughput; a point pushed twice (arc start = piece end)
+     * once */
+    for (size_t k = npt; k-- > 0;) {
+        if (f->npoints &&
+            pt[k] <= f->points[f->npoints - 1].tput_gbps * (1 + 1e-12))
+            continue;
+        if ((rc = front_point(g, req, pt[k], pf[k], f, err)))
+            break;
+    }
+    for (size_t k = narcs; k-- > 0;) {
+        f->arcs = xreallocarray(f->arcs, f->narcs + 1, sizeof(*f->arcs));
+        f->arcs[f->narcs++] = arcs[k];
+    }
+    free(arcs);
+    free(pt);
+    free(pf);
+    f->configs = (int)ncfg;
 out:
-    for (size_t k = 0; k < nall; k++)
-        transfer_plan_release(&all[k]);
-    free(all);
-    transfer_plan_release(&direct);
+    milp_result_release(&res);
+    model_release(&md);
+    for (size_t c = 0; c < ncfg; c++)
+        config_release(&cfgs[c]);
+    free(cfgs);
+    free(ver);
+    free(pc);
+    if (rc)
+        transfer_front_release(f);
     return rc;
 }
 
