@@ -775,16 +775,16 @@ static void test_grid_errors(void **state)
         const char *text, *msg;
     } cases[] = {
         {"src_region,dst_region\naws:a,aws:b\n",
-         "grid.csv:1: no 'throughput_sent' column"},
+         "grid.csv:1:1: no 'throughput_sent' column"},
         {"src_region,dst_region,throughput_sent\naws:a,aws:b,1e9\n"
          "aws:a,gcp:b,fast\n",
-         "grid.csv:3: throughput_sent 'fast' is not a non-negative number"},
+         "grid.csv:3:13: throughput_sent 'fast' is not a non-negative number"},
         {"src_region,dst_region,throughput_sent\naws:a,aws:b,-5\n",
-         "grid.csv:2: throughput_sent '-5' is not"},
+         "grid.csv:2:13: throughput_sent '-5' is not"},
         {"src_region,dst_region,throughput_sent\nibm:a,aws:b,5\n",
-         "grid.csv:2: src_region 'ibm:a' is not a region key"},
+         "grid.csv:2:1: src_region 'ibm:a' is not a region key"},
         {"src_region,dst_region,throughput_sent\naws:a,nocolon,5\n",
-         "grid.csv:2: dst_region 'nocolon' is not a region key"},
+         "grid.csv:2:7: dst_region 'nocolon' is not a region key"},
         {"src_region,dst_region,throughput_sent\n", "no usable PREMIUM rows"},
         {"src_region,dst_region,throughput_sent\n\"aws:a,aws:b,5\n",
          "grid.csv:2: unterminated quoted field"},
@@ -804,7 +804,7 @@ static void test_grid_errors(void **state)
     assert_int_equal(
         transfer_grid_parse_price(&g, "cost.csv", bad, strlen(bad), &err),
         SKYC_E_INPUT);
-    assert_non_null(strstr(err.msg, "cost.csv:3: cost 'cheap'"));
+    assert_non_null(strstr(err.msg, "cost.csv:3:13: cost 'cheap'"));
     transfer_grid_release(&g);
 }
 
