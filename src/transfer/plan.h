@@ -26,9 +26,10 @@
  * Goals: TRANSFER_GOAL_TPUT minimises cost/GB at throughput T (Skyplane's
  * solve_min_cost); TRANSFER_GOAL_BUDGET maximises T subject to cost/GB <=
  * max_cost_per_gb (linear: cost <= B T), then minimises cost at that T;
- * TRANSFER_GOAL_MAX maximises T, then minimises cost at that T. Every solve
- * goes to CBC through solver/milp.h and is reported proven optimal only when
- * CBC proves it.
+ * TRANSFER_GOAL_MAX maximises T, then minimises cost at that T. Every MILP
+ * goes to CBC through solver/milp.h (LP bounds to Clp through solver/lp.h),
+ * and a plan is reported proven optimal only when CBC proves every step of
+ * the argument in plan.c (solve_pruned()).
  *
  * The result, struct transfer_plan, is what the data plane consumes: one
  * transfer_gateway per region that runs VMs (source, relays, destination)
