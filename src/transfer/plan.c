@@ -699,7 +699,10 @@ static bool set_end_bounds(struct model *md, const struct transfer_grid *g,
  * the budget row).
  *
  *  1. L, M's LP relaxation (connections and VMs continuous, with the valid
- *     end bounds of end_vms()), solved by Clp: z_L <= Z*. A region set S:
+ *     end bounds of end_vms()), solved by Clp: z_L <= Z*. Connections cost
+ *     nothing and only fill capacity rows, so c = C f / g is as good as any
+ *     continuous value and L is built with them substituted out (a third
+ *     of the rows and half the columns). A region set S:
  *     source, destination, every region L's optimum sends flow through, and
  *     the 3 fastest two-hop relays.
  *  2. M restricted to S, solved by CBC: a plan of objective U >= Z*.
@@ -749,17 +752,24 @@ static enum skyc_err solve_pruned(struct model *md,
     memset(md, 0, sizeof(*md));
     memset(&m2, 0, sizeof(m2));
     memset(res, 0, sizeof(*res));
-    struct build bf = *proto;
-    bf.int_conns = true;
+    struct build bf = *proto; /* continuous connections: c = C f / g */
+    bf.int_conns = false;
     model_build(&full, g, req, &bf);
     if (!set_end_bounds(&full, g, req, tend)) {
         res->status = MILP_INFEASIBLE;
         *done = true;
         goto out;
     }
+    double tl = now_s();
     lp = lp_load(&full.m);
     enum milp_status st = lp_solve(lp, &zl);
     plan->solves++;
+    plan->solve_s += now_s() - tl;
+    if (getenv("SKYC_TRANSFER_DEBUG"))
+        fprintf(stderr,
+                "transfer: lp %zu vars %zu rows: status %d objective %.9g, "
+                "%.3f s\n",
+                full.m.nvars, full.m.nrows, (int)st, zl, now_s() - tl);
     if (st == MILP_INFEASIBLE) {
         res->status = MILP_INFEASIBLE; /* a relaxation: so is M */
         *done = true;
