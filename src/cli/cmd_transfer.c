@@ -275,8 +275,9 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
                           .points = 10, .time_limit = 60};
     const char *const usage[] = {
         "skyc transfer plan SRC DST [--tput GBPS | --max-cost USD_PER_GB | "
-        "--pareto] [--max-vms N] [--grid CSV] [--prices CSV] "
-        "[--vm-price USD_PER_H] [--json]",
+        "--pareto [--min-tput GBPS] [--max-tput GBPS]] [--max-vms N] "
+        "[--grid CSV] [--prices CSV] [--vm-price USD_PER_H] [--reference] "
+        "[--json]",
         NULL};
     const struct option opts[] = {
         OPT_GROUP("SRC, DST: grid regions (aws:us-east-1, gcp:us-west1-a, "
@@ -286,7 +287,8 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
                    "cheapest plan that moves GBPS (Skyplane Gbps, bit/s/2^30)"),
         OPT_DOUBLE(0, "max-cost", &o.max_cost, "USD_PER_GB",
                    "fastest plan costing at most USD_PER_GB (egress + VMs)"),
-        OPT_FLAG(0, "pareto", &o.pareto, "the cost/throughput Pareto curve"),
+        OPT_FLAG(0, "pareto", &o.pareto,
+                 "the exact cost/throughput Pareto front (points and arcs)"),
         OPT_GROUP("model"),
         OPT_INT(0, "max-vms", &o.max_vms, "N",
                 "gateway VMs per region at most (default 1)"),
