@@ -80,7 +80,7 @@ void lp_free(struct lp *lp)
 enum milp_status lp_solve(struct lp *lp, double *obj)
 {
     if (lp->solved)
-        Clp_dual(lp->clp, 0);
+        Clp_primal(lp->clp, 0); /* bounds or costs changed: warm primal */
     else
         Clp_initialSolve(lp->clp);
     lp->solved = true;
@@ -98,6 +98,11 @@ enum milp_status lp_solve(struct lp *lp, double *obj)
     }
     return Clp_isProvenPrimalInfeasible(lp->clp) ? MILP_INFEASIBLE
                                                  : MILP_FAILED;
+}
+
+void lp_set_objective(struct lp *lp, const double *obj)
+{
+    Clp_chgObjCoefficients(lp->clp, obj);
 }
 
 void lp_set_bounds(struct lp *lp, int col, double lo, double hi)

@@ -29,6 +29,9 @@ void lp_free(struct lp *lp);
  * infeasible, MILP_FAILED otherwise (unbounded, numerical trouble).
  */
 enum milp_status lp_solve(struct lp *lp, double *obj);
+/* Replace the objective, ncols coefficients (takes effect at the next
+ * lp_solve(), which starts from the last basis). */
+void lp_set_objective(struct lp *lp, const double *obj);
 /* Change one column's bounds (takes effect at the next lp_solve()). */
 void lp_set_bounds(struct lp *lp, int col, double lo, double hi);
 const double *lp_x(const struct lp *lp);

@@ -240,6 +240,13 @@ static void model_build(struct model *md, const struct transfer_grid *g,
     free(vals);
 }
 
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -277,15 +284,15 @@ static enum skyc_err model_solve_cut(struct model *md,
     struct milp_params p = {.time_limit_s = req->time_limit_s,
                             .rel_gap = 1e-9, .abs_gap = 1e-10,
                             .cbc_options = req->reference ? NULL : opts};
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     enum skyc_err rc = milp_solve(&md->m, &p, res, err);
     plan->solve_s += now_s() - t0;
     if (getenv("SKYC_TRANSFER_DEBUG"))
         fprintf(stderr,
                 "transfer: milp %zu vars %zu rows: status %d objective %.9g "
-                "bound %.9g, %.3f s, %ld nodes\n",
+                "bound %.9g, %.3f s (CPU %.3f s), %ld nodes\n",
                 md->m.nvars, md->m.nrows, (int)res->status, res->objective,
-                res->best_bound, now_s() - t0, res->nodes);
+                res->best_bound, now_s() - t0, cpu_s() - c0, res->nodes);
     plan->nodes += res->nodes;
     plan->solves++;
     return rc;
@@ -760,16 +767,44 @@ static enum skyc_err solve_pruned(struct model *md,
         *done = true;
         goto out;
     }
-    double tl = now_s();
+    double tl = now_s(), cl = cpu_s();
+    /*
+     * Maximum throughput leaves the LP highly degenerate (flows cost
+     * nothing, any of many vertices is optimal): it is solved with egress
+     * at a millionth of its price, so that its flows, hence S, take cheap
+     * paths. That LP's optimum is no bound on -T; the bound used instead is
+     * the NIC caps at the ends, T <= min(egress cap at src, ingress cap at
+     * dst) * max_vms, valid for every plan (the budget only lowers T).
+     */
+    bool flat = tput <= 0 && !proto->sweep;
+    double *obj = NULL;
+    if (flat) {
+        obj = xcalloc(full.m.nvars, sizeof(*obj));
+        memcpy(obj, full.m.obj, full.m.nvars * sizeof(*obj));
+        for (size_t e = 0; e < full.ne; e++)
+            full.m.obj[full.fvar[e]] +=
+                1e-6 * (g->price[(size_t)full.ea[e] * n + full.eb[e]] +
+                        FLOW_EPS);
+    }
     lp = lp_load(&full.m);
     enum milp_status st = lp_solve(lp, &zl);
+    if (flat) {
+        memcpy(full.m.obj, obj, full.m.nvars * sizeof(*obj));
+        free(obj);
+        if (st == MILP_OPTIMAL)
+            mark_support(&full, g, lp_x(lp), mask);
+        zl = -req->max_vms *
+             SKYC_MIN(transfer_egress_cap(g->cloud[req->src]),
+                      transfer_ingress_cap(g->cloud[req->dst]));
+    }
     plan->solves++;
     plan->solve_s += now_s() - tl;
     if (getenv("SKYC_TRANSFER_DEBUG"))
         fprintf(stderr,
                 "transfer: lp %zu vars %zu rows: status %d objective %.9g, "
-                "%.3f s\n",
-                full.m.nvars, full.m.nrows, (int)st, zl, now_s() - tl);
+                "%.3f s (CPU %.3f s)\n",
+                full.m.nvars, full.m.nrows, (int)st, zl, now_s() - tl,
+                cpu_s() - cl);
     if (st == MILP_INFEASIBLE) {
         res->status = MILP_INFEASIBLE; /* a relaxation: so is M */
         *done = true;
@@ -778,7 +813,8 @@ static enum skyc_err solve_pruned(struct model *md,
     if (st != MILP_OPTIMAL)
         goto out;
     mask[req->src] = mask[req->dst] = true;
-    mark_support(&full, g, lp_x(lp), mask);
+    if (!flat)
+        mark_support(&full, g, lp_x(lp), mask);
     add_fast_relays(g, req, mask, 3);
 
     struct build bs = *proto;
