@@ -67,7 +67,7 @@ echo "$OUT" >"$T_TMP/front.json"
 python3 - "$T_TMP/front.json" >"$T_TMP/checks" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-for p in d["pareto"][::7]:
+for p in d["pareto"][::16]:
     print("%.12g %.12g" % (p["throughput_gbps"], p["cost_per_gb"]))
 a = d["arcs"][len(d["arcs"]) // 2]
 t = (a["from_gbps"] + a["to_gbps"]) / 2
