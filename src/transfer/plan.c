@@ -963,6 +963,7 @@ static enum skyc_err solve_built(struct model *md,
 {
     bool done = false;
     enum skyc_err rc = SKYC_OK;
+    /* SKYC_TRANSFER_NO_PRUNE: the older rounds only (for comparisons) */
     if (!req->reference && !getenv("SKYC_TRANSFER_NO_PRUNE")) {
         rc = solve_pruned(md, g, req, proto, plan, res, relaxed, &done, err);
         if (rc || done)
