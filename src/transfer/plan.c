@@ -1661,7 +1661,7 @@ enum skyc_err transfer_pareto(const struct transfer_grid *g,
     f->hi = hi;
     /* the first configuration: the fastest plan's, from one sweep at hi */
     for (int iter = 0;; iter++) {
-        if (iter > 400) {
+        if (iter > 100000) { /* a safety net: every MILP verifies a piece or adds a configuration */
             rc = skyc_fail(err, SKYC_E_SOLVER,
                            "the Pareto curve did not settle after %d MILPs",
                            iter);
