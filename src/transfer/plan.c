@@ -1661,7 +1661,8 @@ enum skyc_err transfer_pareto(const struct transfer_grid *g,
     f->hi = hi;
     /* the first configuration: the fastest plan's, from one sweep at hi */
     for (int iter = 0;; iter++) {
-        if (iter > 100000) { /* a safety net: every MILP verifies a piece or adds a configuration */
+        /* a safety net: every MILP verifies a piece or adds a configuration */
+        if (iter > 100000) {
             rc = skyc_fail(err, SKYC_E_SOLVER,
                            "the Pareto curve did not settle after %d MILPs",
                            iter);
