@@ -1396,7 +1396,8 @@ static void config_of(const struct model *md, const struct transfer_grid *g,
             for (size_t k = 0; k < fn.narcs; k++) {
                 const struct arc_ *ar = &fn.arcs[k];
                 int u = fn.tail[k];
-                if (ar->cap > 1e-12 && dist[u] + ar->cost < dist[ar->to] - 1e-15) {
+                if (ar->cap > 1e-12 &&
+                    dist[u] + ar->cost < dist[ar->to] - 1e-15) {
                     dist[ar->to] = dist[u] + ar->cost;
                     via[ar->to] = (int)k;
                     changed = true;
@@ -1512,7 +1513,8 @@ static struct piece *envelope(const struct config *cfgs, size_t ncfg,
         for (size_t c1 = 0; c1 < ncfg; c1++) {
             if (!covers(&cfgs[c1], b))
                 continue;
-            double a1 = config_value(&cfgs[c1], a), b1 = config_value(&cfgs[c1], b);
+            double a1 = config_value(&cfgs[c1], a);
+            double b1 = config_value(&cfgs[c1], b);
             for (size_t c2 = c1 + 1; c2 < ncfg; c2++) {
                 if (!covers(&cfgs[c2], b))
                     continue;
@@ -1749,7 +1751,8 @@ enum skyc_err transfer_pareto(const struct transfer_grid *g,
     bool attained = true;
     struct transfer_arc *arcs = NULL;
     size_t narcs = 0;
-    double *pt = xcalloc(np + 2, sizeof(*pt)), *pf = xcalloc(np + 2, sizeof(*pf));
+    double *pt = xcalloc(np + 2, sizeof(*pt));
+    double *pf = xcalloc(np + 2, sizeof(*pf));
     size_t npt = 0;
     pt[npt] = hi;
     pf[npt++] = best = env_value(cfgs, ncfg, hi) / hi;
