@@ -16,8 +16,8 @@
 #define DEFAULT_VM_PRICE 1.54
 
 struct plan_opts {
-    double tput, max_cost, vm_price;
-    bool pareto, json;
+    double tput, max_cost, vm_price, min_tput, max_tput;
+    bool pareto, json, reference;
     long max_vms, points;
     const char *grid, *prices, *catalog;
     double time_limit;
@@ -168,35 +168,60 @@ static void print_compare(const struct transfer_plan *p,
         printf("direct: %s\n", direct_note);
 }
 
+static void relay_list(const struct transfer_grid *g,
+                       const struct transfer_plan *p, char *buf, size_t size)
+{
+    size_t len = 0;
+    snprintf(buf, size, "-");
+    for (size_t i = 0; i < p->ngateways; i++)
+        if (p->gateways[i].relay && len + 2 < size)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s",
+                                    len ? "," : "",
+                                    g->regions[p->gateways[i].region]);
+}
+
 static enum skyc_err run_pareto(const struct transfer_grid *g,
                                 const struct transfer_request *req,
                                 const struct plan_opts *o,
                                 const bool *from_catalog,
                                 struct skyc_error *err)
 {
-    struct transfer_plan *pts = NULL;
-    size_t npts = 0;
-    enum skyc_err rc = transfer_pareto(g, req, (size_t)o->points, &pts, &npts,
-                                       err);
+    struct transfer_front f;
+    double lo = isnan(o->min_tput) ? 0 : o->min_tput;
+    double hi = isnan(o->max_tput) ? 0 : o->max_tput;
+    enum skyc_err rc = transfer_pareto(g, req, lo, hi, &f, err);
     if (rc)
         return rc;
-    double total_s = 0;
-    for (size_t k = 0; k < npts; k++)
-        total_s += pts[k].solve_s;
     if (o->json) {
-        json_t *arr = json_array();
-        for (size_t k = 0; k < npts; k++)
-            json_array_append_new(arr, plan_json(g, &pts[k], from_catalog));
-        output_json(json_pack("{s:s, s:s, s:s, s:i, s:o, s:o}", "src",
-                              g->regions[req->src], "dst",
-                              g->regions[req->dst], "mode", "pareto",
-                              "max_vms", req->max_vms, "grid", grid_json(g),
-                              "pareto", arr));
+        json_t *arr = json_array(), *arcs = json_array();
+        for (size_t k = 0; k < f.npoints; k++) {
+            json_t *pj = plan_json(g, &f.points[k], from_catalog);
+            json_object_set_new(pj, "curve_cost_per_gb",
+                                json_real(f.curve_cost[k]));
+            json_array_append_new(arr, pj);
+        }
+        for (size_t k = 0; k < f.narcs; k++) {
+            const struct transfer_arc *a = &f.arcs[k];
+            json_array_append_new(
+                arcs, json_pack("{s:f, s:f, s:b, s:f, s:f}", "from_gbps",
+                                a->from_gbps, "to_gbps", a->to_gbps,
+                                "to_included", a->to_included,
+                                "cost_per_gb_a", a->a, "cost_per_gb_b",
+                                a->b));
+        }
+        output_json(json_pack(
+            "{s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:b, s:[f, f], s:i, s:i, "
+            "s:b, s:f}",
+            "src", g->regions[req->src], "dst", g->regions[req->dst], "mode",
+            "pareto", "max_vms", req->max_vms, "grid", grid_json(g),
+            "pareto", arr, "arcs", arcs, "exact", 1, "range_gbps", f.lo,
+            f.hi, "milps", f.milps, "configurations", f.configs,
+            "proven_optimal", f.proven, "solve_seconds", f.solve_s));
     } else {
         printf("Pareto curve %s -> %s (max %d VM%s per region; Gbps = "
-               "bit/s / 2^30)\n",
+               "bit/s / 2^30), exact over %.3f..%.3f Gbps\n",
                g->regions[req->src], g->regions[req->dst], req->max_vms,
-               req->max_vms == 1 ? "" : "s");
+               req->max_vms == 1 ? "" : "s", f.lo, f.hi);
         struct table t;
         table_init(&t);
         table_add_col(&t, "GBPS", TABLE_RIGHT);
@@ -205,43 +230,54 @@ static enum skyc_err run_pareto(const struct transfer_grid *g,
         table_add_col(&t, "VM $/GB", TABLE_RIGHT);
         table_add_col(&t, "VMS", TABLE_RIGHT);
         table_add_col(&t, "RELAYS", TABLE_LEFT);
-        for (size_t k = 0; k < npts; k++) {
-            const struct transfer_plan *p = &pts[k];
+        size_t ka = 0;
+        for (size_t k = 0; k < f.npoints; k++) {
+            const struct transfer_plan *p = &f.points[k];
             table_add_row(&t);
             table_cellf(&t, "%.3f", p->tput_gbps);
             table_cellf(&t, "%.5f", p->cost_per_gb);
             table_cellf(&t, "%.5f", p->egress_per_gb);
             table_cellf(&t, "%.5f", p->vm_per_gb);
             table_cellf(&t, "%d", p->vms);
-            char buf[512] = "-";
-            size_t len = 0;
-            for (size_t i = 0; i < p->ngateways; i++)
-                if (p->gateways[i].relay && len + 2 < sizeof(buf))
-                    len += (size_t)snprintf(
-                        buf + len, sizeof(buf) - len, "%s%s",
-                        len ? "," : "", g->regions[p->gateways[i].region]);
+            char buf[512];
+            relay_list(g, p, buf, sizeof(buf));
             table_cell(&t, buf);
+            for (; ka < f.narcs &&
+                   f.arcs[ka].from_gbps <= p->tput_gbps * (1 + 1e-9);
+                 ka++) {
+                const struct transfer_arc *a = &f.arcs[ka];
+                table_add_row(&t);
+                table_cellf(&t, "arc to %.3f%s", a->to_gbps,
+                            a->to_included ? "" : " (open)");
+                table_cellf(&t, "%.5f%+.5f/T", a->a, a->b);
+                for (int c = 0; c < 4; c++)
+                    table_cell(&t, "");
+            }
         }
         table_print(&t, stdout);
         table_release(&t);
-        printf("%zu points, CBC %.3f s in all\n", npts, total_s);
+        printf("%zu points, %zu arcs ($/GB = a + b/T, T in Gbps); %d MILPs "
+               "over %d configurations, %.3f s, %s\n",
+               f.npoints, f.narcs, f.milps, f.configs, f.solve_s,
+               f.proven ? "every one proven optimal"
+                        : "NOT every MILP proven (raise --time-limit)");
     }
-    for (size_t k = 0; k < npts; k++)
-        transfer_plan_release(&pts[k]);
-    free(pts);
+    transfer_front_release(&f);
     return SKYC_OK;
 }
 
 static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
                                        struct skyc_error *err)
 {
-    struct plan_opts o = {.tput = NAN, .max_cost = NAN,
+    struct plan_opts o = {.tput = NAN, .max_cost = NAN, .min_tput = NAN,
+                          .max_tput = NAN,
                           .vm_price = DEFAULT_VM_PRICE, .max_vms = 1,
                           .points = 10, .time_limit = 60};
     const char *const usage[] = {
         "skyc transfer plan SRC DST [--tput GBPS | --max-cost USD_PER_GB | "
-        "--pareto] [--max-vms N] [--grid CSV] [--prices CSV] "
-        "[--vm-price USD_PER_H] [--json]",
+        "--pareto [--min-tput GBPS] [--max-tput GBPS]] [--max-vms N] "
+        "[--grid CSV] [--prices CSV] [--vm-price USD_PER_H] [--reference] "
+        "[--json]",
         NULL};
     const struct option opts[] = {
         OPT_GROUP("SRC, DST: grid regions (aws:us-east-1, gcp:us-west1-a, "
@@ -251,7 +287,8 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
                    "cheapest plan that moves GBPS (Skyplane Gbps, bit/s/2^30)"),
         OPT_DOUBLE(0, "max-cost", &o.max_cost, "USD_PER_GB",
                    "fastest plan costing at most USD_PER_GB (egress + VMs)"),
-        OPT_FLAG(0, "pareto", &o.pareto, "the cost/throughput Pareto curve"),
+        OPT_FLAG(0, "pareto", &o.pareto,
+                 "the exact cost/throughput Pareto front (points and arcs)"),
         OPT_GROUP("model"),
         OPT_INT(0, "max-vms", &o.max_vms, "N",
                 "gateway VMs per region at most (default 1)"),
@@ -263,9 +300,17 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
                    "gateway $/hour where the catalog lacks its type (1.54)"),
         OPT_STRING(0, "catalog", &o.catalog, "DIR",
                    "read VM prices from catalogs in DIR"),
-        OPT_INT(0, "points", &o.points, "N", "Pareto points (default 10)"),
+        OPT_DOUBLE(0, "min-tput", &o.min_tput, "GBPS",
+                   "--pareto: from this throughput (default: all of it)"),
+        OPT_DOUBLE(0, "max-tput", &o.max_tput, "GBPS",
+                   "--pareto: up to this throughput (default: the fastest)"),
+        OPT_INT(0, "points", &o.points, "N",
+                "ignored (the curve is exact; kept for old scripts)"),
         OPT_DOUBLE(0, "time-limit", &o.time_limit, "SECONDS",
                    "CBC time limit per solve (default 60)"),
+        OPT_FLAG(0, "reference", &o.reference,
+                 "solve Skyplane's MILP whole with CBC's defaults (slow; "
+                 "the benchmark's reference)"),
         OPT_FLAG(0, "json", &o.json, "print JSON"),
         OPT_END(),
     };
@@ -296,6 +341,17 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
         return skyc_fail(err, SKYC_E_USAGE,
                          "--max-vms '%ld' is out of range (1..1000)",
                          o.max_vms);
+    if ((!isnan(o.min_tput) || !isnan(o.max_tput)) && !o.pareto)
+        return skyc_fail(err, SKYC_E_USAGE,
+                         "--min-tput and --max-tput go with --pareto");
+    if ((!isnan(o.min_tput) && !(o.min_tput >= 0)) ||
+        (!isnan(o.max_tput) && !(o.max_tput > 0)))
+        return skyc_fail(err, SKYC_E_USAGE,
+                         "--min-tput must be >= 0 and --max-tput > 0 Gbps");
+    if (!isnan(o.min_tput) && !isnan(o.max_tput) && o.min_tput >= o.max_tput)
+        return skyc_fail(err, SKYC_E_USAGE,
+                         "--min-tput '%g' must be below --max-tput '%g'",
+                         o.min_tput, o.max_tput);
     if (o.points < 1 || o.points > 200)
         return skyc_fail(err, SKYC_E_USAGE,
                          "--points '%ld' is out of range (1..200)", o.points);
@@ -345,7 +401,7 @@ static enum skyc_err transfer_plan_cmd(int argc, const char **argv,
                                      : TRANSFER_GOAL_MAX,
         .tput_gbps = o.tput, .max_cost_per_gb = o.max_cost,
         .max_vms = (int)o.max_vms, .vm_price_h = price,
-        .time_limit_s = o.time_limit};
+        .time_limit_s = o.time_limit, .reference = o.reference};
     if (o.pareto) {
         rc = run_pareto(&g, &req, &o, from_catalog, err);
         goto out;

@@ -93,25 +93,56 @@ struct grid_row {
     double v;
 };
 
-static enum skyc_err bad_key(struct skyc_error *err, const char *name,
-                             unsigned line, const char *col, const char *v)
+/*
+ * The 1-based column where field `field` of the record on `line` starts in
+ * buf (commas inside double quotes do not count): for FILE:LINE:COL.
+ */
+static unsigned colof(const char *buf, size_t len, unsigned line, int field)
 {
-    return skyc_fail(err, SKYC_E_INPUT,
-                     "%s:%u: %s '%s' is not a region key (write "
-                     "cloud:region, cloud one of aws, gcp, azure)",
-                     name, line, col, v);
+    size_t i = 0;
+    for (unsigned l = 1; l < line && i < len; i++)
+        if (buf[i] == '\n')
+            l++;
+    size_t start = i;
+    bool quoted = false;
+    for (int f = 0; f < field && i < len && buf[i] != '\n'; i++) {
+        if (buf[i] == '"')
+            quoted = !quoted;
+        else if (buf[i] == ',' && !quoted)
+            f++;
+    }
+    return (unsigned)(i - start) + 1;
 }
 
-static enum skyc_err read_number(struct skyc_error *err, const char *name,
-                                 unsigned line, const char *col,
-                                 const char *field, double *out)
+struct where {
+    const char *name, *buf;
+    size_t len;
+};
+
+static enum skyc_err bad_key(struct skyc_error *err, const struct where *w,
+                             unsigned line, int field, const char *col,
+                             const char *v)
+{
+    return skyc_fail(err, SKYC_E_INPUT,
+                     "%s:%u:%u: %s '%s' is not a region key (write "
+                     "cloud:region, cloud one of aws, gcp, azure)",
+                     w->name, line, colof(w->buf, w->len, line, field), col,
+                     v);
+}
+
+static enum skyc_err read_number(struct skyc_error *err,
+                                 const struct where *w, unsigned line,
+                                 int field, const char *col,
+                                 const char *text, double *out)
 {
     bool ok;
-    double v = csv_number(field, &ok);
+    double v = csv_number(text, &ok);
     if (!ok || isnan(v) || isinf(v) || v < 0)
         return skyc_fail(err, SKYC_E_INPUT,
-                         "%s:%u: %s '%s' is not a non-negative number", name,
-                         line, col, field);
+                         "%s:%u:%u: %s '%s' is not a non-negative number "
+                         "(write a plain decimal, e.g. 1.5e9)",
+                         w->name, line, colof(w->buf, w->len, line, field),
+                         col, text);
     *out = v;
     return SKYC_OK;
 }
@@ -122,7 +153,8 @@ static enum skyc_err need_column(struct skyc_error *err, const char *name,
     if (col >= 0)
         return SKYC_OK;
     return skyc_fail(err, SKYC_E_INPUT,
-                     "%s:1: no '%s' column (is this a Skyplane %s grid?)",
+                     "%s:1:1: no '%s' column in the header (is this a "
+                     "Skyplane %s grid?)",
                      name, what, kind);
 }
 
@@ -137,6 +169,7 @@ enum skyc_err transfer_grid_parse_throughput(struct transfer_grid *g,
     struct grid_row *rows = NULL;
     size_t nrows = 0, rows_alloc = 0;
     int got;
+    const struct where w = {name, buf, len};
     transfer_grid_release(g);
     strmap_init(&keys);
     if (csv_open(&r, name, buf, len, err))
@@ -157,15 +190,15 @@ enum skyc_err transfer_grid_parse_throughput(struct transfer_grid *g,
         const char *ks = r.fields[cs], *kd = r.fields[cd];
         int c1 = key_cloud(ks), c2 = key_cloud(kd);
         if (c1 < 0) {
-            rc = bad_key(err, name, r.line, "src_region", ks);
+            rc = bad_key(err, &w, r.line, cs, "src_region", ks);
             goto out;
         }
         if (c2 < 0) {
-            rc = bad_key(err, name, r.line, "dst_region", kd);
+            rc = bad_key(err, &w, r.line, cd, "dst_region", kd);
             goto out;
         }
         double v;
-        if ((rc = read_number(err, name, r.line, "throughput_sent",
+        if ((rc = read_number(err, &w, r.line, cv, "throughput_sent",
                               r.fields[cv], &v)))
             goto out;
         rc = SKYC_E_INPUT;
@@ -244,6 +277,7 @@ enum skyc_err transfer_grid_parse_price(struct transfer_grid *g,
     struct csv_reader r;
     int got;
     size_t used = 0;
+    const struct where w = {name, buf, len};
     if (!g->n)
         return skyc_fail(err, SKYC_E_INTERNAL,
                          "price grid read before the throughput grid");
@@ -262,15 +296,16 @@ enum skyc_err transfer_grid_parse_price(struct transfer_grid *g,
             continue;
         const char *ks = r.fields[cs], *kd = r.fields[cd];
         if (key_cloud(ks) < 0) {
-            rc = bad_key(err, name, r.line, "src", ks);
+            rc = bad_key(err, &w, r.line, cs, "src", ks);
             break;
         }
         if (key_cloud(kd) < 0) {
-            rc = bad_key(err, name, r.line, "dest", kd);
+            rc = bad_key(err, &w, r.line, cd, "dest", kd);
             break;
         }
         double v;
-        if ((rc = read_number(err, name, r.line, "cost", r.fields[cv], &v)))
+        if ((rc = read_number(err, &w, r.line, cv, "cost", r.fields[cv],
+                              &v)))
             break;
         rc = SKYC_E_INPUT;
         int a = find_exact(g, ks), b = find_exact(g, kd);

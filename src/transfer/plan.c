@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "core/alloc.h"
 #include "catalog/catalog.h"
+#include "solver/lp.h"
 #include "solver/milp.h"
 #include "transfer/plan.h"
 
@@ -77,6 +78,19 @@ struct build {
     bool int_conns;
     const bool *int_near;
     const bool *only;
+    /*
+     * outside: regions whose VM counts are continuous, with a row saying
+     * they hold one VM or more in all (NULL = none, no row).
+     */
+    const bool *outside;
+    bool outside_int; /* outside VM counts stay integer */
+    /*
+     * sweep (tput <= 0 only): T in [tlo, thi], objective cost - slope * T
+     * (egress at the grid's prices, no FLOW_EPS, plus VMs): the Pareto
+     * curve's verification problem.
+     */
+    bool sweep;
+    double tlo, thi, slope;
 };
 
 static void model_build(struct model *md, const struct transfer_grid *g,
@@ -98,10 +112,13 @@ static void model_build(struct model *md, const struct transfer_grid *g,
     for (size_t i = 0; i < n; i++) {
         bool in = (!req->direct_only && (!bo->only || bo->only[i])) ||
                   i == req->src || i == req->dst;
+        bool out = in && bo->outside && bo->outside[i];
         md->nvar[i] =
             in ? milp_add_var(&md->m, 0, req->max_vms,
-                              fixed ? VM_COST_SCALE * req->vm_price_h[i] : 0,
-                              true)
+                              fixed || bo->sweep
+                                  ? VM_COST_SCALE * req->vm_price_h[i]
+                                  : 0,
+                              !out || bo->outside_int)
                : -1;
     }
     for (size_t i = 0; i < n; i++)
@@ -114,11 +131,15 @@ static void model_build(struct model *md, const struct transfer_grid *g,
             md->eb[e] = (uint32_t)j;
             double pr = g->price[i * n + j];
             md->fvar[e] = milp_add_var(&md->m, 0, INFINITY,
-                                       fixed ? pr + FLOW_EPS : 0, false);
+                                       fixed       ? pr + FLOW_EPS
+                                       : bo->sweep ? pr
+                                                   : 0,
+                                       false);
             md->cvar[e] = -1;
             if (!int_conns &&
-                !(bo->int_near && ((bo->int_near[i] && bo->int_near[j]) ||
-                                  i == req->src || j == req->dst)))
+                !(bo->int_near &&
+                  ((bo->int_near[i] && bo->int_near[j]) ||
+                   i == req->src || j == req->dst)))
                 continue;
             md->cvar[e] = milp_add_var(&md->m, 0, (double)C * req->max_vms,
                                        0, true);
@@ -126,10 +147,13 @@ static void model_build(struct model *md, const struct transfer_grid *g,
             double v[2] = {1, -g->gbps[i * n + j] / C};
             milp_add_row(&md->m, 2, cols, v, -INFINITY, 0);
         }
-    md->tvar = fixed ? -1 : milp_add_var(&md->m, 0, INFINITY, -1, false);
+    md->tvar = fixed       ? -1
+               : bo->sweep ? milp_add_var(&md->m, bo->tlo, bo->thi,
+                                          -bo->slope, false)
+                           : milp_add_var(&md->m, 0, INFINITY, -1, false);
 
     /* per-region rows: connection, NIC and conservation */
-    size_t cap = md->ne + 2;
+    size_t cap = md->ne + n + 2;
     int *cols = xcalloc(cap, sizeof(*cols));
     double *vals = xcalloc(cap, sizeof(*vals));
     for (size_t i = 0; i < n; i++) {
@@ -182,6 +206,16 @@ static void model_build(struct model *md, const struct transfer_grid *g,
         else if (ends && fixed)
             milp_add_row(&md->m, 1, &md->nvar[i], (double[]){0}, rhs, rhs);
     }
+    if (bo->outside) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (md->nvar[i] >= 0 && bo->outside[i]) {
+                cols[k] = md->nvar[i];
+                vals[k++] = 1;
+            }
+        if (k)
+            milp_add_row(&md->m, k, cols, vals, 1, INFINITY);
+    }
     if (!fixed && budget >= 0) {
         /* sum price f + k sum p n - B T <= 0 */
         size_t k = 0;
@@ -206,6 +240,13 @@ static void model_build(struct model *md, const struct transfer_grid *g,
     free(vals);
 }
 
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -213,12 +254,13 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Solve a model, accounting time and nodes in plan. */
-static enum skyc_err model_solve(struct model *md,
-                                 const struct transfer_request *req,
-                                 struct transfer_plan *plan,
-                                 struct milp_result *res,
-                                 struct skyc_error *err)
+/* Solve a model, accounting time and nodes in plan; solutions no better
+ * than cutoff (when finite) are not looked for. */
+static enum skyc_err model_solve_cut(struct model *md,
+                                     const struct transfer_request *req,
+                                     struct transfer_plan *plan,
+                                     struct milp_result *res, double cutoff,
+                                     struct skyc_error *err)
 {
     /*
      * These models are a few thousand flow columns over a few hundred rows
@@ -228,21 +270,41 @@ static enum skyc_err model_solve(struct model *md,
     static const char *const fast[] = {
         "presolve", "off", "preprocess", "off", "cuts", "off",
         "heuristicsOnOff", "off", "idiot", "0", NULL};
+    const char *opts[16];
+    size_t no = 0;
+    for (; fast[no]; no++)
+        opts[no] = fast[no];
+    char cut[64];
+    if (isfinite(cutoff)) {
+        snprintf(cut, sizeof(cut), "%.17g", cutoff);
+        opts[no++] = "cutoff";
+        opts[no++] = cut;
+    }
+    opts[no] = NULL;
     struct milp_params p = {.time_limit_s = req->time_limit_s,
                             .rel_gap = 1e-9, .abs_gap = 1e-10,
-                            .cbc_options = fast};
-    double t0 = now_s();
+                            .cbc_options = req->reference ? NULL : opts};
+    double t0 = now_s(), c0 = cpu_s();
     enum skyc_err rc = milp_solve(&md->m, &p, res, err);
     plan->solve_s += now_s() - t0;
     if (getenv("SKYC_TRANSFER_DEBUG"))
         fprintf(stderr,
                 "transfer: milp %zu vars %zu rows: status %d objective %.9g "
-                "bound %.9g, %.3f s, %ld nodes\n",
+                "bound %.9g, %.3f s (CPU %.3f s), %ld nodes\n",
                 md->m.nvars, md->m.nrows, (int)res->status, res->objective,
-                res->best_bound, now_s() - t0, res->nodes);
+                res->best_bound, now_s() - t0, cpu_s() - c0, res->nodes);
     plan->nodes += res->nodes;
     plan->solves++;
     return rc;
+}
+
+static enum skyc_err model_solve(struct model *md,
+                                 const struct transfer_request *req,
+                                 struct transfer_plan *plan,
+                                 struct milp_result *res,
+                                 struct skyc_error *err)
+{
+    return model_solve_cut(md, req, plan, res, INFINITY, err);
 }
 
 /*
@@ -489,13 +551,13 @@ static bool meets(double obj, double bound)
  *  3. After 8 rounds, the whole integer model started from the best plan.
  * On return md and res hold the model and solution to read the plan from.
  */
-static enum skyc_err solve_model(struct model *md,
-                                 const struct transfer_grid *g,
-                                 const struct transfer_request *req,
-                                 double tput, double budget,
-                                 struct transfer_plan *plan,
-                                 struct milp_result *res, double *relaxed,
-                                 struct skyc_error *err)
+static enum skyc_err solve_rounds(struct model *md,
+                                  const struct transfer_grid *g,
+                                  const struct transfer_request *req,
+                                  double tput, double budget,
+                                  struct transfer_plan *plan,
+                                  struct milp_result *res, double *relaxed,
+                                  struct skyc_error *err)
 {
     size_t n = g->n;
     struct build bo = {.tput = tput, .budget = budget};
@@ -567,6 +629,370 @@ out:
     model_release(&m2);
     free(mask);
     return rc;
+}
+
+
+/*
+ * The reference: Skyplane's MILP as written -- one model over every region,
+ * handed whole to CBC with its default settings -- with the connections
+ * declared integer (the problem this planner solves). Skyplane's own model
+ * (continuous connections) beside it in fixed-throughput mode.
+ */
+static enum skyc_err solve_reference(struct model *md,
+                                     const struct transfer_grid *g,
+                                     const struct transfer_request *req,
+                                     double tput, double budget,
+                                     struct transfer_plan *plan,
+                                     struct milp_result *res, double *relaxed,
+                                     struct skyc_error *err)
+{
+    struct model m2;
+    struct milp_result r2 = {0};
+    memset(&m2, 0, sizeof(m2));
+    *relaxed = NAN;
+    struct build bo = {.tput = tput, .budget = budget, .int_conns = true};
+    model_build(md, g, req, &bo);
+    enum skyc_err rc = model_solve(md, req, plan, res, err);
+    if (rc || tput <= 0)
+        goto out;
+    struct build bz = {.tput = tput, .budget = budget};
+    model_build(&m2, g, req, &bz);
+    if ((rc = model_solve(&m2, req, plan, &r2, err)))
+        goto out;
+    if (has_solution(&r2))
+        *relaxed = r2.status == MILP_OPTIMAL ? r2.objective : r2.best_bound;
+out:
+    milp_result_release(&r2);
+    model_release(&m2);
+    return rc;
+}
+
+/*
+ * The fewest VMs any plan needs at the source and the destination: they
+ * send and receive all tput, at most a NIC cap per VM, and at least one each
+ * for a plan that moves anything. Valid for every plan at throughput >=
+ * tput, so adding them as lower bounds cuts no plan off. 0 when even
+ * max_vms cannot carry tput.
+ */
+static int end_vms(const struct transfer_grid *g,
+                   const struct transfer_request *req, uint32_t r,
+                   double tput)
+{
+    double cap = r == req->src ? transfer_egress_cap(g->cloud[r])
+                               : transfer_ingress_cap(g->cloud[r]);
+    double need = ceil(tput / cap - 1e-9);
+    if (need < 1)
+        need = 1;
+    return need > req->max_vms ? 0 : (int)need;
+}
+
+static bool set_end_bounds(struct model *md, const struct transfer_grid *g,
+                           const struct transfer_request *req, double tput)
+{
+    for (int k = 0; k < 2; k++) {
+        uint32_t r = k ? req->dst : req->src;
+        int need = end_vms(g, req, r, tput);
+        if (!need)
+            return false;
+        md->m.lb[md->nvar[r]] = need;
+    }
+    return true;
+}
+
+/*
+ * Exact pruning of relay regions. M is the whole integer model (integer
+ * connections on every edge, integer VMs), Z* its optimum; the objective is
+ * any of the planner's (cost at a fixed throughput, or -T with or without
+ * the budget row).
+ *
+ *  1. L, M's LP relaxation (connections and VMs continuous, with the valid
+ *     end bounds of end_vms()), solved by Clp: z_L <= Z*. Connections cost
+ *     nothing and only fill capacity rows, so c = C f / g is as good as any
+ *     continuous value and L is built with them substituted out (a third
+ *     of the rows and half the columns). A region set S:
+ *     source, destination, every region L's optimum sends flow through, and
+ *     the 3 fastest two-hop relays.
+ *  2. M restricted to S, solved by CBC: a plan of objective U >= Z*.
+ *     Settled when U meets z_L.
+ *  3. The leave-S bound. Every integer plan is either inside S (then it is
+ *     no better than U, by step 2) or has a VM in some region outside S
+ *     (flow on an edge is at most its grid rate times the VMs at either
+ *     end, so any flow through a region needs one there). Let G be M with
+ *       - the row  sum_{r outside S} n_r >= 1,
+ *       - integer connections kept only on edges within S, out of the
+ *         source and into the destination (continuous elsewhere),
+ *       - the same end bounds, VMs integer everywhere.
+ *     Every plan of the second kind is feasible for G with the same
+ *     objective, so it is no better than z_G. CBC solves G with cutoff
+ *     U - tol (tol = 1e-9 relative, CBC's own optimality gap here): when it
+ *     finds nothing below the cutoff, no plan beats U by more than tol, and
+ *     U is M's optimum (proved as far as CBC proved step 2; ties -- another
+ *     relay as good as S's -- are fine). Else S grows by the regions G's
+ *     plan uses and steps 2-3 repeat (4 rounds, then the caller's general
+ *     path). Nothing here needs prices: pure maximum throughput works too.
+ * Skyplane's own model (fractional connections), reported beside the plan
+ * at a fixed throughput, gets the same treatment with its own continuous
+ * connections: solved on S, then its leave-S bound, then (if that does not
+ * settle it) whole.
+ */
+static enum skyc_err solve_pruned(struct model *md,
+                                  const struct transfer_grid *g,
+                                  const struct transfer_request *req,
+                                  const struct build *proto,
+                                  struct transfer_plan *plan,
+                                  struct milp_result *res, double *relaxed,
+                                  bool *done, struct skyc_error *err)
+{
+    size_t n = g->n;
+    struct model full, m2;
+    struct milp_result r2 = {0};
+    struct lp *lp = NULL;
+    bool *mask = xcalloc(n, sizeof(*mask));
+    bool *gift = xcalloc(n, sizeof(*gift));
+    enum skyc_err rc = SKYC_OK;
+    double tput = proto->tput;
+    double zl = 0, t0 = now_s();
+    double tend = tput > 0 ? tput : proto->sweep ? proto->tlo : 0;
+    int rounds = 0;
+    *done = false;
+    *relaxed = NAN;
+    memset(md, 0, sizeof(*md));
+    memset(&m2, 0, sizeof(m2));
+    memset(res, 0, sizeof(*res));
+    struct build bf = *proto; /* continuous connections: c = C f / g */
+    bf.int_conns = false;
+    model_build(&full, g, req, &bf);
+    if (!set_end_bounds(&full, g, req, tend)) {
+        res->status = MILP_INFEASIBLE;
+        *done = true;
+        goto out;
+    }
+    double tl = now_s(), cl = cpu_s();
+    /*
+     * Maximum throughput leaves the LP highly degenerate (flows cost
+     * nothing, any of many vertices is optimal): it is solved with egress
+     * at a millionth of its price, so that its flows, hence S, take cheap
+     * paths. That LP's optimum is no bound on -T; the bound used instead is
+     * the NIC caps at the ends, T <= min(egress cap at src, ingress cap at
+     * dst) * max_vms, valid for every plan (the budget only lowers T).
+     */
+    bool flat = tput <= 0 && !proto->sweep;
+    double *obj = NULL;
+    if (flat) {
+        obj = xcalloc(full.m.nvars, sizeof(*obj));
+        memcpy(obj, full.m.obj, full.m.nvars * sizeof(*obj));
+        for (size_t e = 0; e < full.ne; e++)
+            full.m.obj[full.fvar[e]] +=
+                1e-6 * (g->price[(size_t)full.ea[e] * n + full.eb[e]] +
+                        FLOW_EPS);
+    }
+    lp = lp_load(&full.m);
+    enum milp_status st = lp_solve(lp, &zl);
+    if (flat) {
+        memcpy(full.m.obj, obj, full.m.nvars * sizeof(*obj));
+        free(obj);
+        if (st == MILP_OPTIMAL)
+            mark_support(&full, g, lp_x(lp), mask);
+        zl = -req->max_vms *
+             SKYC_MIN(transfer_egress_cap(g->cloud[req->src]),
+                      transfer_ingress_cap(g->cloud[req->dst]));
+    }
+    plan->solves++;
+    plan->solve_s += now_s() - tl;
+    if (getenv("SKYC_TRANSFER_DEBUG"))
+        fprintf(stderr,
+                "transfer: lp %zu vars %zu rows: status %d objective %.9g, "
+                "%.3f s (CPU %.3f s)\n",
+                full.m.nvars, full.m.nrows, (int)st, zl, now_s() - tl,
+                cpu_s() - cl);
+    if (st == MILP_INFEASIBLE) {
+        res->status = MILP_INFEASIBLE; /* a relaxation: so is M */
+        *done = true;
+        goto out;
+    }
+    if (st != MILP_OPTIMAL)
+        goto out;
+    mask[req->src] = mask[req->dst] = true;
+    if (!flat)
+        mark_support(&full, g, lp_x(lp), mask);
+    add_fast_relays(g, req, mask, 3);
+
+    struct build bs = *proto;
+    bs.int_conns = true;
+    bs.only = mask;
+    model_build(md, g, req, &bs);
+    set_end_bounds(md, g, req, tend);
+    if ((rc = model_solve(md, req, plan, res, err)))
+        goto out;
+    if (!has_solution(res))
+        goto out;
+    bool settled = res->status == MILP_OPTIMAL && meets(res->objective, zl);
+    for (; !settled && rounds < 4; rounds++) {
+        double ub = res->objective;
+        bool any = false;
+        for (size_t r = 0; r < n; r++) {
+            gift[r] = !mask[r] && full.nvar[r] >= 0;
+            any = any || gift[r];
+        }
+        if (!any) { /* S is every region: M itself */
+            settled = true;
+            break;
+        }
+        /* CBC's gap, plus FLOW_EPS's tie-breaking (<= 2 eps per Gbps) */
+        double tol = 1e-9 * SKYC_MAX(1, fabs(ub)) + 2 * FLOW_EPS * tend;
+        struct build bg = *proto;
+        bg.int_near = mask;
+        bg.outside = gift;
+        bg.outside_int = true;
+        model_build(&m2, g, req, &bg);
+        set_end_bounds(&m2, g, req, tend);
+        if ((rc = model_solve_cut(&m2, req, plan, &r2, ub - tol, err)))
+            goto out;
+        double zg = r2.status == MILP_OPTIMAL ? r2.objective
+                    : r2.status == MILP_INFEASIBLE ? INFINITY
+                                                   : r2.best_bound;
+        if (r2.status == MILP_FAILED)
+            zg = -INFINITY;
+        if (zg >= ub - tol) {
+            settled = true;
+            break;
+        }
+        if (!has_solution(&r2) || !mark_support(&m2, g, r2.x, mask))
+            goto out; /* nothing to add: the general path */
+        milp_result_release(&r2);
+        model_release(&m2);
+        struct build bk = *proto;
+        bk.int_conns = true;
+        bk.only = mask;
+        model_build(&m2, g, req, &bk);
+        set_end_bounds(&m2, g, req, tend);
+        set_start(&m2, md, res->x, n);
+        if ((rc = model_solve(&m2, req, plan, &r2, err)))
+            goto out;
+        if (!has_solution(&r2))
+            goto out;
+        take(md, res, &m2, &r2);
+    }
+    if (!settled)
+        goto out;
+    milp_result_release(&r2);
+    model_release(&m2);
+    if (tput > 0) {
+        /*
+         * Skyplane's model (continuous connections) on S, then the same
+         * leave-S bound with its own continuous connections; the whole
+         * model only when that bound does not settle it.
+         */
+        struct build bz = {.tput = tput, .only = mask};
+        model_build(&m2, g, req, &bz);
+        set_end_bounds(&m2, g, req, tput);
+        if ((rc = model_solve(&m2, req, plan, &r2, err)))
+            goto out;
+        double zs = has_solution(&r2) && r2.status == MILP_OPTIMAL
+                        ? r2.objective
+                        : NAN;
+        milp_result_release(&r2);
+        model_release(&m2);
+        bool any = false;
+        for (size_t r = 0; r < n; r++) {
+            gift[r] = !mask[r] && full.nvar[r] >= 0;
+            any = any || gift[r];
+        }
+        if (!isnan(zs) && any) {
+            struct build bg = {.tput = tput, .outside = gift,
+                               .outside_int = true};
+            model_build(&m2, g, req, &bg);
+            set_end_bounds(&m2, g, req, tput);
+            /* a reported figure: 1e-7 relative, above FLOW_EPS's noise */
+            double tol = 1e-7 * SKYC_MAX(1, fabs(zs));
+            if ((rc = model_solve_cut(&m2, req, plan, &r2, zs - tol, err)))
+                goto out;
+            if (!(r2.status == MILP_INFEASIBLE ||
+                  (has_solution(&r2) && r2.objective >= zs - tol)))
+                zs = NAN;
+            milp_result_release(&r2);
+            model_release(&m2);
+        }
+        if (isnan(zs)) {
+            struct build bw = {.tput = tput};
+            model_build(&m2, g, req, &bw);
+            set_end_bounds(&m2, g, req, tput);
+            if ((rc = model_solve(&m2, req, plan, &r2, err)))
+                goto out;
+            if (has_solution(&r2))
+                zs = r2.status == MILP_OPTIMAL ? r2.objective
+                                               : r2.best_bound;
+        }
+        *relaxed = zs;
+    }
+    *done = true;
+    if (getenv("SKYC_TRANSFER_DEBUG")) {
+        size_t ns = 0;
+        for (size_t r = 0; r < n; r++)
+            ns += mask[r];
+        fprintf(stderr,
+                "transfer: pruned: LP %.9g, plan %.9g, %d gift rounds, %zu "
+                "regions, %.3f s\n",
+                zl, res->objective, rounds, ns, now_s() - t0);
+    }
+out:
+    if (!*done) {
+        milp_result_release(res);
+        model_release(md);
+    } else if (!md->m.nvars) {
+        /* infeasible before any restricted model: hand back the whole one */
+        *md = full;
+        memset(&full, 0, sizeof(full));
+    }
+    lp_free(lp);
+    milp_result_release(&r2);
+    model_release(&m2);
+    model_release(&full);
+    free(mask);
+    free(gift);
+    return rc;
+}
+
+static enum skyc_err solve_built(struct model *md,
+                                 const struct transfer_grid *g,
+                                 const struct transfer_request *req,
+                                 const struct build *proto,
+                                 struct transfer_plan *plan,
+                                 struct milp_result *res, double *relaxed,
+                                 struct skyc_error *err)
+{
+    bool done = false;
+    enum skyc_err rc = SKYC_OK;
+    /* SKYC_TRANSFER_NO_PRUNE: the older rounds only (for comparisons) */
+    if (!req->reference && !getenv("SKYC_TRANSFER_NO_PRUNE")) {
+        rc = solve_pruned(md, g, req, proto, plan, res, relaxed, &done, err);
+        if (rc || done)
+            return rc;
+    }
+    if (proto->sweep) { /* the whole integer model */
+        struct build bw = *proto;
+        bw.int_conns = true;
+        *relaxed = NAN;
+        model_build(md, g, req, &bw);
+        return model_solve(md, req, plan, res, err);
+    }
+    if (req->reference)
+        return solve_reference(md, g, req, proto->tput, proto->budget, plan,
+                               res, relaxed, err);
+    return solve_rounds(md, g, req, proto->tput, proto->budget, plan, res,
+                        relaxed, err);
+}
+
+static enum skyc_err solve_model(struct model *md,
+                                 const struct transfer_grid *g,
+                                 const struct transfer_request *req,
+                                 double tput, double budget,
+                                 struct transfer_plan *plan,
+                                 struct milp_result *res, double *relaxed,
+                                 struct skyc_error *err)
+{
+    struct build proto = {.tput = tput, .budget = budget};
+    return solve_built(md, g, req, &proto, plan, res, relaxed, err);
 }
 
 /* How far a solution may be from the optimum, relative. */
@@ -779,78 +1205,614 @@ out:
     return rc;
 }
 
-static int cmp_tput(const void *a, const void *b)
+/* ---------------------------------------------------------------------
+ * The exact Pareto curve.
+ *
+ * C(T), the least cost rate ($/GB x Gbps: egress plus VMs) of an integer
+ * plan at throughput T, is the lower envelope of finitely many functions
+ * C_K, one per configuration K (integer VMs per region and connections per
+ * edge): with K fixed what remains is a min-cost flow with edge and node
+ * capacities, whose cost is convex piecewise linear in T up to K's maximum
+ * flow (computed exactly by successive shortest paths), plus K's VM cost.
+ * The curve is built by verification:
+ *   U = min over the configurations found so far (initially the fastest
+ *   plan's): piecewise linear, U >= C. For each linear piece
+ *   U = u T + w on [a, b] one MILP, min cost - u T with T in [a, b] (the
+ *   planner's exact solve, solve_built() with .sweep): when its optimum is
+ *   >= w, C >= U on [a, b], so C = U there; else its plan is a
+ *   configuration below U (a new one: the known ones are >= U), which
+ *   joins U. Configurations are finite, so this ends, with C = U on the
+ *   whole range. Where U jumps up right of a (a configuration's capacity
+ *   ends at a) the piece is checked on [a + 1e-9 a, b].
+ * The $/GB is F(T) = C(T) / T = u + w / T on a piece: decreasing in T when
+ * w > 0 (only the right end can be nondominated), increasing when w < 0
+ * (every T of the piece up to where F reaches the best $/GB at higher
+ * throughput is nondominated: an arc). Sweeping from the fastest plan down
+ * gives the points and arcs of the front exactly.
+ */
+
+struct config {
+    double vm;        /* VM cost rate */
+    double *len, *slope;
+    size_t nseg;
+    double tmax;
+};
+
+static void config_release(struct config *c)
 {
-    const struct transfer_plan *x = a, *y = b;
-    return (x->tput_gbps > y->tput_gbps) - (x->tput_gbps < y->tput_gbps);
+    free(c->len);
+    free(c->slope);
+    memset(c, 0, sizeof(*c));
+}
+
+struct arc_ {
+    int to, rev;
+    double cap, cost;
+};
+
+struct flownet {
+    struct arc_ *arcs;
+    size_t narcs, alloc;
+    int *head_next; /* per arc: next arc of the same tail */
+    int *head;      /* per node: first arc */
+    int *tail;
+    size_t nodes;
+};
+
+static void net_add1(struct flownet *fn, int from, int to, double cap,
+                     double cost)
+{
+    if (fn->narcs == fn->alloc) {
+        fn->alloc = fn->alloc ? 2 * fn->alloc : 64;
+        fn->arcs = xreallocarray(fn->arcs, fn->alloc, sizeof(*fn->arcs));
+        fn->head_next = xreallocarray(fn->head_next, fn->alloc,
+                                      sizeof(*fn->head_next));
+        fn->tail = xreallocarray(fn->tail, fn->alloc, sizeof(*fn->tail));
+    }
+    size_t k = fn->narcs++;
+    fn->arcs[k] = (struct arc_){.to = to, .cap = cap, .cost = cost};
+    fn->tail[k] = from;
+    fn->head_next[k] = fn->head[from];
+    fn->head[from] = (int)k;
+}
+
+static void net_add(struct flownet *fn, int from, int to, double cap,
+                    double cost)
+{
+    int k = (int)fn->narcs;
+    net_add1(fn, from, to, cap, cost);
+    net_add1(fn, to, from, 0, -cost);
+    fn->arcs[k].rev = k + 1;
+    fn->arcs[k + 1].rev = k;
+}
+
+/*
+ * The configuration of solution x of model md (VMs and connections
+ * rounded to the integers CBC found) and its cost curve by successive
+ * shortest paths: each augmenting path is a segment of slope = its $/GB.
+ */
+static void config_of(const struct model *md, const struct transfer_grid *g,
+                      const struct transfer_request *req, const double *x,
+                      struct config *cf)
+{
+    size_t n = g->n;
+    int C = conns_per_vm(req);
+    memset(cf, 0, sizeof(*cf));
+    long *vms = xcalloc(n, sizeof(*vms));
+    for (size_t i = 0; i < n; i++)
+        if (md->nvar[i] >= 0) {
+            vms[i] = llround(x[md->nvar[i]]);
+            cf->vm += VM_COST_SCALE * req->vm_price_h[i] * (double)vms[i];
+        }
+    struct flownet fn = {0};
+    fn.nodes = 2 * n + 2;
+    fn.head = xcalloc(fn.nodes, sizeof(*fn.head));
+    for (size_t v = 0; v < fn.nodes; v++)
+        fn.head[v] = -1;
+    int S = (int)(2 * n), Z = S + 1;
+#define IN(i) ((int)(2 * (i)))
+#define OUT(i) ((int)(2 * (i) + 1))
+    for (size_t i = 0; i < n; i++) {
+        if (vms[i] <= 0)
+            continue;
+        enum transfer_cloud c = g->cloud[i];
+        double ecap = transfer_egress_cap(c) * (double)vms[i];
+        double icap = transfer_ingress_cap(c) * (double)vms[i];
+        if (i == req->src)
+            net_add(&fn, S, OUT(i), ecap, 0);
+        else if (i == req->dst)
+            net_add(&fn, IN(i), Z, icap, 0);
+        else
+            net_add(&fn, IN(i), OUT(i), SKYC_MIN(ecap, icap), 0);
+    }
+    /*
+     * The solution's connections, then each region's spare ones (C per VM
+     * less those used) on its used edges, cheapest first: more capacity at
+     * the same cost, so one configuration covers a whole range of
+     * throughputs instead of one per connection count (any configuration
+     * is a valid upper bound; the verification keeps the curve exact).
+     */
+    long *conns = xcalloc(md->ne + 1, sizeof(*conns));
+    long *sout = xcalloc(n, sizeof(*sout)), *sin = xcalloc(n, sizeof(*sin));
+    size_t *order = xcalloc(md->ne + 1, sizeof(*order));
+    size_t nused = 0;
+    for (size_t i = 0; i < n; i++)
+        sout[i] = sin[i] = C * vms[i];
+    for (size_t e = 0; e < md->ne; e++) {
+        uint32_t a = md->ea[e], b = md->eb[e];
+        if (vms[a] <= 0 || vms[b] <= 0)
+            continue;
+        double gb = g->gbps[(size_t)a * n + b];
+        long c = md->cvar[e] >= 0
+                     ? llround(x[md->cvar[e]])
+                     : (long)ceil(C * x[md->fvar[e]] / gb - 1e-9);
+        if (c <= 0)
+            continue;
+        conns[e] = c;
+        sout[a] -= c;
+        sin[b] -= c;
+        order[nused++] = e;
+    }
+    for (size_t i = 1; i < nused; i++) /* insertion sort by price */
+        for (size_t j = i; j > 0; j--) {
+            size_t e1 = order[j - 1], e2 = order[j];
+            double p1 = g->price[(size_t)md->ea[e1] * n + md->eb[e1]];
+            double p2 = g->price[(size_t)md->ea[e2] * n + md->eb[e2]];
+            if (p1 <= p2)
+                break;
+            order[j - 1] = e2;
+            order[j] = e1;
+        }
+    for (size_t k = 0; k < nused; k++) {
+        size_t e = order[k];
+        uint32_t a = md->ea[e], b = md->eb[e];
+        long add = SKYC_MIN(sout[a], sin[b]);
+        if (add > 0) {
+            conns[e] += add;
+            sout[a] -= add;
+            sin[b] -= add;
+        }
+        net_add(&fn, OUT(a), IN(b),
+                g->gbps[(size_t)a * n + b] * (double)conns[e] / C,
+                g->price[(size_t)a * n + b]);
+    }
+    free(conns);
+    free(sout);
+    free(sin);
+    free(order);
+#undef IN
+#undef OUT
+    double *dist = xcalloc(fn.nodes, sizeof(*dist));
+    int *via = xcalloc(fn.nodes, sizeof(*via));
+    size_t alloc = 0;
+    for (int iter = 0; iter < 10000; iter++) {
+        for (size_t v = 0; v < fn.nodes; v++) {
+            dist[v] = INFINITY;
+            via[v] = -1;
+        }
+        dist[S] = 0;
+        for (size_t round = 0; round < fn.nodes; round++) {
+            bool changed = false;
+            for (size_t k = 0; k < fn.narcs; k++) {
+                const struct arc_ *ar = &fn.arcs[k];
+                int u = fn.tail[k];
+                if (ar->cap > 1e-12 &&
+                    dist[u] + ar->cost < dist[ar->to] - 1e-15) {
+                    dist[ar->to] = dist[u] + ar->cost;
+                    via[ar->to] = (int)k;
+                    changed = true;
+                }
+            }
+            if (!changed)
+                break;
+        }
+        if (!isfinite(dist[Z]))
+            break;
+        double push = INFINITY;
+        for (int v = Z; v != S; v = fn.tail[via[v]])
+            push = SKYC_MIN(push, fn.arcs[via[v]].cap);
+        if (!(push > 1e-12))
+            break;
+        for (int v = Z; v != S; v = fn.tail[via[v]]) {
+            fn.arcs[via[v]].cap -= push;
+            fn.arcs[fn.arcs[via[v]].rev].cap += push;
+        }
+        if (cf->nseg && fabs(cf->slope[cf->nseg - 1] - dist[Z]) <= 1e-12) {
+            cf->len[cf->nseg - 1] += push;
+        } else {
+            if (cf->nseg == alloc) {
+                alloc = alloc ? 2 * alloc : 8;
+                cf->len = xreallocarray(cf->len, alloc, sizeof(*cf->len));
+                cf->slope = xreallocarray(cf->slope, alloc,
+                                          sizeof(*cf->slope));
+            }
+            cf->len[cf->nseg] = push;
+            cf->slope[cf->nseg++] = dist[Z];
+        }
+        cf->tmax += push;
+    }
+    free(dist);
+    free(via);
+    free(fn.arcs);
+    free(fn.head_next);
+    free(fn.head);
+    free(fn.tail);
+    free(vms);
+}
+
+/* C_K(T); INFINITY beyond K's maximum flow. */
+static double config_value(const struct config *cf, double t)
+{
+    if (t > cf->tmax * (1 + 1e-12) + 1e-12)
+        return INFINITY;
+    double v = cf->vm, rem = t;
+    for (size_t k = 0; k < cf->nseg && rem > 0; k++) {
+        double take = SKYC_MIN(rem, cf->len[k]);
+        v += take * cf->slope[k];
+        rem -= take;
+    }
+    return v;
+}
+
+struct piece {
+    double a, b, u, w; /* U = u T + w on [a, b] */
+    int cfg;           /* -1: no configuration reaches this far */
+};
+
+static int cmp_double(const void *x, const void *y)
+{
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static void push_t(double **ts, size_t *nt, size_t *alloc, double t)
+{
+    if (*nt == *alloc) {
+        *alloc = *alloc ? 2 * *alloc : 64;
+        *ts = xreallocarray(*ts, *alloc, sizeof(**ts));
+    }
+    (*ts)[(*nt)++] = t;
+}
+
+static size_t sort_unique(double *ts, size_t nt)
+{
+    qsort(ts, nt, sizeof(*ts), cmp_double);
+    size_t m = 0;
+    for (size_t k = 0; k < nt; k++)
+        if (!m || ts[k] > ts[m - 1] * (1 + 1e-12) + 1e-12)
+            ts[m++] = ts[k];
+    return m;
+}
+
+static bool covers(const struct config *cf, double t)
+{
+    return t <= cf->tmax * (1 + 1e-12) + 1e-12;
+}
+
+/* The lower envelope of cfgs over [lo, hi] as linear pieces. */
+static struct piece *envelope(const struct config *cfgs, size_t ncfg,
+                              double lo, double hi, size_t *npieces)
+{
+    double *ts = NULL;
+    size_t nt = 0, alloc = 0;
+    push_t(&ts, &nt, &alloc, lo);
+    push_t(&ts, &nt, &alloc, hi);
+    for (size_t c = 0; c < ncfg; c++) {
+        double at = 0;
+        for (size_t k = 0; k < cfgs[c].nseg; k++) {
+            at += cfgs[c].len[k];
+            if (at > lo && at < hi)
+                push_t(&ts, &nt, &alloc, at);
+        }
+    }
+    nt = sort_unique(ts, nt);
+    /* crossings of two configurations inside an elementary interval */
+    size_t base = nt;
+    for (size_t k = 0; k + 1 < base; k++) {
+        double a = ts[k], b = ts[k + 1];
+        for (size_t c1 = 0; c1 < ncfg; c1++) {
+            if (!covers(&cfgs[c1], b))
+                continue;
+            double a1 = config_value(&cfgs[c1], a);
+            double b1 = config_value(&cfgs[c1], b);
+            for (size_t c2 = c1 + 1; c2 < ncfg; c2++) {
+                if (!covers(&cfgs[c2], b))
+                    continue;
+                double a2 = config_value(&cfgs[c2], a),
+                       b2 = config_value(&cfgs[c2], b);
+                double da = a1 - a2, db = b1 - b2;
+                if ((da < 0 && db > 0) || (da > 0 && db < 0)) {
+                    double t = a + (b - a) * da / (da - db);
+                    if (t > a && t < b)
+                        push_t(&ts, &nt, &alloc, t);
+                }
+            }
+        }
+    }
+    nt = sort_unique(ts, nt);
+    struct piece *pc = xcalloc(nt + 1, sizeof(*pc));
+    size_t np = 0;
+    for (size_t k = 0; k + 1 < nt; k++) {
+        double a = ts[k], b = ts[k + 1], mid = (a + b) / 2;
+        int best = -1;
+        double bv = INFINITY;
+        for (size_t c = 0; c < ncfg; c++) {
+            if (!covers(&cfgs[c], b))
+                continue;
+            double v = config_value(&cfgs[c], mid);
+            if (v < bv) {
+                bv = v;
+                best = (int)c;
+            }
+        }
+        struct piece p = {.a = a, .b = b, .cfg = best, .u = 0, .w = INFINITY};
+        if (best >= 0) {
+            double va = config_value(&cfgs[best], a),
+                   vb = config_value(&cfgs[best], b);
+            p.u = (vb - va) / (b - a);
+            p.w = va - p.u * a;
+        }
+        if (np && pc[np - 1].cfg == p.cfg && p.cfg >= 0 &&
+            fabs(pc[np - 1].u - p.u) <= 1e-9 * SKYC_MAX(1, fabs(p.u)) &&
+            fabs(pc[np - 1].w - p.w) <= 1e-9 * SKYC_MAX(1, fabs(p.w)))
+            pc[np - 1].b = b;
+        else
+            pc[np++] = p;
+    }
+    free(ts);
+    *npieces = np;
+    return pc;
+}
+
+/* U(t) as a point: the least configuration defined at t. */
+static double env_value(const struct config *cfgs, size_t ncfg, double t)
+{
+    double v = INFINITY;
+    for (size_t c = 0; c < ncfg; c++)
+        v = SKYC_MIN(v, config_value(&cfgs[c], t));
+    return v;
+}
+
+void transfer_front_init(struct transfer_front *f)
+{
+    memset(f, 0, sizeof(*f));
+}
+
+void transfer_front_release(struct transfer_front *f)
+{
+    for (size_t k = 0; k < f->npoints; k++)
+        transfer_plan_release(&f->points[k]);
+    free(f->points);
+    free(f->curve_cost);
+    free(f->arcs);
+    transfer_front_init(f);
+}
+
+struct span {
+    double a, b;
+};
+
+static bool verified(const struct span *v, size_t nv, double a, double b)
+{
+    for (size_t k = 0; k < nv; k++)
+        if (v[k].a <= a * (1 + 1e-12) && v[k].b >= b * (1 - 1e-12))
+            return true;
+    return false;
+}
+
+/* A front point at t: the single-goal plan, checked against the curve. */
+static enum skyc_err front_point(const struct transfer_grid *g,
+                                 const struct transfer_request *req,
+                                 double t, double curve,
+                                 struct transfer_front *f,
+                                 struct skyc_error *err)
+{
+    struct transfer_request r = *req;
+    r.goal = TRANSFER_GOAL_TPUT;
+    r.tput_gbps = t;
+    f->points = xreallocarray(f->points, f->npoints + 1, sizeof(*f->points));
+    f->curve_cost = xreallocarray(f->curve_cost, f->npoints + 1,
+                                  sizeof(*f->curve_cost));
+    enum skyc_err rc = transfer_plan_solve(g, &r, &f->points[f->npoints], err);
+    if (rc)
+        return rc;
+    f->curve_cost[f->npoints] = curve;
+    f->solve_s += f->points[f->npoints].solve_s;
+    f->proven = f->proven && f->points[f->npoints].proven_optimal;
+    f->npoints++;
+    return SKYC_OK;
 }
 
 enum skyc_err transfer_pareto(const struct transfer_grid *g,
-                              const struct transfer_request *req,
-                              size_t npoints, struct transfer_plan **pts,
-                              size_t *npts, struct skyc_error *err)
+                              const struct transfer_request *req, double lo,
+                              double hi, struct transfer_front *f,
+                              struct skyc_error *err)
 {
-    *pts = NULL;
-    *npts = 0;
-    if (npoints < 1)
-        npoints = 1;
+    transfer_front_init(f);
+    f->proven = true;
     struct transfer_request r = *req;
     r.goal = TRANSFER_GOAL_MAX;
-    struct transfer_plan top, direct;
-    transfer_plan_init(&direct);
+    struct transfer_plan top;
+    struct config *cfgs = NULL;
+    size_t ncfg = 0;
+    struct span *ver = NULL;
+    size_t nver = 0;
+    struct piece *pc = NULL;
+    size_t np = 0;
+    struct model md;
+    struct milp_result res = {0};
+    memset(&md, 0, sizeof(md));
     enum skyc_err rc = transfer_plan_solve(g, &r, &top, err);
     if (rc)
         return rc;
-    /* the direct path's best throughput: below it plans rarely beat it */
-    r.direct_only = true;
-    double tlo = 0;
-    if (transfer_plan_solve(g, &r, &direct, NULL) == SKYC_OK)
-        tlo = direct.tput_gbps;
-    r.direct_only = false;
     double tmax = top.tput_gbps;
-    if (tlo >= tmax - 1e-9)
-        tlo = 0;
-    size_t below = tlo > 0 ? (npoints + 1) / 2 : 0;
-    struct transfer_plan *all =
-        xcalloc(npoints + below + 2, sizeof(*all));
-    size_t nall = 0;
-    all[nall++] = top;
-    r.goal = TRANSFER_GOAL_TPUT;
-    /* npoints over [tlo, tmax), half as many below tlo */
-    for (size_t k = 0; k < npoints + below; k++) {
-        if (k < npoints)
-            r.tput_gbps = tlo + (tmax - tlo) * (double)k / (double)npoints;
-        else
-            r.tput_gbps = tlo * (double)(k - npoints + 1) / (double)(below + 1);
-        if (!(r.tput_gbps > 1e-9))
-            continue;
-        rc = transfer_plan_solve(g, &r, &all[nall], err);
+    f->solve_s += top.solve_s;
+    transfer_plan_release(&top);
+    if (!(hi > 0) || hi > tmax)
+        hi = tmax;
+    if (!(lo > 0))
+        lo = 1e-6 * hi;
+    if (lo >= hi) {
+        rc = skyc_fail(err, SKYC_E_INFEASIBLE,
+                       "no plan reaches %.3f Gbps; the most is %.3f Gbps "
+                       "(lower --min-tput)",
+                       lo, tmax);
+        goto out;
+    }
+    f->lo = lo;
+    f->hi = hi;
+    /* the first configuration: the fastest plan's, from one sweep at hi */
+    for (int iter = 0;; iter++) {
+        /* a safety net: every MILP verifies a piece or adds a configuration */
+        if (iter > 100000) {
+            rc = skyc_fail(err, SKYC_E_SOLVER,
+                           "the Pareto curve did not settle after %d MILPs",
+                           iter);
+            goto out;
+        }
+        free(pc);
+        pc = ncfg ? envelope(cfgs, ncfg, lo, hi, &np) : NULL;
+        double a = hi, b = hi, u = 0, w = INFINITY;
+        size_t k = 0;
+        if (ncfg) {
+            for (; k < np; k++)
+                if (!verified(ver, nver, pc[k].a, pc[k].b))
+                    break;
+            if (k == np)
+                break; /* C = U everywhere */
+            a = pc[k].a;
+            b = pc[k].b;
+            u = pc[k].cfg >= 0 ? pc[k].u : 0;
+            w = pc[k].cfg >= 0 ? pc[k].w : INFINITY;
+        }
+        double from = a;
+        if (ncfg && isfinite(w) &&
+            env_value(cfgs, ncfg, a) < u * a + w -
+                                           1e-9 * SKYC_MAX(1, fabs(u * a + w)))
+            from = a + 1e-6 * SKYC_MAX(1, a); /* U jumps up right of a */
+        struct build sw = {.sweep = true, .tlo = from, .thi = b, .slope = u,
+                           .budget = -1};
+        struct transfer_plan acc;
+        transfer_plan_init(&acc);
+        double relaxed;
+        rc = solve_built(&md, g, req, &sw, &acc, &res, &relaxed, err);
+        f->solve_s += acc.solve_s;
+        f->milps++;
         if (rc)
             goto out;
-        nall++;
-    }
-    qsort(all, nall, sizeof(*all), cmp_tput);
-    /* keep a point only when it is cheaper than every faster point */
-    double best = INFINITY;
-    size_t keep = nall;
-    for (size_t k = nall; k-- > 0;) {
-        if (all[k].cost_per_gb < best - 1e-12) {
-            best = all[k].cost_per_gb;
-            all[--keep] = all[k];
+        double tol = 1e-7 * SKYC_MAX(1, fabs(u * b + (isfinite(w) ? w : 0)));
+        if (getenv("SKYC_TRANSFER_DEBUG"))
+            fprintf(stderr,
+                    "pareto: piece [%.9g, %.9g] u %.9g w %.9g: status %d "
+                    "objective %.9g (T %.9g)\n",
+                    from, b, u, w, (int)res.status, res.objective,
+                    has_solution(&res) ? res.x[md.tvar] : NAN);
+        bool have = has_solution(&res);
+        double bound = res.status == MILP_OPTIMAL ? res.objective
+                       : res.status == MILP_INFEASIBLE ? INFINITY
+                                                       : res.best_bound;
+        if (res.status != MILP_OPTIMAL && res.status != MILP_INFEASIBLE)
+            f->proven = false;
+        if (bound >= w - tol) {
+            ver = xreallocarray(ver, nver + 1, sizeof(*ver));
+            ver[nver++] = (struct span){a, b};
+        } else if (have) {
+            cfgs = xreallocarray(cfgs, ncfg + 1, sizeof(*cfgs));
+            config_of(&md, g, req, res.x, &cfgs[ncfg]);
+            double t = res.x[md.tvar];
+            double v = config_value(&cfgs[ncfg], t);
+            double old = ncfg ? env_value(cfgs, ncfg, t) : INFINITY;
+            ncfg++;
+            if (!(v < old - tol / 2)) {
+                if (getenv("SKYC_TRANSFER_DEBUG"))
+                    fprintf(stderr, "pareto: no gain at T %.9g: %.9g vs %.9g\n",
+                            t, v, old);
+                /* CBC's plan is not below U in exact flow terms: numerics */
+                ver = xreallocarray(ver, nver + 1, sizeof(*ver));
+                ver[nver++] = (struct span){a, b};
+                f->proven = false;
+            }
         } else {
-            transfer_plan_release(&all[k]);
+            ver = xreallocarray(ver, nver + 1, sizeof(*ver));
+            ver[nver++] = (struct span){a, b};
+            f->proven = false;
+        }
+        milp_result_release(&res);
+        model_release(&md);
+    }
+    /*
+     * The front, from the fastest plan down, over the breakpoints (points,
+     * where U takes its least configuration's value: U is continuous from
+     * the left) and the open pieces between them. best: the least $/GB
+     * above the current throughput; attained: whether some plan has it
+     * (after an arc it is the arc's left limit, which no plan above has).
+     */
+    double best = INFINITY;
+    bool attained = true;
+    struct transfer_arc *arcs = NULL;
+    size_t narcs = 0;
+    double *pt = xcalloc(np + 2, sizeof(*pt));
+    double *pf = xcalloc(np + 2, sizeof(*pf));
+    size_t npt = 0;
+    pt[npt] = hi;
+    pf[npt++] = best = env_value(cfgs, ncfg, hi) / hi;
+    for (size_t k = np; k-- > 0;) {
+        const struct piece *p = &pc[k];
+        if (p->cfg >= 0 && p->w < 0) {
+            double fa = p->u + p->w / p->a, fb = p->u + p->w / p->b;
+            if (fa < best * (1 - 1e-12)) {
+                bool whole = fb < best * (1 - 1e-12) ||
+                             (fb <= best * (1 + 1e-12) && npt &&
+                              pt[npt - 1] == p->b);
+                double to = fb < best * (1 - 1e-12) || whole
+                                ? p->b
+                                : p->w / (best - p->u);
+                arcs = xreallocarray(arcs, narcs + 1, sizeof(*arcs));
+                arcs[narcs++] = (struct transfer_arc){
+                    .from_gbps = p->a, .to_gbps = to,
+                    .to_included = npt && pt[npt - 1] == to,
+                    .a = p->u, .b = p->w};
+                best = fa;
+                attained = false;
+            }
+        }
+        /* the left end of piece k */
+        double ft = env_value(cfgs, ncfg, p->a) / p->a;
+        if (ft < best * (1 - 1e-12) ||
+            (!attained && ft <= best * (1 + 1e-12))) {
+            pt[npt] = p->a;
+            pf[npt++] = ft;
+            best = SKYC_MIN(best, ft);
+            attained = true;
         }
     }
-    memmove(all, all + keep, (nall - keep) * sizeof(*all));
-    *npts = nall - keep;
-    *pts = all;
-    all = NULL;
-    nall = 0;
+    /* ascending throughput; a point pushed twice (arc start = piece end)
+     * once */
+    for (size_t k = npt; k-- > 0;) {
+        if (f->npoints &&
+            pt[k] <= f->points[f->npoints - 1].tput_gbps * (1 + 1e-12))
+            continue;
+        if ((rc = front_point(g, req, pt[k], pf[k], f, err)))
+            break;
+    }
+    for (size_t k = narcs; k-- > 0;) {
+        f->arcs = xreallocarray(f->arcs, f->narcs + 1, sizeof(*f->arcs));
+        f->arcs[f->narcs++] = arcs[k];
+    }
+    free(arcs);
+    free(pt);
+    free(pf);
+    f->configs = (int)ncfg;
 out:
-    for (size_t k = 0; k < nall; k++)
-        transfer_plan_release(&all[k]);
-    free(all);
-    transfer_plan_release(&direct);
+    milp_result_release(&res);
+    model_release(&md);
+    for (size_t c = 0; c < ncfg; c++)
+        config_release(&cfgs[c]);
+    free(cfgs);
+    free(ver);
+    free(pc);
+    if (rc)
+        transfer_front_release(f);
     return rc;
 }
 

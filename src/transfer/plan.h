@@ -26,9 +26,10 @@
  * Goals: TRANSFER_GOAL_TPUT minimises cost/GB at throughput T (Skyplane's
  * solve_min_cost); TRANSFER_GOAL_BUDGET maximises T subject to cost/GB <=
  * max_cost_per_gb (linear: cost <= B T), then minimises cost at that T;
- * TRANSFER_GOAL_MAX maximises T, then minimises cost at that T. Every solve
- * goes to CBC through solver/milp.h and is reported proven optimal only when
- * CBC proves it.
+ * TRANSFER_GOAL_MAX maximises T, then minimises cost at that T. Every MILP
+ * goes to CBC through solver/milp.h (LP bounds to Clp through solver/lp.h),
+ * and a plan is reported proven optimal only when CBC proves every step of
+ * the argument in plan.c (solve_pruned()).
  *
  * The result, struct transfer_plan, is what the data plane consumes: one
  * transfer_gateway per region that runs VMs (source, relays, destination)
@@ -62,6 +63,11 @@ struct transfer_request {
     const double *vm_price_h; /* grid->n prices, $/hour per VM */
     bool direct_only;       /* only the src -> dst edge (the baseline) */
     double time_limit_s;    /* per CBC solve; 0 = none */
+    /*
+     * Solve Skyplane's MILP whole with CBC's defaults instead (the
+     * benchmark's reference; same answer, slower).
+     */
+    bool reference;
 };
 
 struct transfer_gateway {
@@ -118,17 +124,53 @@ enum skyc_err transfer_plan_solve(const struct transfer_grid *g,
                                   struct skyc_error *err);
 
 /*
- * The cost/throughput Pareto curve, sampled: the maximum throughput T_max,
- * the direct path's best T_d, and the min-cost plan at npoints throughputs
- * evenly over [T_d, T_max) and (npoints+1)/2 evenly below T_d; dominated
- * points (another point is at least as fast and no dearer) are dropped. *pts (owned by the caller,
- * free each with transfer_plan_release() and the array with free()) is
- * sorted by throughput, strictly rising in both throughput and cost/GB.
+ * The exact cost/throughput Pareto curve of the integer problem: every
+ * (throughput T, $/GB) that no other integer plan beats in both (at least
+ * as fast and no dearer, better in one), for T in [lo, hi] (lo <= 0: down
+ * to the slowest such point; hi <= 0 or above the maximum: up to the
+ * fastest plan); dominance is among plans with T in that range.
+ *
+ * The front is a finite set of points and arcs. An arc is a throughput
+ * interval on which one configuration (VMs and connections) is optimal and
+ * its cheapest flow has a fixed marginal $/GB a and a negative intercept:
+ * $/GB = a + b / T, rising with T, every point of it nondominated. The arc
+ * starts at a point of the front (from_gbps) and ends at to_gbps, which is
+ * a front point itself when to_included (else the arc stops just short of
+ * it: there a faster plan is as cheap). How the curve is computed and what
+ * "exact" means: see plan.c and the README (lower envelope of the
+ * configurations' cost curves, each piece verified by one MILP; exact up
+ * to the solvers' 1e-7 relative tolerances).
  */
+struct transfer_arc {
+    double from_gbps, to_gbps;
+    bool to_included;
+    double a, b; /* $/GB = a + b / T on the arc */
+};
+
+struct transfer_front {
+    /* the front's points (isolated points and arc ends), by throughput:
+     * strictly rising in both throughput and $/GB; each plan is the
+     * single-goal plan (--tput) at that throughput */
+    struct transfer_plan *points;
+    double *curve_cost; /* per point: $/GB of the curve there (= plan's) */
+    size_t npoints;
+    struct transfer_arc *arcs; /* by throughput */
+    size_t narcs;
+    double lo, hi;  /* the throughput range covered */
+    int milps;      /* verification MILPs */
+    int configs;    /* configurations in the envelope */
+    double solve_s; /* solver wall time, all of it */
+    bool proven;    /* every MILP proved optimal */
+};
+
+void transfer_front_init(struct transfer_front *f);
+void transfer_front_release(struct transfer_front *f);
+
+/* SKYC_E_INFEASIBLE when no plan reaches lo or the grid has no path. */
 enum skyc_err transfer_pareto(const struct transfer_grid *g,
-                              const struct transfer_request *req,
-                              size_t npoints, struct transfer_plan **pts,
-                              size_t *npts, struct skyc_error *err);
+                              const struct transfer_request *req, double lo,
+                              double hi, struct transfer_front *f,
+                              struct skyc_error *err);
 
 /*
  * Hourly price of one gateway VM per grid region: the on-demand price of

@@ -54,12 +54,43 @@ t_eq "budget: mode" "$(echo "$OUT" | json 'd["mode"]')" "max-cost"
 t_run "tiny budget too low" 5 skyc transfer plan aws:a gcp:c --max-cost 0.05 "${tiny[@]}"
 t_contains "budget: says cheapest" "$ERR" "at least \$0.0900/GB"
 
-# 4. Pareto: rising in throughput and cost, ends at the AWS NIC cap
-t_run "tiny pareto" 0 skyc transfer plan aws:a gcp:c --pareto --max-vms 2 "${tiny[@]}" --json
+# 4. Pareto (one VM per region): rising in throughput and cost, from the
+#    direct path's best (2 Gbps) to the AWS NIC cap (5 Gbps)
+t_run "tiny pareto" 0 skyc transfer plan aws:a gcp:c --pareto "${tiny[@]}" --json
 t_eq "pareto: monotone" "$(echo "$OUT" | json 'all(a["throughput_gbps"] < b["throughput_gbps"] and a["cost_per_gb"] < b["cost_per_gb"] for a, b in zip(d["pareto"], d["pareto"][1:]))')" "True"
-t_eq "pareto: max" "$(echo "$OUT" | json 'round(d["pareto"][-1]["throughput_gbps"], 4)')" "10.0"
-t_run "tiny pareto table" 0 skyc transfer plan aws:a gcp:c --pareto "${tiny[@]}"
+t_eq "pareto: max" "$(echo "$OUT" | json 'round(d["pareto"][-1]["throughput_gbps"], 4)')" "5.0"
+t_eq "pareto: exact" "$(echo "$OUT" | json 'd["exact"] and d["proven_optimal"]')" "True"
+t_eq "pareto: direct best first" "$(echo "$OUT" | json '(round(d["pareto"][0]["throughput_gbps"], 6), d["pareto"][0]["relays"])')" "(2.0, [])"
+t_eq "pareto: arcs rise" "$(echo "$OUT" | json 'len(d["arcs"]) > 0 and all(a["cost_per_gb_b"] < 0 and a["to_gbps"] > a["from_gbps"] for a in d["arcs"])')" "True"
+t_eq "pareto: curve = plan" "$(echo "$OUT" | json 'all(abs(p["curve_cost_per_gb"] - p["cost_per_gb"]) < 1e-9 for p in d["pareto"])')" "True"
+# every point, and a point inside an arc, is what --tput plans
+echo "$OUT" >"$T_TMP/front.json"
+python3 - "$T_TMP/front.json" >"$T_TMP/checks" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for p in d["pareto"][::16]:
+    print("%.12g %.12g" % (p["throughput_gbps"], p["cost_per_gb"]))
+a = d["arcs"][len(d["arcs"]) // 2]
+t = (a["from_gbps"] + a["to_gbps"]) / 2
+print("%.12g %.12g" % (t, a["cost_per_gb_a"] + a["cost_per_gb_b"] / t))
+PY
+bad=0
+while read -r t c; do
+    got=$(skyc transfer plan aws:a gcp:c --tput "$t" "${tiny[@]}" --json | json 'd["plan"]["cost_per_gb"]')
+    python3 -c "import sys; sys.exit(abs($got - $c) > 1e-7 * $c)" || { bad=1; echo "at $t: --tput says $got, curve $c" >&2; }
+done <"$T_TMP/checks"
+t_eq "pareto: reproduced by --tput" "$bad" "0"
+t_run "tiny pareto range" 0 skyc transfer plan aws:a gcp:c --pareto --max-vms 2 --min-tput 5 --max-tput 6 "${tiny[@]}" --json
+t_eq "range: inside" "$(echo "$OUT" | json 'all(5 - 1e-6 <= p["throughput_gbps"] <= 6 + 1e-6 for p in d["pareto"]) and d["range_gbps"] == [5.0, 6.0]')" "True"
+t_run "tiny pareto table" 0 skyc transfer plan aws:a gcp:c --pareto --max-tput 3 "${tiny[@]}"
 t_contains "pareto table" "$OUT" "RELAYS"
+t_contains "pareto table arcs" "$OUT" "arc to"
+t_run "range without pareto" 2 skyc transfer plan aws:a gcp:c --min-tput 1 "${tiny[@]}"
+t_contains "range flag msg" "$ERR" "--min-tput and --max-tput go with --pareto"
+t_run "range upside down" 2 skyc transfer plan aws:a gcp:c --pareto --min-tput 6 --max-tput 5 "${tiny[@]}"
+t_contains "range order msg" "$ERR" "must be below --max-tput"
+t_run "range too fast" 5 skyc transfer plan aws:a gcp:c --pareto --min-tput 50 "${tiny[@]}"
+t_contains "range too fast msg" "$ERR" "the most is 5.000 Gbps"
 
 # 5. the real grid: a direct plan, in Skyplane's units
 t_run "real direct" 0 skyc transfer plan aws:us-east-1 gcp:us-west1-a --tput 4 --json
@@ -112,9 +143,9 @@ t_run "missing grid" 4 skyc transfer plan aws:a gcp:c --grid "$T_TMP/none.csv" -
 t_contains "missing grid msg" "$ERR" "cannot read throughput grid"
 printf 'src_region,dst_region,throughput_sent\naws:a,gcp:c,lots\n' >"$T_TMP/bad.csv"
 t_run "bad grid" 3 skyc transfer plan aws:a gcp:c --grid "$T_TMP/bad.csv" --prices "$T_TMP/c.csv"
-t_contains "bad grid located" "$ERR" "bad.csv:2: throughput_sent 'lots' is not a non-negative number"
+t_contains "bad grid located" "$ERR" "bad.csv:2:13: throughput_sent 'lots' is not a non-negative number"
 printf 'src,dest\naws:a,gcp:c\n' >"$T_TMP/badc.csv"
 t_run "bad prices" 3 skyc transfer plan aws:a gcp:c --grid "$T_TMP/t.csv" --prices "$T_TMP/badc.csv"
-t_contains "bad prices msg" "$ERR" "badc.csv:1: no 'cost' column"
+t_contains "bad prices msg" "$ERR" "badc.csv:1:1: no 'cost' column"
 t_run "unknown sub" 2 skyc transfer plot
 t_done

@@ -298,25 +298,41 @@ static void test_pareto_monotone(void **state)
     double price[3] = {1, 1, 1};
     struct transfer_request r = request(&g, price);
     r.max_vms = 2;
-    struct transfer_plan *pts;
-    size_t n;
+    r.conns_per_vm = 8; /* every connection moved is a step: keep it short */
+    struct transfer_front fr;
     struct skyc_error err = {0};
-    assert_int_equal(transfer_pareto(&g, &r, 8, &pts, &n, &err), SKYC_OK);
+    assert_int_equal(transfer_pareto(&g, &r, 0, 0, &fr, &err), SKYC_OK);
+    size_t n = fr.npoints;
+    const struct transfer_plan *pts = fr.points;
     assert_true(n >= 3);
+    assert_true(fr.proven);
     for (size_t i = 1; i < n; i++) {
         assert_true(pts[i].tput_gbps > pts[i - 1].tput_gbps);
         assert_true(pts[i].cost_per_gb > pts[i - 1].cost_per_gb);
     }
+    for (size_t i = 0; i < n; i++)
+        assert_close(pts[i].cost_per_gb, fr.curve_cost[i]);
     assert_close(pts[n - 1].tput_gbps, 10); /* 2 AWS VMs x 5 Gbps */
-    /* the direct path's best (4 Gbps) is on the curve, direct only */
-    bool found = false;
-    for (size_t i = 0; i < n; i++)
-        if (close_to(pts[i].tput_gbps, 4) && pts[i].nedges == 1)
-            found = true;
-    assert_true(found);
-    for (size_t i = 0; i < n; i++)
-        transfer_plan_release(&pts[i]);
-    free(pts);
+    /* the direct path's best (4 Gbps, 2 VMs a side) is the first point */
+    assert_close(pts[0].tput_gbps, 4);
+    assert_int_equal(pts[0].nedges, 1);
+    assert_close(pts[0].cost_per_gb, 0.09 + 4 * K / 4);
+    /* arcs: cost/GB rising with T, a + b/T with b < 0 */
+    assert_true(fr.narcs >= 1);
+    for (size_t i = 0; i < fr.narcs; i++) {
+        assert_true(fr.arcs[i].b < 0);
+        assert_true(fr.arcs[i].to_gbps > fr.arcs[i].from_gbps);
+    }
+    /* a range: only points inside it */
+    struct transfer_front sub;
+    assert_int_equal(transfer_pareto(&g, &r, 5, 6, &sub, &err), SKYC_OK);
+    assert_true(sub.npoints >= 1);
+    for (size_t i = 0; i < sub.npoints; i++)
+        assert_true(sub.points[i].tput_gbps >= 5 - 1e-6 &&
+                    sub.points[i].tput_gbps <= 6 + 1e-6);
+    assert_close(sub.points[sub.npoints - 1].tput_gbps, 6);
+    transfer_front_release(&sub);
+    transfer_front_release(&fr);
     transfer_grid_release(&g);
 }
 
@@ -333,8 +349,10 @@ struct bf {
  * per-node throughput caps, by successive shortest paths (Bellman-Ford) on
  * the node-split graph. Returns the cost, or INFINITY when t is too much.
  */
-static double min_cost_flow(size_t n, double ecap[8][8], double price[8][8],
-                            const double *ncap, double t, double *pushed)
+static double min_cost_flow_segs(size_t n, double ecap[8][8],
+                                 double price[8][8], const double *ncap,
+                                 double t, double *pushed, double segs[][2],
+                                 size_t *nseg)
 {
     /* nodes: 2i = in(i), 2i+1 = out(i); arcs: in->out cap ncap, out(i) ->
      * in(j) cap ecap */
@@ -385,9 +403,20 @@ static double min_cost_flow(size_t n, double ecap[8][8], double price[8][8],
         }
         total += push * dist[d];
         left -= push;
+        if (segs && *nseg < 64) {
+            segs[*nseg][0] = push;
+            segs[*nseg][1] = dist[d];
+            (*nseg)++;
+        }
     }
     *pushed = t;
     return total;
+}
+
+static double min_cost_flow(size_t n, double ecap[8][8], double price[8][8],
+                            const double *ncap, double t, double *pushed)
+{
+    return min_cost_flow_segs(n, ecap, price, ncap, t, pushed, NULL, NULL);
 }
 
 struct bf_search {
@@ -399,6 +428,10 @@ struct bf_search {
     int outc[8], inc[8];
     double best;
     double tmax; /* the most any assignment carries */
+    /* curve mode: the least cost rate at each of ns throughputs */
+    const double *ts;
+    double *cbf;
+    size_t ns;
 };
 
 static void bf_edges(struct bf_search *s, size_t k)
@@ -443,6 +476,33 @@ static void bf_edges(struct bf_search *s, size_t k)
             ecap[i][j] = b->cap[i][j] * s->conn[i][j] / s->C;
     }
     double pushed;
+    if (s->ts) {
+        double segs[64][2];
+        size_t nseg = 0;
+        min_cost_flow_segs(n, ecap, (double(*)[8])b->price, ncap, 1e9,
+                           &pushed, segs, &nseg);
+        if (pushed > s->tmax)
+            s->tmax = pushed;
+        /* exactly what the segments carry (1e9 - left would round) */
+        pushed = 0;
+        for (size_t q = 0; q < nseg; q++)
+            pushed += segs[q][0];
+        if (pushed > s->tmax)
+            s->tmax = pushed;
+        for (size_t m = 0; m < s->ns; m++) {
+            double left = s->ts[m], v = vm;
+            if (left > pushed * (1 + 1e-12))
+                continue;
+            for (size_t q = 0; q < nseg && left > 0; q++) {
+                double take = SKYC_MIN(left, segs[q][0]);
+                v += take * segs[q][1];
+                left -= take;
+            }
+            if (v < s->cbf[m])
+                s->cbf[m] = v;
+        }
+        return;
+    }
     double f = min_cost_flow(n, ecap, (double(*)[8])b->price, ncap, s->t,
                              &pushed);
     if (f + vm < s->best)
@@ -568,6 +628,135 @@ static void test_against_brute_force(void **state)
     assert_true(infeasible >= 3);
 }
 
+/*
+ * The exact Pareto curve against brute force: every integer VM and
+ * connection assignment of small random grids, each one's least cost at
+ * 400 throughputs (and at every point and arc of the planner's curve).
+ * The curve's points and arcs have the brute-force $/GB, nothing beats
+ * them, and every brute-force (T, $/GB) is matched or beaten by the curve
+ * at T or above; each point is what the single-goal mode (--tput) plans.
+ */
+static void test_pareto_against_brute_force(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"aws:r0", "gcp:r1", "azure:r2",
+                                        "aws:r3"};
+    srand(777);
+    int rounds_with_arcs = 0;
+    for (int round = 0; round < 4; round++) {
+        struct bf b = {.n = 4};
+        int C = round % 2 ? 1 : 2, N = round % 2 ? 2 : 1;
+        struct tiny rows[16];
+        size_t nrows = 0;
+        static const enum transfer_cloud clouds[] = {
+            TRANSFER_AWS, TRANSFER_GCP, TRANSFER_AZURE, TRANSFER_AWS};
+        for (size_t i = 0; i < b.n; i++) {
+            b.cloud[i] = clouds[i];
+            b.vmp[i] = frand(0.2, 40);
+            for (size_t j = 0; j < b.n; j++) {
+                if (i == j || (rand() % 5 == 0 && !(i == 0 && j == 3)))
+                    continue;
+                b.cap[i][j] = frand(0.5, 9);
+                b.price[i][j] = frand(0, 0.15);
+                rows[nrows++] = (struct tiny){names[i], names[j],
+                                              b.cap[i][j], b.price[i][j]};
+            }
+        }
+        struct transfer_grid g;
+        make_grid(&g, rows, nrows);
+        double price[4];
+        int map[4];
+        for (size_t i = 0; i < 4; i++) {
+            map[i] = transfer_grid_find(&g, names[i]);
+            price[map[i]] = b.vmp[i];
+        }
+        struct transfer_request r = {.src = (uint32_t)map[0],
+                                     .dst = (uint32_t)map[3],
+                                     .max_vms = N, .conns_per_vm = C,
+                                     .vm_price_h = price};
+        struct transfer_front fr;
+        struct skyc_error err = {0};
+        assert_int_equal(transfer_pareto(&g, &r, 0, 0, &fr, &err), SKYC_OK);
+        assert_true(fr.proven);
+        assert_true(fr.npoints >= 1);
+        double tmax = fr.points[fr.npoints - 1].tput_gbps;
+        /* samples: a fine grid, the points, the arcs' ends and middles */
+        size_t ns = 0, cap = 400 + 4 * (fr.npoints + fr.narcs) + 8;
+        double *ts = xcalloc(cap, sizeof(*ts)), *cbf = xcalloc(cap, sizeof(*cbf));
+        for (int k = 1; k <= 400; k++)
+            ts[ns++] = tmax * 1.02 * k / 400;
+        size_t pfirst = ns;
+        for (size_t k = 0; k < fr.npoints; k++)
+            ts[ns++] = fr.points[k].tput_gbps;
+        size_t afirst = ns;
+        for (size_t k = 0; k < fr.narcs; k++) {
+            const struct transfer_arc *a = &fr.arcs[k];
+            ts[ns++] = a->from_gbps + (a->to_gbps - a->from_gbps) * 1e-3;
+            ts[ns++] = (a->from_gbps + a->to_gbps) / 2;
+            ts[ns++] = a->to_gbps - (a->to_gbps - a->from_gbps) * 1e-3;
+        }
+        for (size_t k = 0; k < ns; k++)
+            cbf[k] = INFINITY;
+        struct bf_search s = {.b = &b, .C = C, .N = N, .best = INFINITY,
+                              .ts = ts, .cbf = cbf, .ns = ns};
+        bf_vms(&s, 0);
+        if (!(fabs(tmax - s.tmax) <= 1e-6 * SKYC_MAX(1, s.tmax)))
+            fail_msg("round %d: curve ends at %.9f Gbps, brute force max %.9f",
+                     round, tmax, s.tmax);
+        /* the points: brute-force cost, single-goal plans agree */
+        for (size_t k = 0; k < fr.npoints; k++) {
+            double t = fr.points[k].tput_gbps, want = cbf[pfirst + k] / t;
+            if (!(fabs(fr.curve_cost[k] - want) <= 1e-6 * want))
+                fail_msg("round %d: point %.9f Gbps: curve $%.9f/GB, brute "
+                         "force $%.9f/GB", round, t, fr.curve_cost[k], want);
+            assert_close(fr.points[k].cost_per_gb, fr.curve_cost[k]);
+        }
+        /* the arcs: a + b/T is the brute-force $/GB inside them */
+        for (size_t k = 0; k < fr.narcs; k++)
+            for (int q = 0; q < 3; q++) {
+                double t = ts[afirst + 3 * k + (size_t)q];
+                double want = cbf[afirst + 3 * k + (size_t)q] / t;
+                double got = fr.arcs[k].a + fr.arcs[k].b / t;
+                if (!(fabs(got - want) <= 1e-6 * want))
+                    fail_msg("round %d: arc at %.9f Gbps: $%.9f/GB, brute "
+                             "force $%.9f/GB", round, t, got, want);
+            }
+        /* nothing beats a point or an arc's middle from above */
+        for (size_t k = pfirst; k < ns; k++) {
+            double t = ts[k], f = cbf[k] / t;
+            for (size_t q = 0; q < ns; q++)
+                if (ts[q] > t * (1 + 1e-9) && cbf[q] / ts[q] <= f * (1 - 1e-7))
+                    fail_msg("round %d: %.9f Gbps at $%.9f/GB beats the "
+                             "curve's %.9f Gbps at $%.9f/GB",
+                             round, ts[q], cbf[q] / ts[q], t, f);
+        }
+        /* and the curve matches or beats every brute-force point */
+        for (size_t k = 0; k < 400; k++) {
+            double t = ts[k], f = cbf[k] / t, best = INFINITY;
+            if (!isfinite(f))
+                continue;
+            for (size_t q = 0; q < fr.npoints; q++)
+                if (fr.points[q].tput_gbps >= t * (1 - 1e-9))
+                    best = SKYC_MIN(best, fr.curve_cost[q]);
+            for (size_t q = 0; q < fr.narcs; q++) {
+                const struct transfer_arc *a = &fr.arcs[q];
+                if (a->to_gbps >= t)
+                    best = SKYC_MIN(best, a->a + a->b / SKYC_MAX(t, a->from_gbps));
+            }
+            if (!(best <= f * (1 + 1e-7)))
+                fail_msg("round %d: brute force %.9f Gbps at $%.9f/GB is not "
+                         "matched by the curve (best $%.9f/GB at or above)",
+                         round, t, f, best);
+        }
+        rounds_with_arcs += fr.narcs > 0;
+        free(ts);
+        free(cbf);
+        transfer_front_release(&fr);
+        transfer_grid_release(&g);
+    }
+    assert_true(rounds_with_arcs >= 1);
+}
+
 /* ---- grid files ---- */
 
 static enum skyc_err parse(const char *text, struct skyc_error *err)
@@ -587,16 +776,16 @@ static void test_grid_errors(void **state)
         const char *text, *msg;
     } cases[] = {
         {"src_region,dst_region\naws:a,aws:b\n",
-         "grid.csv:1: no 'throughput_sent' column"},
+         "grid.csv:1:1: no 'throughput_sent' column"},
         {"src_region,dst_region,throughput_sent\naws:a,aws:b,1e9\n"
          "aws:a,gcp:b,fast\n",
-         "grid.csv:3: throughput_sent 'fast' is not a non-negative number"},
+         "grid.csv:3:13: throughput_sent 'fast' is not a non-negative number"},
         {"src_region,dst_region,throughput_sent\naws:a,aws:b,-5\n",
-         "grid.csv:2: throughput_sent '-5' is not"},
+         "grid.csv:2:13: throughput_sent '-5' is not"},
         {"src_region,dst_region,throughput_sent\nibm:a,aws:b,5\n",
-         "grid.csv:2: src_region 'ibm:a' is not a region key"},
+         "grid.csv:2:1: src_region 'ibm:a' is not a region key"},
         {"src_region,dst_region,throughput_sent\naws:a,nocolon,5\n",
-         "grid.csv:2: dst_region 'nocolon' is not a region key"},
+         "grid.csv:2:7: dst_region 'nocolon' is not a region key"},
         {"src_region,dst_region,throughput_sent\n", "no usable PREMIUM rows"},
         {"src_region,dst_region,throughput_sent\n\"aws:a,aws:b,5\n",
          "grid.csv:2: unterminated quoted field"},
@@ -616,7 +805,7 @@ static void test_grid_errors(void **state)
     assert_int_equal(
         transfer_grid_parse_price(&g, "cost.csv", bad, strlen(bad), &err),
         SKYC_E_INPUT);
-    assert_non_null(strstr(err.msg, "cost.csv:3: cost 'cheap'"));
+    assert_non_null(strstr(err.msg, "cost.csv:3:13: cost 'cheap'"));
     transfer_grid_release(&g);
 }
 
@@ -680,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_budget_mode),
         cmocka_unit_test(test_pareto_monotone),
         cmocka_unit_test(test_against_brute_force),
+        cmocka_unit_test(test_pareto_against_brute_force),
         cmocka_unit_test(test_grid_errors),
         cmocka_unit_test(test_grid_tiers_duplicates_and_find),
         cmocka_unit_test(test_real_grid),
