@@ -117,5 +117,10 @@ check("ttl primary kept in A", holders(d), {A})
 body, src = get(R, "p-ttl", "k")
 check("after eviction get at R is served from A", (body == d, src), (True, A))
 clients[A].delete_object(Bucket="p-ttl", Key="k")
-check("remote prefix ends empty", wait_for(lambda: remote_count() == 0), True)
+if not wait_for(lambda: remote_count() == 0):
+    left = remote.list_objects_v2(Bucket=rbucket, Prefix=rprefix + "/")
+    print("left in the remote:", [(o["Key"], o["Size"])
+                                  for o in left.get("Contents", [])],
+          file=sys.stderr)
+check("remote prefix ends empty", remote_count() == 0, True)
 done()
