@@ -91,8 +91,6 @@ static enum skyc_err jobs_launch(int argc, const char **argv,
     struct task_dag dag = {0};
     struct mjob j = {0};
     struct jobs_db db = {0};
-    struct provider sim;
-    bool sim_open = false;
     char cwd[4096];
     enum skyc_err rc;
     if ((rc = task_dag_load_file(&dag, argv[0], err)))
@@ -181,25 +179,39 @@ static enum skyc_err jobs_launch(int argc, const char **argv,
     j.hourly = j.od_hourly = NAN;
     j.ended_at = j.sim_launched = j.sim_running = NAN;
     j.submitted_at = state_now();
-    j.sim_submitted = provider_clock(provider, &sim, &sim_open);
-    if ((rc = jobs_db_open(&db, err)) || (rc = jobs_db_add(&db, &j, err)))
+    /* the controller converts submitted_at to the provider clock when it
+     * first sees the job: no provider (nor its catalog) is opened here */
+    j.sim_submitted = MJOB_CLOCK_UNSET;
+    j.env = jobs_env_snapshot();
+    if ((rc = jobs_db_open(&db, err)) || (rc = jobs_db_begin(&db, err)))
         goto out;
+    /* one transaction: the controller never sees a half-made row */
     {
-        char *dir = jobs_dir(j.id);
-        char *ck = jobs_checkpoint_dir(j.id);
-        char *copy = path_join(dir, "task.yaml");
+        char *dir = NULL, *ck = NULL, *copy = NULL;
+        if ((rc = jobs_db_add(&db, &j, err)))
+            goto abort;
+        dir = jobs_dir(j.id);
+        ck = jobs_checkpoint_dir(j.id);
+        copy = path_join(dir, "task.yaml");
         path_mkdir_p(ck, 0700);
-        rc = copy_file(argv[0], copy, err);
+        if ((rc = copy_file(argv[0], copy, err)))
+            goto abort;
         free(j.task);
         j.task = copy;
+        copy = NULL;
+        /* its SUBMITTED event is the controller's, with the clock */
+        if ((rc = jobs_db_update(&db, &j, err)))
+            goto abort;
+        rc = jobs_db_commit(&db, err);
+    abort:
+        if (rc)
+            jobs_db_rollback(&db);
+        free(copy);
         free(ck);
         free(dir);
-        if (rc || (rc = jobs_db_update(&db, &j, err)))
+        if (rc)
             goto out;
     }
-    jobs_db_event(&db, j.id, j.sim_submitted, "SUBMITTED", NULL, 0, NULL,
-                  "%s%s%s", j.strategy, j.policy ? " policy " : "",
-                  j.policy ? j.policy : "");
     if ((rc = jobs_controller_ensure(err)))
         goto out;
     jobs_controller_wake();
@@ -209,8 +221,6 @@ static enum skyc_err jobs_launch(int argc, const char **argv,
             j.id, j.strategy, j.id);
     printf("%ld\n", j.id);
 out:
-    if (sim_open)
-        provider_close(&sim);
     if (db.db)
         jobs_db_close(&db);
     mjob_release(&j);
@@ -232,7 +242,7 @@ static json_t *job_json(const struct mjob *j, double now)
     double cost = mjob_cost_now(j, now, &od);
     return json_pack(
         "{s:I, s:s?, s:s, s:s, s:s?, s:I, s:I, s:I, s:s?, s:b, s:s?, s:s?, "
-        "s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:s?}",
+        "s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:s?, s:s?}",
         "id", (json_int_t)j->id, "name", j->name, "status", j->status,
         "strategy", j->strategy, "policy", j->policy, "launches",
         (json_int_t)j->launches, "preemptions", (json_int_t)j->preemptions,
@@ -244,7 +254,7 @@ static json_t *job_json(const struct mjob *j, double now)
         j->submitted_at, "ended_at", json_number_or_null(j->ended_at),
         "deadline_hours",
         j->deadline_s > 0 ? json_real(j->deadline_s / 3600) : json_null(),
-        "message", j->message);
+        "message", j->message, "tearing_down", j->retiring);
 }
 
 static json_t *events_json(const struct mjob_event *ev, size_t n)

@@ -52,6 +52,9 @@ bool mjob_status_terminal(const char *status);
 #define MJOB_EAGER "EAGER_NEXT_REGION"
 #define MJOB_DEADLINE "DEADLINE"
 
+/* sim_submitted of a job the controller has not seen yet. */
+#define MJOB_CLOCK_UNSET (-1.0)
+
 struct mjob {
     long id;
     char *name;     /* NULL = unnamed */
@@ -76,7 +79,8 @@ struct mjob {
     double od_hourly; /* $/h on-demand for the same offering, NaN unknown */
     char *avoid_region; /* EAGER_NEXT_REGION: block this one next launch */
     double submitted_at, ended_at; /* wall */
-    double sim_submitted;  /* provider clock at submission */
+    double sim_submitted;  /* provider clock at submission; MJOB_CLOCK_UNSET
+                              until the controller first sees the job */
     double sim_launched;   /* provider clock when the cluster was asked for */
     double sim_running;    /* provider clock when its job started, NaN */
     double run_s;  /* provider seconds of run time on finished clusters */
@@ -84,7 +88,11 @@ struct mjob {
     bool cancel_requested;
     char *message; /* why it ended or what it waits for, NULL none */
     long controller_pid; /* the controller that last touched it */
-    char *retiring; /* a cluster being replaced by a switch, NULL none */
+    char *retiring; /* a cluster being torn down (replaced by a switch or
+                       a recovery, or of a finished job), NULL none */
+    char *env;      /* the settings at submission: a JSON object of the
+                       variables jobs_env_snapshot() keeps, NULL = the
+                       controller's own (rows from before it existed) */
 };
 void mjob_release(struct mjob *j);
 void mjob_list_free(struct mjob *j, size_t n);
@@ -121,6 +129,18 @@ enum skyc_err jobs_db_get(struct jobs_db *db, long id, struct mjob *j,
 enum skyc_err jobs_db_list(struct jobs_db *db, bool only_active,
                            struct mjob **js, size_t *n,
                            struct skyc_error *err);
+/*
+ * The controller's incremental read: unfinished jobs (and finished ones
+ * whose cluster is still being torn down) with an id above after_id, plus
+ * unfinished jobs at or below it with a cancel request. after_id 0 = all.
+ */
+enum skyc_err jobs_db_list_work(struct jobs_db *db, long after_id,
+                                struct mjob **js, size_t *n,
+                                struct skyc_error *err);
+/* A write transaction (BEGIN IMMEDIATE); commit rolls back on failure. */
+enum skyc_err jobs_db_begin(struct jobs_db *db, struct skyc_error *err);
+enum skyc_err jobs_db_commit(struct jobs_db *db, struct skyc_error *err);
+void jobs_db_rollback(struct jobs_db *db);
 enum skyc_err jobs_db_request_cancel(struct jobs_db *db, long id,
                                      struct skyc_error *err);
 enum skyc_err jobs_db_event(struct jobs_db *db, long job_id, double sim_at,
@@ -147,6 +167,24 @@ char *jobs_controller_log(void);
 double mjob_cost_now(const struct mjob *j, double sim_now, double *od);
 /* Provider seconds of run time so far (finished clusters + current). */
 double mjob_run_now(const struct mjob *j, double sim_now);
+
+/* ---- per-job settings (jobs_env.c) -------------------------------------- */
+
+/*
+ * A managed job runs with the settings of the command that submitted it,
+ * whichever command started the controller: the environment variables
+ * named by jobs_env_kept() (SKYC_* except the controller's own SKYC_JOBS_*
+ * knobs, PATH, XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_DATA_HOME) are
+ * snapshot at submission into mjobs.env, and the controller applies them
+ * (and enters the job's submission directory) for everything it does for
+ * that job: planning, launches, provider and catalog look-ups.
+ */
+bool jobs_env_kept(const char *name, size_t len);
+/* The kept variables of this process as a JSON object (caller frees). */
+char *jobs_env_snapshot(void);
+/* Make this process's kept variables exactly those of snapshot (NULL or
+ * invalid: leave them as they are). */
+void jobs_env_apply(const char *snapshot);
 
 /* ---- the controller ---------------------------------------------------- */
 
