@@ -22,19 +22,47 @@
 #include <signal.h>
 #include <unistd.h>
 
-/* The provider clock the controller bills in (see jobs.h). */
-static double provider_clock(const char *provider, struct provider *sim,
-                             bool *sim_open)
+/* The provider clocks the controller bills in (see jobs.h), one sim per
+ * set of job settings (a job's SKYC_SIM_CONFIG sets its time scale). */
+struct clocks {
+    struct {
+        char *env;
+        struct provider sim;
+    } v[8];
+    size_t n;
+    char *own; /* this command's settings, put back after each open */
+};
+
+static double provider_clock(struct clocks *k, const struct mjob *j)
 {
-    if (strcmp(provider, "sim"))
+    if (strcmp(j->provider, "sim"))
         return state_now();
-    if (!*sim_open) {
-        struct skyc_error e = {0};
-        if (provider_open("sim", sim, &e))
-            return state_now();
-        *sim_open = true;
+    const char *env = j->env ? j->env : "";
+    for (size_t i = 0; i < k->n; i++)
+        if (!strcmp(k->v[i].env, env))
+            return sim_provider_now(&k->v[i].sim);
+    if (k->n == ARRAY_SIZE(k->v))
+        return sim_provider_now(&k->v[0].sim);
+    if (!k->own)
+        k->own = jobs_env_snapshot();
+    jobs_env_apply(j->env);
+    struct skyc_error e = {0};
+    enum skyc_err r = provider_open("sim", &k->v[k->n].sim, &e);
+    jobs_env_apply(k->own);
+    if (r)
+        return state_now();
+    k->v[k->n].env = xstrdup(env);
+    return sim_provider_now(&k->v[k->n++].sim);
+}
+
+static void clocks_release(struct clocks *k)
+{
+    for (size_t i = 0; i < k->n; i++) {
+        provider_close(&k->v[i].sim);
+        free(k->v[i].env);
     }
-    return sim_provider_now(sim);
+    free(k->own);
+    memset(k, 0, sizeof(*k));
 }
 
 static enum skyc_err copy_file(const char *from, const char *to,
@@ -298,8 +326,7 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
     struct mjob one = {0};
     struct mjob_event *ev = NULL;
     size_t nev = 0;
-    struct provider sim;
-    bool sim_open = false;
+    struct clocks clk = {0};
     enum skyc_err rc = jobs_db_open(&db, err);
     if (rc)
         return rc;
@@ -307,7 +334,7 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
         if ((rc = jobs_db_get(&db, id, &one, err)) ||
             (rc = jobs_db_events(&db, id, &ev, &nev, err)))
             goto out;
-        double now = provider_clock(one.provider, &sim, &sim_open);
+        double now = provider_clock(&clk, &one);
         if (json) {
             json_t *o = job_json(&one, now);
             json_object_set_new(o, "events", events_json(ev, nev));
@@ -364,8 +391,7 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
         json_t *a = json_array();
         for (size_t i = 0; i < nj; i++)
             json_array_append_new(
-                a, job_json(&js[i], provider_clock(js[i].provider, &sim,
-                                                   &sim_open)));
+                a, job_json(&js[i], provider_clock(&clk, &js[i])));
         output_json(a);
         goto out;
     }
@@ -384,7 +410,7 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
     table_add_col(&t, "MESSAGE", TABLE_LEFT);
     for (size_t i = 0; i < nj; i++) {
         const struct mjob *j = &js[i];
-        double now = provider_clock(j->provider, &sim, &sim_open), od;
+        double now = provider_clock(&clk, j), od;
         double cost = mjob_cost_now(j, now, &od);
         char *w = where_of(j);
         table_add_row(&t);
@@ -413,8 +439,7 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
         fprintf(stderr, "No managed jobs. Submit one: skyc jobs launch "
                         "TASK.yaml\n");
 out:
-    if (sim_open)
-        provider_close(&sim);
+    clocks_release(&clk);
     mjob_events_free(ev, nev);
     mjob_release(&one);
     mjob_list_free(js, nj);
