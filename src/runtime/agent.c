@@ -18,6 +18,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "provision/sim.h"
 #include "runtime/runtime.h"
 #include "state/db.h"
 
@@ -541,6 +542,12 @@ int rt_agent_main(const char *cluster)
      * 1 s (SIGUSR1 from a command, or SIGCHLD, still wakes it at once) */
     uint64_t seen_ver = 0;
     a.dirty = true;
+    /* on the emulated cloud's scaled clock 1 s of wall time is minutes of
+     * billed time: keep polling every 100 ms there */
+    double max_ms = 1000;
+    if (!strcmp(a.rc.c.provider, "sim") &&
+        sim_provider_config(&a.rc.prov)->time_scale > 1)
+        max_ms = 100;
     for (;;) {
         advance(&a);
         uint64_t ver = db_data_version(a.st.db);
@@ -567,7 +574,7 @@ int rt_agent_main(const char *cluster)
         for (size_t i = 0; i < a.njobs; i++)
             age = SKYC_MIN(age, state_now() - a.jobs[i].j.started_at);
         int timeout =
-            a.njobs ? (int)SKYC_MIN(1000, SKYC_MAX(100, age * 100)) : 10000;
+            a.njobs ? (int)SKYC_MIN(max_ms, SKYC_MAX(100, age * 100)) : 10000;
         double now = state_now();
         if (autostop_due(&a, now, &timeout)) {
             log_notice("idle for %g minutes: autostop (%s)",
