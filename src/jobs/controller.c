@@ -1,23 +1,33 @@
 /*
  * controller.c - the managed-jobs controller daemon (jobs.h).
  *
- * One process per user (an flock on jobs/controller.lock). It wakes every
- * poll interval (SKYC_JOBS_POLL_MS, default 100 ms) or on SIGUSR1 and steps
- * every unfinished job:
+ * One process per user (an flock on jobs/controller.lock). It keeps every
+ * unfinished job in memory (jobs.db is read again only when another process
+ * committed to it - a submission or a cancel request - by SQLite's data
+ * version), wakes every poll interval (SKYC_JOBS_POLL_MS, default 100 ms),
+ * on SIGUSR1 or when a worker ends, and steps the jobs, recoveries first:
  *   PENDING     launch the first cluster
- *   STARTING    (seen only after a crash) adopt the cluster if it came up,
- *               else let the runtime's reconcile tear it down and relaunch
- *   RUNNING     watch the runtime job and the provider's nodes: a node
+ *   STARTING    a worker launches it; after a crash: adopt the cluster if it
+ *               came up, else let the runtime's reconcile tear it down and
+ *               relaunch
+ *   RUNNING     watch the runtime job and the provider's nodes, one look per
+ *               check interval (0.5 ms per running job, between the poll and
+ *               1 s; only the nodes while state.db is unchanged): a node
  *               PREEMPTED or gone (or the cluster gone) is a preemption ->
- *               tear down, RECOVERING, relaunch at once; a non-zero exit on
- *               a healthy cluster is a user error -> restart on the same
- *               cluster while max_restarts_on_errors allows (exit codes in
+ *               RECOVERING, the replacement asked for at once, the old
+ *               cluster torn down; a non-zero exit on a healthy cluster is a
+ *               user error -> restart on the same cluster while
+ *               max_restarts_on_errors allows (exit codes in
  *               recover_on_exit_codes always), else FAILED
  *   RECOVERING  launch again (with backoff after failed tries), or - in the
  *               deadline mode - wait while the policy says idle
- * In the deadline mode every decision interval (--tick of provider time) is
- * a decision point where spot_decide() may switch spot <-> on-demand or
- * zone. Clusters are launched and torn down only through runtime.h.
+ * Launches and teardowns run in worker processes (see "workers" below), so
+ * one slow provider call delays no other job. In the deadline mode every
+ * decision interval (--tick of provider time) is a decision point where
+ * spot_decide() may switch spot <-> on-demand or zone; its launches run
+ * inline, at the decision point. Everything done for a job runs under the
+ * job's own settings (jobs_env.c). Clusters are launched and torn down only
+ * through runtime.h.
  */
 #include "core/common.h"
 #include "core/alloc.h"

@@ -3,6 +3,7 @@
  * preemptions, shortages and user errors, to its deadline, at least cost.
  *
  * Pieces:
+ *   jobs_env.c    the settings each job runs with (its submitter's).
  *   jobs_db.c     the jobs plane's own SQLite file, $XDG_STATE_HOME/skyc/
  *                 jobs.db (WAL, STRICT): tables `mjobs` (one row per managed
  *                 job) and `mjob_events` (its history: every launch,
@@ -22,7 +23,10 @@
  * a controller killed at any moment finds on restart either a healthy
  * cluster (it resumes watching, no relaunch), an INIT cluster whose launcher
  * died (the runtime's reconcile tears it down, the job is relaunched), or no
- * cluster (relaunched). Clusters of finished jobs are always torn down.
+ * cluster (relaunched). The controller's launch workers die with it, so
+ * their launches are such INIT clusters. A cluster to tear down (replaced,
+ * or of a finished job) is on disk as `retiring` until it is gone, so
+ * clusters of finished jobs are always torn down.
  *
  * Times: `at` fields are wall-clock Unix seconds; `sim_*` fields and the
  * deadline are provider-clock seconds (the sim's scaled clock, wall time for
