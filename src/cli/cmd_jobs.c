@@ -616,7 +616,8 @@ static enum skyc_err jobs_cancel(int argc, const char **argv,
     if ((rc = jobs_controller_ensure(err)))
         goto out;
     jobs_controller_wake();
-    /* the controller tears the cluster down; wait for it (bounded) */
+    /* the controller cancels and tears the cluster down; wait for both
+     * (bounded) */
     for (int i = 0; i < n; i++) {
         if (!ids[i])
             continue;
@@ -624,12 +625,18 @@ static enum skyc_err jobs_cancel(int argc, const char **argv,
         for (int tries = 0; tries < 600; tries++) {
             mjob_release(&j);
             if (jobs_db_get(&db, ids[i], &j, NULL) ||
-                mjob_status_terminal(j.status))
+                (mjob_status_terminal(j.status) && !j.retiring))
                 break;
             usleep(50000);
         }
-        if (j.status && mjob_status_terminal(j.status))
+        if (j.status && mjob_status_terminal(j.status) && !j.retiring)
             fprintf(stderr, "Managed job %ld: %s.\n", ids[i], j.status);
+        else if (j.status && mjob_status_terminal(j.status))
+            rc = skyc_fail(err, SKYC_E_FAILED,
+                           "managed job %ld is %s but its cluster '%s' is "
+                           "still being torn down after 30 s (the "
+                           "controller keeps at it)",
+                           ids[i], j.status, j.retiring);
         else
             rc = skyc_fail(err, SKYC_E_FAILED,
                            "managed job %ld is still %s after 30 s (the "
