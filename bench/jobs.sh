@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Managed jobs on the sim, three figures:
 #  1. reaction time: from a spot preemption (the job's last heartbeat, every
-#     10 ms) to the controller's replacement launch request (its LAUNCH
+#     10 ms, bash's $EPOCHREALTIME) to the controller's replacement launch request (its LAUNCH
 #     event, read from jobs.db: the JSON output rounds times to seconds),
 #     median and max over REACT_N jobs; target <= 1 s, SkyPilot polls
 #     every 15 s (quoted from the issue; SkyPilot is not installable here).
@@ -22,7 +22,7 @@
 # RelWithDebInfo, poll 100 ms): see the lead's notes for the quiet-machine
 # figures; this script prints them all in one run.
 #
-# usage: bench/jobs.sh [path/to/skyc]
+# usage: bench/jobs.sh [path/to/skyc]   (BENCH_SECTIONS=3: only the third)
 set -euo pipefail
 SKYC=$(realpath "${1:-build/skyc}")
 W=$(mktemp -d)
@@ -38,6 +38,7 @@ m5.large,,,2,8,,0.096,0.036,us-east-1,us-east-1b,x86_64
 CSV
 export SKYC_CATALOG_DIR="$CAT" SKYC_SIM_CONFIG="$W/sim.yaml"
 export SKYC_JOBS_POLL_MS=${SKYC_JOBS_POLL_MS:-100}
+BENCH_SECTIONS=${BENCH_SECTIONS:-123}
 ctl_stop() {
     local p
     p=$(cat "$XDG_STATE_HOME/skyc/jobs/controller.pid" 2>/dev/null) || return 0
@@ -61,7 +62,10 @@ state, lo, hi = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 db = sqlite3.connect(f"file:{state}/skyc/jobs.db?mode=ro", uri=True)
 out = []
 for i in range(lo, hi + 1):
-    beat = float(open(f"{state}/skyc/jobs/{i}/checkpoint/beat").read())
+    # the last complete heartbeat (a kill may cut the last line short)
+    beats = [l for l in open(f"{state}/skyc/jobs/{i}/checkpoint/beat").read().split("\n")
+             if len(l) == 17 and l[10] == "."]
+    beat = float(beats[-1])
     launches = [r[0] for r in db.execute(
         "SELECT at FROM mjob_events WHERE job_id = ? AND kind = 'LAUNCH' ORDER BY seq", (i,))]
     if len(launches) < 2:
@@ -96,15 +100,18 @@ resources:
 run: |
   n=$(cat $SKYC_CHECKPOINT_DIR/runs 2>/dev/null || echo 0); echo $((n+1)) > $SKYC_CHECKPOINT_DIR/runs
   if [ $n -ge 1 ]; then exit 0; fi
-  while :; do date +%s.%N > $SKYC_CHECKPOINT_DIR/beat.tmp; mv $SKYC_CHECKPOINT_DIR/beat.tmp $SKYC_CHECKPOINT_DIR/beat; sleep 0.01; done
+  while :; do echo $EPOCHREALTIME >> $SKYC_CHECKPOINT_DIR/beat; sleep 0.01; done
 YAML
+if [[ $BENCH_SECTIONS == *1* ]]; then
 fresh
 for i in $(seq "$REACT_N"); do "$SKYC" jobs launch "$W/beat.yaml" >/dev/null 2>&1; sleep 0.3; done
 wait_all 120
 react=$(reaction 1 "$REACT_N")
 echo "reaction: preemption -> replacement launch request: median ${react% *} s, max ${react#* } s over $REACT_N jobs (poll ${SKYC_JOBS_POLL_MS} ms; target <= 1 s; SkyPilot: 15 s poll)"
+fi
 
 # ---- 2. the bill vs the simulator -----------------------------------------
+if [[ $BENCH_SECTIONS == *2* ]]; then
 SHARED=${SKYC_SHARED_DATA:-/work/shared/data}
 SRC="$SHARED/spot-traces/adrs-cant-be-late-windows/windows_48h_task/us-west-2a_v100_1/traces/random_start/223.json"
 [ -f "$SRC" ] || { echo "bench: missing $SRC (set SKYC_SHARED_DATA)" >&2; exit 1; }
@@ -167,8 +174,10 @@ print(f"bill: controller ${cost:.4f} ({status}, {launches} launches, {pre} preem
       f"difference ${abs(cost - sc):.4f} = {abs(cost - sc) / tick:.2f} ticks of on-demand (target <= 1 tick = ${tick:.4f})")
 PY
 unset SKYC_JOBS_TICK_S SKYC_JOBS_OVERHEAD_S
+fi
 
 # ---- 3. scale: JOBS_N concurrent jobs, then reactions among them --------
+[[ $BENCH_SECTIONS == *3* ]] || exit 0
 JOBS_N=${JOBS_N:-100}
 JOBS_TIMEOUT=${JOBS_TIMEOUT:-170}
 cat >"$SKYC_SIM_CONFIG" <<'YAML'
@@ -223,7 +232,15 @@ for i in range(n):
     subprocess.run([skyc, "jobs", "launch", task], stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, check=True)
     ms.append((time.monotonic() - t) * 1000)
-print("%d %.1f %.1f" % (len(ms), statistics.median(ms), max(ms)))
+import resource
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+# the floor: starting the skyc binary at all (exec + dynamic linking)
+for _ in range(5):
+    subprocess.run([skyc, "--version"], stdout=subprocess.DEVNULL)
+ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+floor = (ru2.ru_utime + ru2.ru_stime - ru.ru_utime - ru.ru_stime) * 1000 / 5
+print("%d %.1f %.1f %.1f %.1f" % (len(ms), (ru.ru_utime + ru.ru_stime) * 1000 / max(len(ms), 1),
+                                  statistics.median(ms), max(ms), floor))
 PY
 )
 submitted=${sub_ms%% *}
@@ -236,6 +253,8 @@ while [ $SECONDS -lt $stop_at ]; do
     sleep 1
 done
 all_s=$((SECONDS - t0))
+# the controller's CPU so far, with its reaped workers' (the launches)
+launch_cpu=$(awk '{ s = $0; sub(/.*\) /, "", s); split(s, f, " "); printf "%.0f", (f[12] + f[13] + f[14] + f[15]) * 10 }' "/proc/$pid/stat")
 sleep 3 # a few passes with every job running
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
@@ -259,10 +278,15 @@ print(f"per job at {n} RUNNING: {(cnt['agent'] + cnt['job']) / n:.2f} processes 
       f"{(cpu['agent'] + cpu['job']) * 1000 / hz / 5 / n:.3f} ms/s agents+jobs, "
       f"{cpu['controller'] * 1000 / hz / 5 / n:.3f} ms/s controller; PSS "
       f"{(pss['agent'] + pss['job']) / n:.0f} KiB; controller RSS {rss / n:.0f} KiB per job (upper bound)")
+tot = collections.Counter()
+for pid, (kind, ticks, p) in a.items():
+    tot[kind] += int(ticks)
 print(f"all {n} jobs: controller {cpu['controller'] * 10 / 5:.1f} ms/s CPU, "
-      f"agents+jobs {(cpu['agent'] + cpu['job']) * 10 / 5:.1f} ms/s")
+      f"agents+jobs {(cpu['agent'] + cpu['job']) * 10 / 5:.1f} ms/s; agents+jobs "
+      f"used {(tot['agent'] + tot['job']) * 10 / n:.0f} ms CPU per job since they started")
 PY
-echo "scale: $(running) of $JOBS_N managed jobs RUNNING ${all_s} s after the last of $submitted submissions (submission median ${sub_ms#* } ms -> median/max); controller RSS $((rss / 1024)) MiB, peak $((hwm / 1024)) MiB (target: 1,000 jobs within 200 MiB)"
+read -r _ sub_cpu sub_med sub_max sub_floor <<<"$sub_ms"
+echo "scale: $(running) of $JOBS_N managed jobs RUNNING ${all_s} s after the last of $submitted submissions (skyc jobs launch: median ${sub_med} ms, max ${sub_max} ms, ${sub_cpu} ms CPU of which ${sub_floor} ms is starting the binary: skyc --version); launching them cost the controller and its workers $((launch_cpu / submitted)) ms CPU per job; controller RSS $((rss / 1024)) MiB, peak $((hwm / 1024)) MiB (target: 1,000 jobs within 200 MiB)"
 # reactions while the JOBS_N jobs run
 first=$((submitted + 1))
 for i in $(seq "$REACT_N"); do "$SKYC" jobs launch "$W/beat.yaml" >/dev/null 2>&1; done
