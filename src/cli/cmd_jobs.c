@@ -282,7 +282,8 @@ static json_t *job_json(const struct mjob *j, double now)
         j->submitted_at, "ended_at", json_number_or_null(j->ended_at),
         "deadline_hours",
         j->deadline_s > 0 ? json_real(j->deadline_s / 3600) : json_null(),
-        "message", j->message, "tearing_down", j->retiring);
+        "message", j->message, "tearing_down",
+        j->teardown ? j->teardown : j->retiring);
 }
 
 static json_t *events_json(const struct mjob_event *ev, size_t n)
@@ -625,18 +626,20 @@ static enum skyc_err jobs_cancel(int argc, const char **argv,
         for (int tries = 0; tries < 600; tries++) {
             mjob_release(&j);
             if (jobs_db_get(&db, ids[i], &j, NULL) ||
-                (mjob_status_terminal(j.status) && !j.retiring))
+                (mjob_status_terminal(j.status) && !j.retiring && !j.teardown))
                 break;
             usleep(50000);
         }
-        if (j.status && mjob_status_terminal(j.status) && !j.retiring)
+        if (j.status && mjob_status_terminal(j.status) && !j.retiring &&
+            !j.teardown)
             fprintf(stderr, "Managed job %ld: %s.\n", ids[i], j.status);
         else if (j.status && mjob_status_terminal(j.status))
             rc = skyc_fail(err, SKYC_E_FAILED,
                            "managed job %ld is %s but its cluster '%s' is "
                            "still being torn down after 30 s (the "
                            "controller keeps at it)",
-                           ids[i], j.status, j.retiring);
+                           ids[i], j.status,
+                           j.teardown ? j.teardown : j.retiring);
         else
             rc = skyc_fail(err, SKYC_E_FAILED,
                            "managed job %ld is still %s after 30 s (the "

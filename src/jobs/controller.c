@@ -315,7 +315,7 @@ static void archive_log(const struct mjob *j)
  * (it opens its own), reports "<skyc_err>\n<message>" on a pipe and exits.
  * It dies with the controller (PR_SET_PDEATHSIG), so a kill -9 leaves what
  * a killed inline launch left before: an INIT cluster with a dead owner
- * (reconciled and relaunched) or a `retiring` name on disk (torn down).
+ * (reconciled and relaunched) or a name in `teardown` on disk (torn down).
  */
 typedef enum skyc_err (*worker_fn)(struct live *l, const void *arg,
                                    struct skyc_error *err);
@@ -392,12 +392,12 @@ static enum skyc_err worker_result(struct ctl *c, struct worker *w,
     return r;
 }
 
-static bool worker_free(const struct ctl *c, const struct mjob *j)
+static bool worker_free(const struct ctl *c, const struct mjob *j,
+                        bool launch)
 {
-    /* first launches leave one worker to recoveries, which come first */
+    /* first launches leave one worker to recoveries and teardowns */
     size_t cap = c->max_workers;
-    if (cap > 1 && !j->preemptions && !j->restarts &&
-        !mjob_status_terminal(j->status) && !j->retiring)
+    if (cap > 1 && launch && !j->preemptions && !j->restarts)
         cap--;
     return c->nworkers < cap;
 }
@@ -424,6 +424,35 @@ static enum skyc_err destroy_cluster(struct state *st, const char *name,
     r = rt_cluster_down(st, &rc, err);
     rt_cluster_release(&rc);
     return r;
+}
+
+/* Space-separated cluster lists (names have no spaces: valid_name). */
+static void list_add(char **list, const char *name)
+{
+    char *old = *list;
+    *list = old ? xasprintf("%s %s", old, name) : xstrdup(name);
+    free(old);
+}
+
+static void list_remove(char **list, const char *name)
+{
+    struct strbuf sb = STRBUF_INIT;
+    bool removed = false;
+    for (const char *p = *list; p && *p;) {
+        const char *sp = strchr(p, ' ');
+        size_t len = sp ? (size_t)(sp - p) : strlen(p);
+        if (!removed && len == strlen(name) && !strncmp(p, name, len))
+            removed = true;
+        else if (len) {
+            if (sb.len)
+                strbuf_addch(&sb, ' ');
+            strbuf_add(&sb, p, len);
+        }
+        p += len + (sp ? 1 : 0);
+    }
+    free(*list);
+    *list = sb.len ? strbuf_detach(&sb, NULL) : NULL;
+    strbuf_release(&sb);
 }
 
 static enum skyc_err teardown_worker(struct live *l, const void *arg,
@@ -472,21 +501,16 @@ static void finish(struct ctl *c, struct mjob *j, const char *status,
                    const char *msg)
 {
     double now = ctl_clock(c, j->provider);
-    if (j->cluster && j->retiring) {
-        /* a recovery's old cluster and the new one: the old one at once */
-        struct mjob old = {.id = j->id, .cluster = j->retiring,
-                           .sim_launched = NAN, .sim_running = NAN,
-                           .hourly = NAN};
-        j->retiring = NULL;
-        teardown(c, &old, now);
+    if (j->retiring) {
+        list_add(&j->teardown, j->retiring);
+        FREE_AND_NULL(j->retiring);
     }
     if (j->cluster) {
-        /* on disk as retiring with the final status: torn down by a worker
-         * (or after a crash) before the job leaves the controller */
+        /* on disk to tear down with the final status: by a worker (or after
+         * a crash) before the job leaves the controller */
         close_bill(j, now);
-        free(j->retiring);
-        j->retiring = j->cluster;
-        j->cluster = NULL;
+        list_add(&j->teardown, j->cluster);
+        FREE_AND_NULL(j->cluster);
     }
     set_str(&j->status, status);
     set_str(&j->message, msg);
@@ -500,7 +524,7 @@ static void finish(struct ctl *c, struct mjob *j, const char *status,
     save(c, j);
     log_info("job %ld: %s (%s)", j->id, status, msg ? msg : "");
     retire(c, j, now);
-    if (!j->retiring)
+    if (!j->teardown)
         ctl_forget(c, j->id);
 }
 
@@ -678,7 +702,7 @@ static bool launch_cluster(struct ctl *c, struct mjob *j, struct live *l,
         return ok;
     }
     bool async = c->max_workers > 0 && !deadline_mode(j);
-    if (async && !worker_free(c, j)) {
+    if (async && !worker_free(c, j, true)) {
         *why = SKYC_OK;
         return true; /* no worker free: next pass */
     }
@@ -1049,38 +1073,54 @@ static void on_preempted(struct ctl *c, struct mjob *j, struct live *l,
 }
 
 /*
- * Tear down the cluster a preemption, an interrupted switch or a finished
- * job left (j->retiring, on disk): by a worker when there is one, else at
- * once; a worker's end clears the field (retire_done()).
+ * The cluster a preemption or an interrupted switch left (j->retiring)
+ * joins the job's teardown list in the same row update, so j->retiring is
+ * free again at once, as the recovery code expects; the list is torn down
+ * by workers, one cluster at a time per job (inline without workers), and
+ * a worker's end removes its name (retire_done()).
  */
 static void retire(struct ctl *c, struct mjob *j, double now)
 {
-    if (!j->retiring)
+    if (j->retiring) {
+        if (!j->cluster || strcmp(j->cluster, j->retiring))
+            list_add(&j->teardown, j->retiring);
+        FREE_AND_NULL(j->retiring);
+        save(c, j);
+    }
+    if (!j->teardown)
         return;
-    if (j->cluster && !strcmp(j->cluster, j->retiring)) {
-        set_str(&j->retiring, NULL);
+    struct live *l = ctl_live(c, j->id);
+    /* the deadline mode's switches tear down inline, at the decision point
+     * (decide() relies on it), so its jobs' lists go inline too */
+    if (!l || c->max_workers == 0 || deadline_mode(j)) {
+        while (j->teardown) {
+            const char *sp = strchr(j->teardown, ' ');
+            char *name = sp ? xstrndup(j->teardown, (size_t)(sp - j->teardown))
+                            : xstrdup(j->teardown);
+            struct mjob old = {.id = j->id, .cluster = xstrdup(name),
+                               .sim_launched = NAN, .sim_running = NAN,
+                               .hourly = NAN};
+            teardown(c, &old, now); /* frees old.cluster */
+            list_remove(&j->teardown, name);
+            free(name);
+        }
         save(c, j);
         return;
     }
-    struct live *l = ctl_live(c, j->id);
-    if (l && c->max_workers > 0) {
-        struct skyc_error e = {0};
-        if (l->teardown.pid || state_now() < l->next_check_retire ||
-            !worker_free(c, j))
-            return; /* running, backing off, or the next pass */
-        set_str(&l->teardown.cluster, j->retiring);
-        if (worker_start(c, &l->teardown, teardown_worker, l,
-                         l->teardown.cluster, &e))
-            return;
-        log_warning("job %ld: %s; tearing '%s' down inline", j->id, e.msg,
-                    j->retiring);
+    if (l->teardown.pid || state_now() < l->next_check_retire ||
+        !worker_free(c, j, false))
+        return; /* one at a time, backing off, or the next pass */
+    const char *sp = strchr(j->teardown, ' ');
+    free(l->teardown.cluster);
+    l->teardown.cluster = sp ? xstrndup(j->teardown,
+                                        (size_t)(sp - j->teardown))
+                             : xstrdup(j->teardown);
+    struct skyc_error e = {0};
+    if (!worker_start(c, &l->teardown, teardown_worker, l,
+                      l->teardown.cluster, &e)) {
+        log_warning("job %ld: %s (trying again in 5 s)", j->id, e.msg);
+        l->next_check_retire = state_now() + 5;
     }
-    struct mjob old = {.id = j->id, .cluster = j->retiring,
-                       .sim_launched = NAN, .sim_running = NAN,
-                       .hourly = NAN};
-    j->retiring = NULL;
-    teardown(c, &old, now);
-    save(c, j);
 }
 
 /* A teardown worker ended. */
@@ -1093,13 +1133,15 @@ static void retire_done(struct ctl *c, struct live *l, enum skyc_err r,
                     "5 s)",
                     j->id, l->teardown.cluster, msg);
         l->next_check_retire = state_now() + 5;
-    } else if (j->retiring && !strcmp(j->retiring, l->teardown.cluster)) {
-        set_str(&j->retiring, NULL);
+    } else {
+        list_remove(&j->teardown, l->teardown.cluster);
         save(c, j);
     }
     FREE_AND_NULL(l->teardown.cluster);
-    if (mjob_status_terminal(j->status) && !j->retiring)
+    if (mjob_status_terminal(j->status) && !j->teardown && !j->retiring)
         ctl_forget(c, j->id);
+    else if (j->teardown)
+        retire(c, j, ctl_clock(c, j->provider));
 }
 
 /* Restart the job on its (healthy) cluster after a user error. */

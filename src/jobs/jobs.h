@@ -25,8 +25,8 @@
  * died (the runtime's reconcile tears it down, the job is relaunched), or no
  * cluster (relaunched). The controller's launch workers die with it, so
  * their launches are such INIT clusters. A cluster to tear down (replaced,
- * or of a finished job) is on disk as `retiring` until it is gone, so
- * clusters of finished jobs are always torn down.
+ * or of a finished job) is on disk (`retiring`, then `teardown`) until it
+ * is gone, so clusters of finished jobs are always torn down.
  *
  * Times: `at` fields are wall-clock Unix seconds; `sim_*` fields and the
  * deadline are provider-clock seconds (the sim's scaled clock, wall time for
@@ -94,6 +94,10 @@ struct mjob {
     long controller_pid; /* the controller that last touched it */
     char *retiring; /* a cluster being torn down (replaced by a switch or
                        a recovery, or of a finished job), NULL none */
+    char *teardown; /* clusters to tear down, space-separated, NULL none:
+                       retiring (and a finished job's cluster) moves here
+                       in the same row update, and a worker's teardown
+                       removes its name */
     char *env;      /* the settings at submission: a JSON object of the
                        variables jobs_env_snapshot() keeps, NULL = the
                        controller's own (rows from before it existed) */
@@ -137,6 +141,8 @@ enum skyc_err jobs_db_list(struct jobs_db *db, bool only_active,
  * The controller's incremental read: unfinished jobs (and finished ones
  * whose cluster is still being torn down) with an id above after_id, plus
  * unfinished jobs at or below it with a cancel request. after_id 0 = all.
+ * ("Finished" counts a job as unfinished while retiring or teardown is
+ * set.)
  */
 enum skyc_err jobs_db_list_work(struct jobs_db *db, long after_id,
                                 struct mjob **js, size_t *n,

@@ -27,7 +27,8 @@ static const char schema[] =
     " submitted_at REAL NOT NULL, ended_at REAL, sim_submitted REAL NOT NULL,"
     " sim_launched REAL, sim_running REAL, run_s REAL NOT NULL,"
     " cost REAL NOT NULL, cancel_requested INTEGER NOT NULL, message TEXT,"
-    " controller_pid INTEGER NOT NULL, retiring TEXT, env TEXT) STRICT;"
+    " controller_pid INTEGER NOT NULL, retiring TEXT, env TEXT,"
+    " teardown TEXT) STRICT;"
     "CREATE TABLE IF NOT EXISTS mjob_events ("
     " job_id INTEGER NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL,"
     " sim_at REAL NOT NULL, kind TEXT NOT NULL, cluster TEXT,"
@@ -40,8 +41,8 @@ static const char schema[] =
     " cluster, cluster_job, spot, region, zone, hourly, od_hourly,"           \
     " avoid_region, submitted_at, ended_at, sim_submitted, sim_launched,"     \
     " sim_running, run_s, cost, cancel_requested, message, controller_pid,"                 \
-    " retiring, env"
-#define MJOB_NCOLS 34
+    " retiring, env, teardown"
+#define MJOB_NCOLS 35
 #define MJOB_TERMINAL_SQL                                                     \
     "('SUCCEEDED','FAILED','FAILED_SETUP','FAILED_NO_RESOURCE','CANCELLED')"
 
@@ -69,6 +70,7 @@ void mjob_release(struct mjob *j)
     free(j->message);
     free(j->retiring);
     free(j->env);
+    free(j->teardown);
     memset(j, 0, sizeof(*j));
 }
 
@@ -125,15 +127,22 @@ enum skyc_err jobs_db_open(struct jobs_db *db, struct skyc_error *err)
         rc = db_fail(db, err, "create tables");
         goto fail;
     }
-    /* files from before the env column: add it (NULL = the controller's
-     * own settings, as those jobs always had) */
-    if (sqlite3_exec(db->db, "SELECT env FROM mjobs LIMIT 0", NULL, NULL,
-                     NULL) != SQLITE_OK &&
-        sqlite3_exec(db->db, "ALTER TABLE mjobs ADD COLUMN env TEXT", NULL,
-                     NULL, NULL) != SQLITE_OK) {
-        rc = db_fail(db, err, "add column env");
-        goto fail;
-    }
+    /* files from before these columns: add them (NULL env = the
+     * controller's own settings, as those jobs always had) */
+    static const char *const added[][2] = {
+        {"SELECT env FROM mjobs LIMIT 0",
+         "ALTER TABLE mjobs ADD COLUMN env TEXT"},
+        {"SELECT teardown FROM mjobs LIMIT 0",
+         "ALTER TABLE mjobs ADD COLUMN teardown TEXT"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(added); i++)
+        if (sqlite3_exec(db->db, added[i][0], NULL, NULL, NULL) !=
+                SQLITE_OK &&
+            sqlite3_exec(db->db, added[i][1], NULL, NULL, NULL) !=
+                SQLITE_OK) {
+            rc = db_fail(db, err, "add a column");
+            goto fail;
+        }
     return SKYC_OK;
 fail:
     jobs_db_close(db);
@@ -186,6 +195,7 @@ static void bind_job(sqlite3_stmt *s, const struct mjob *j)
     sqlite3_bind_int64(s, i++, j->controller_pid);
     db_bind_text(s, i++, j->retiring);
     db_bind_text(s, i++, j->env);
+    db_bind_text(s, i++, j->teardown);
 }
 
 /* Read id, MJOB_COLS. */
@@ -227,6 +237,7 @@ static void read_job(sqlite3_stmt *s, struct mjob *j)
     j->controller_pid = (long)sqlite3_column_int64(s, i++);
     j->retiring = db_col_text(s, i++);
     j->env = db_col_text(s, i++);
+    j->teardown = db_col_text(s, i++);
 }
 
 static sqlite3_stmt *prep(struct jobs_db *db, const char *sql,
@@ -246,7 +257,7 @@ enum skyc_err jobs_db_add(struct jobs_db *db, struct mjob *j,
     sqlite3_stmt *s = prep(db,
                            "INSERT INTO mjobs (" MJOB_COLS ") VALUES (?,?,?,?,"
                            "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                           "?,?,?,?,?)",
+                           "?,?,?,?,?,?)",
                            err);
     if (!s)
         return SKYC_E_STATE;
@@ -267,7 +278,7 @@ enum skyc_err jobs_db_update(struct jobs_db *db, const struct mjob *j,
     sqlite3_stmt *s = prep(
         db,
         "UPDATE mjobs SET (" MJOB_COLS ") = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-        "?,?,?,?,?,?,?,?,?,?,?,?,?,max(cancel_requested, ?),?,?,?,?) WHERE id = ?",
+        "?,?,?,?,?,?,?,?,?,?,?,?,?,max(cancel_requested, ?),?,?,?,?,?) WHERE id = ?",
         err);
     if (!s)
         return SKYC_E_STATE;
@@ -350,7 +361,8 @@ enum skyc_err jobs_db_list_work(struct jobs_db *db, long after_id,
     return list_query(
         db,
         "SELECT id, " MJOB_COLS " FROM mjobs WHERE (id > ?1 AND (status NOT"
-        " IN " MJOB_TERMINAL_SQL " OR retiring IS NOT NULL)) OR (id <= ?1 AND"
+        " IN " MJOB_TERMINAL_SQL " OR retiring IS NOT NULL OR teardown IS NOT"
+        " NULL)) OR (id <= ?1 AND"
         " cancel_requested = 1 AND status NOT IN " MJOB_TERMINAL_SQL
         ") ORDER BY id",
         after_id, js, n, err);

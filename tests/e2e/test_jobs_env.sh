@@ -45,6 +45,7 @@ YAML
 # the controller, started first, by a command with settings C
 ( export SKYC_SIM_CONFIG="$T_TMP/sim-c.yaml" SKYC_TEST_MARK=controller
   exec "$SKYC_BIN" jobs controller --foreground ) 2>"$T_TMP/ctl.log" &
+CTL=$!
 for _ in $(seq 100); do [ -s "$CTL_PID_FILE" ] && break; sleep 0.05; done
 t_eq "controller runs" "$(test -s "$CTL_PID_FILE" && echo yes)" "yes"
 
@@ -52,7 +53,7 @@ A=$(SKYC_SIM_CONFIG="$T_TMP/sim-a.yaml" SKYC_TEST_MARK=alpha \
     "$SKYC_BIN" jobs launch "$T_TMP/job.yaml" 2>/dev/null)
 B=$(SKYC_SIM_CONFIG="$T_TMP/sim-b.yaml" SKYC_CATALOG_DIR="$CAT_B" \
     SKYC_TEST_MARK=beta "$SKYC_BIN" jobs launch "$T_TMP/job.yaml" 2>/dev/null)
-t_eq "one controller" "$(cat "$CTL_PID_FILE")" "$(jobs -p | head -1)"
+t_eq "one controller: the one started first" "$(cat "$CTL_PID_FILE")" "$CTL"
 jwait "$A" 60 SUCCEEDED || t_fail "job A did not succeed"
 jwait "$B" 60 SUCCEEDED || t_fail "job B did not succeed"
 
