@@ -1270,10 +1270,10 @@ static void relaunch(struct ctl *c, struct mjob *j, struct live *l);
  * only the provider's node state can have, so that look is
  * nodes_healthy() alone.
  */
-static void step(struct ctl *c, struct mjob *j, uint64_t state_ver,
+static void step(struct ctl *c, struct live *l, uint64_t state_ver,
                  double interval)
 {
-    struct live *l = ctl_live(c, j->id);
+    struct mjob *j = &l->j;
     double wall = state_now();
     if (j->sim_submitted == MJOB_CLOCK_UNSET) {
         /* first sight: the submission time on the job's provider clock */
@@ -1635,7 +1635,7 @@ int jobs_controller_main(bool foreground)
                     !strcmp(l->j.status, MJOB_PENDING) != (pass == 1))
                     continue;
                 use_job(&c, &l->j);
-                step(&c, &l->j, sv, interval);
+                step(&c, l, sv, interval);
             }
         sweep_forgotten(&c);
         double now = state_now();
