@@ -1314,7 +1314,7 @@ static void step(struct ctl *c, struct live *l, uint64_t state_ver,
                 return;
             l->next_check = wall + interval;
             char why[160] = "";
-            if (l->looked && l->state_ver == state_ver &&
+            if (l->looked && state_ver && l->state_ver == state_ver &&
                 nodes_healthy(c, j->cluster, j->provider, why, sizeof(why)))
                 return;
         }
