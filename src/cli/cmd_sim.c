@@ -146,7 +146,14 @@ static void print_config(const struct sim_config *cfg)
     for (size_t i = 0; i < cfg->npreempts; i++) {
         match_text(buf, sizeof(buf), &cfg->preempts[i].m);
         format_hours(h, sizeof(h), cfg->preempts[i].after_s / 3600);
-        printf("preemption: %s spot nodes after %s of sim time\n", buf, h);
+        const struct sim_preempt *pr = &cfg->preempts[i];
+        printf("preemption: %s spot nodes after %s of sim time", buf, h);
+        if (pr->rank >= 0)
+            printf(", node rank %ld only", pr->rank);
+        if (pr->times)
+            printf(", the first %ld node%s", pr->times,
+                   pr->times == 1 ? "" : "s");
+        printf("\n");
     }
     for (size_t i = 0; i < cfg->ntraces; i++) {
         const struct sim_trace_rule *r = &cfg->traces[i];

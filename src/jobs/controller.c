@@ -132,13 +132,18 @@ static void use_job(struct ctl *c, const struct mjob *j)
     if (c->cur != e)
         jobs_env_apply(e->env ? e->env : c->own_env);
     c->cur = e;
+    /* where relative paths in the settings start: entered before a
+     * provider or catalog is opened (ctl_enter) and by every launch */
     if (j->cwd && (!c->cwd || strcmp(c->cwd, j->cwd))) {
-        if (chdir(j->cwd))
-            log_warning("job %ld: cannot enter '%s': %s", j->id, j->cwd,
-                        strerror(errno));
         free(c->cwd);
         c->cwd = xstrdup(j->cwd);
     }
+}
+
+static void ctl_enter(struct ctl *c)
+{
+    if (c->cwd && chdir(c->cwd))
+        log_warning("cannot enter '%s': %s", c->cwd, strerror(errno));
 }
 
 static void ctl_env_free(struct ctl_env *e)
@@ -159,6 +164,7 @@ static struct catalog *ctl_catalog(struct ctl *c)
     if (!v->cat_state) {
         struct catalog_options co = {0};
         struct skyc_error e = {0};
+        ctl_enter(c);
         v->cat_state = catalog_load(&v->cat, &co, &e) ? -1 : 1;
         if (v->cat_state < 0)
             log_warning("cannot load the catalog: %s", e.msg);
@@ -175,6 +181,7 @@ static struct provider *ctl_provider(struct ctl *c, const char *name)
     if (v->nprovs == ARRAY_SIZE(v->provs))
         return NULL;
     struct skyc_error e = {0};
+    ctl_enter(c);
     if (provider_open(name, &v->provs[v->nprovs], &e)) {
         log_warning("cannot open provider '%s': %s", name, e.msg);
         return NULL;
@@ -568,11 +575,14 @@ static bool code_listed(const char *csv, int code)
 
 /* Submit the job to cluster j->cluster (new, or existing and healthy) as
  * planned: the rt_launch part, which runs in a worker or inline, in the
- * job's settings and directory (use_job). */
+ * job's settings (use_job) and submission directory. */
 static enum skyc_err do_launch_run(const struct mjob *j,
                                    const struct mjob_plan *p,
                                    struct skyc_error *err)
 {
+    if (chdir(j->cwd))
+        log_warning("job %ld: cannot enter '%s': %s", j->id, j->cwd,
+                    strerror(errno));
     char *ckpt = jobs_checkpoint_dir(j->id);
     path_mkdir_p(ckpt, 0700);
     char *env0 = xasprintf("SKYC_CHECKPOINT_DIR=%s", ckpt);
@@ -1035,16 +1045,62 @@ static bool nodes_healthy(struct ctl *c, const char *cluster,
     return ok;
 }
 
-static void on_preempted(struct ctl *c, struct mjob *j, struct live *l,
-                         const char *why)
+/* The provider's view of every node of a cluster, by rank order. */
+struct node_look {
+    struct state_node *nodes;
+    enum provider_node_state *states;
+    size_t n;
+    bool can_replace; /* the provider offers add_node */
+};
+
+static void node_look_release(struct node_look *nl)
 {
-    double now = ctl_clock(c, j->provider);
-    j->preemptions++;
-    EVENT(c, j, now, "PREEMPTED", "%s (%s %s/%s)", why,
-          j->spot ? "spot" : "on-demand", j->region ? j->region : "-",
-          j->zone ? j->zone : "-");
-    log_info("job %ld: %s on %s", j->id, why, j->cluster);
-    set_str(&l->lost_region, j->region);
+    state_nodes_free(nl->nodes, nl->n);
+    free(nl->states);
+    memset(nl, 0, sizeof(*nl));
+}
+
+/* false when it cannot tell (no provider, state unreadable) */
+static bool look_at_nodes(struct ctl *c, const struct mjob *j,
+                          struct node_look *nl)
+{
+    memset(nl, 0, sizeof(*nl));
+    struct provider *p = ctl_provider(c, j->provider);
+    struct state_cluster sc;
+    if (!p || !j->cluster)
+        return false;
+    if (state_cluster_get(&c->st, j->cluster, &sc, NULL))
+        return true; /* gone: n = 0 */
+    state_cluster_release(&sc);
+    if (state_nodes_get(&c->st, j->cluster, &nl->nodes, &nl->n, NULL))
+        return false;
+    nl->can_replace = p->ops->add_node != NULL;
+    nl->states = xcalloc(nl->n ? nl->n : 1, sizeof(*nl->states));
+    for (size_t i = 0; i < nl->n; i++) {
+        struct provider_node pn;
+        rt_node_view(&nl->nodes[i], &pn);
+        pn.ip = NULL; /* status() may set it; the strings are borrowed */
+        nl->states[i] = NODE_RUNNING;
+        if (!p->ops->status(p, &pn, NULL))
+            nl->states[i] = pn.state;
+        free(pn.ip);
+    }
+    return true;
+}
+
+static bool node_lost(enum provider_node_state s)
+{
+    return s == NODE_PREEMPTED || s == NODE_TERMINATED;
+}
+
+/*
+ * The cluster is lost for good (or cannot be repaired): close its bill,
+ * keep its name as retiring (torn down after the replacement launch
+ * request) and go RECOVERING.
+ */
+static void lose_cluster(struct ctl *c, struct mjob *j, struct live *l,
+                         const char *why, double now)
+{
     if (deadline_mode(j)) {
         int z = zone_index(l, j->zone);
         if (z >= 0 && j->spot) {
@@ -1071,6 +1127,179 @@ static void on_preempted(struct ctl *c, struct mjob *j, struct live *l,
     l->next_try = 0;
     save(c, j);
 }
+
+/*
+ * Replace the lost nodes of j's cluster in place and restart the job on
+ * every rank (same SKYC_CHECKPOINT_DIR). true when the job was handled:
+ * RUNNING on the repaired cluster, or finished (setup failed on the new
+ * node); false = relaunch the whole cluster (nothing was changed that
+ * lose_cluster() does not cover). On disk the job is RECOVERING with its
+ * cluster kept while this runs; relaunch() resumes from there after a
+ * crash. now: when the loss was seen (the lost nodes bill until then).
+ */
+static bool repair_nodes(struct ctl *c, struct mjob *j, struct live *l,
+                         double now)
+{
+    struct node_look nl;
+    bool done = false;
+    if (!look_at_nodes(c, j, &nl))
+        return false;
+    size_t nlost = 0;
+    enum mjob_loss loss = mjob_classify(nl.states, nl.n, false, &nlost);
+    int kind = SPOT_SPOT;
+    bool same_zone = true;
+    if (deadline_mode(j) && loss == MJOB_LOSS_NODES) {
+        if (!l->zones_loaded)
+            load_zones(c, j, l);
+        int z = zone_index(l, j->zone), zone = z;
+        kind = mjob_decide(j, l->zones, l->nzones, SPOT_NONE, z < 0 ? 0 : z,
+                           now - j->sim_submitted, work_done(c, j, now),
+                           c->tick, c->overhead, 0, l->seen, &zone);
+        same_zone = z >= 0 && zone == z;
+    }
+    struct mjob_node_plan np;
+    mjob_plan_node_loss(j, loss, nl.n, nlost, nl.can_replace, kind, same_zone,
+                        &np);
+    if (loss == MJOB_LOSS_NONE && !strcmp(j->status, MJOB_RECOVERING)) {
+        /* resuming a repair whose nodes are all up (it finished before a
+         * crash): restart the job where it is */
+        np.replace = true;
+        np.why = "every node up";
+    }
+    if (!np.replace) {
+        if (loss == MJOB_LOSS_NODES)
+            EVENT(c, j, now, "NODES_LOST", "%zu of %zu nodes lost; the whole "
+                  "cluster is relaunched (%s)", nlost, nl.n, np.why);
+        goto out;
+    }
+    /* the healthy nodes bill on; the lost ones stopped billing now */
+    double kept = 0;
+    for (size_t i = 0; i < nl.n; i++)
+        if (!node_lost(nl.states[i]))
+            kept += nl.nodes[i].hourly_price;
+    if (!isnan(j->sim_launched) && !isnan(j->hourly) && now > j->sim_launched)
+        j->cost += j->hourly * (now - j->sim_launched) / 3600.0;
+    if (!isnan(j->sim_running) && now > j->sim_running)
+        j->run_s += now - j->sim_running;
+    archive_log(j);
+    j->cluster_job = 0; /* archived once; a new job id comes with do_launch */
+    j->hourly = kept;
+    j->sim_launched = now;
+    j->sim_running = NAN;
+    set_str(&j->status, MJOB_RECOVERING);
+    set_str(&j->message, "replacing lost nodes in place");
+    save(c, j); /* the cluster stays j->cluster: on disk before acting */
+
+    char *ckpt = jobs_checkpoint_dir(j->id);
+    char *env0 = xasprintf("SKYC_CHECKPOINT_DIR=%s", ckpt);
+    char *env1 = xasprintf("SKYC_MANAGED_JOB_ID=%ld", j->id);
+    const char *env[] = {env0, env1, NULL};
+    char *dir = jobs_dir(j->id);
+    char *slog = path_join(dir, "replace.log");
+    bool ok = true;
+    if (chdir(j->cwd))
+        log_warning("job %ld: cannot enter '%s': %s", j->id, j->cwd,
+                    strerror(errno));
+    for (size_t i = 0; i < nl.n && ok; i++) {
+        if (!node_lost(nl.states[i]))
+            continue;
+        const char *reason =
+            nl.states[i] == NODE_PREEMPTED ? "preempted" : "gone";
+        struct rt_replace_opts ro = {
+            .task = j->task,
+            .cluster = j->cluster,
+            .rank = nl.nodes[i].rank,
+            .spot = np.spot,
+            .env = env,
+            .setup_log = slog,
+            .reason = reason,
+        };
+        struct rt_replaced rr;
+        struct skyc_error e = {0};
+        log_info("job %ld: replacing node %ld of %s (%s)", j->id,
+                 nl.nodes[i].rank, j->cluster, np.why);
+        enum skyc_err r = rt_node_replace(&ro, &rr, &e);
+        double t = ctl_clock(c, j->provider);
+        if (r == SKYC_E_JOB_FAILED) {
+            if (chdir("/"))
+                log_warning("cannot enter '/'");
+            finish(c, j, MJOB_FAILED_SETUP, e.msg);
+            done = true;
+            ok = false;
+            break;
+        }
+        if (r) {
+            EVENT(c, j, t, "REPLACE_FAILED", "node %ld %s: %s: %s",
+                  nl.nodes[i].rank, reason, skyc_err_name(r), e.msg);
+            log_info("job %ld: cannot replace node %ld: %s", j->id,
+                     nl.nodes[i].rank, e.msg);
+            ok = false;
+            break;
+        }
+        EVENT(c, j, t, "REPLACED", "node %ld replaced (%s): %s -> %s, %s in "
+              "%s (%s)", nl.nodes[i].rank, reason, rr.old_id, rr.new_id,
+              rr.spot ? "spot" : "on-demand", rr.zone ? rr.zone : "-", np.why);
+        /* the new node bills from here */
+        if (t > j->sim_launched)
+            j->cost += j->hourly * (t - j->sim_launched) / 3600.0;
+        j->sim_launched = t;
+        if (!isnan(rr.node_price))
+            j->hourly += rr.node_price;
+        rt_replaced_release(&rr);
+        save(c, j);
+    }
+    if (ok && chdir("/"))
+        log_warning("cannot enter '/'");
+    if (ok) {
+        struct skyc_error e = {0};
+        double t = ctl_clock(c, j->provider);
+        if (t > j->sim_launched && !isnan(j->hourly))
+            j->cost += j->hourly * (t - j->sim_launched) / 3600.0;
+        j->sim_launched = t;
+        if (do_launch(c, j, NULL, &e)) {
+            EVENT(c, j, t, "LAUNCH_FAILED", "cannot resubmit to the repaired "
+                  "cluster: %s", e.msg);
+        } else {
+            j->sim_running = j->sim_launched = ctl_clock(c, j->provider);
+            l->attempt = 0;
+            EVENT(c, j, j->sim_running, "RUNNING",
+                  "%s repaired: the job restarts on all %zu nodes at "
+                  "$%.4f/h", j->cluster, nl.n, j->hourly);
+            save(c, j);
+            done = true;
+        }
+    }
+    free(slog);
+    free(dir);
+    free(env0);
+    free(env1);
+    free(ckpt);
+out:
+    node_look_release(&nl);
+    return done;
+}
+
+static void on_preempted(struct ctl *c, struct mjob *j, struct live *l,
+                         const char *why)
+{
+    double now = ctl_clock(c, j->provider);
+    j->preemptions++;
+    EVENT(c, j, now, "PREEMPTED", "%s (%s %s/%s)", why,
+          j->spot ? "spot" : "on-demand", j->region ? j->region : "-",
+          j->zone ? j->zone : "-");
+    log_info("job %ld: %s on %s", j->id, why, j->cluster);
+    set_str(&l->lost_region, j->region);
+    /* one node of several lost: replace it where the provider can */
+    if (repair_nodes(c, j, l, now))
+        return;
+    if (mjob_status_terminal(j->status))
+        return;
+    /* a repair that started and failed billed the healthy nodes until now */
+    if (!strcmp(j->status, MJOB_RECOVERING))
+        now = ctl_clock(c, j->provider);
+    lose_cluster(c, j, l, why, now);
+}
+
 
 /*
  * The cluster a preemption or an interrupted switch left (j->retiring)
@@ -1334,6 +1563,23 @@ static void step(struct ctl *c, struct live *l, uint64_t state_ver,
 /* PENDING or RECOVERING: launch (or, in the deadline mode, decide). */
 static void relaunch(struct ctl *c, struct mjob *j, struct live *l)
 {
+    if (j->cluster && !strcmp(j->status, MJOB_RECOVERING)) {
+        /* a node repair that a crash interrupted: a cluster left INIT by
+         * the dead controller is torn down by reconcile; what is left is
+         * repaired again or relaunched whole */
+        struct state_cluster sc;
+        if (!state_cluster_get(&c->st, j->cluster, &sc, NULL)) {
+            rt_reconcile_cluster(&c->st, &sc, NULL);
+            state_cluster_release(&sc);
+        }
+        double now = ctl_clock(c, j->provider);
+        EVENT(c, j, now, "RESUME",
+              "controller restarted mid node repair of %s", j->cluster);
+        if (repair_nodes(c, j, l, now) || mjob_status_terminal(j->status))
+            return;
+        lose_cluster(c, j, l, "node repair interrupted",
+                     ctl_clock(c, j->provider));
+    }
     if (deadline_mode(j)) {
         decide(c, j, l, l->seen == 0 || !strcmp(j->status, MJOB_PENDING) ||
                             l->next_decision == 0);

@@ -37,6 +37,7 @@
 
 #include "core/common.h"
 #include "core/error.h"
+#include "provision/provider.h"
 
 struct sqlite3;
 
@@ -226,6 +227,47 @@ struct mjob_plan {
  */
 void mjob_plan_recovery(const struct mjob *j, const char *lost_region,
                         int attempt, struct mjob_plan *p);
+
+/* ---- a lost node vs a lost cluster vs a user failure -------------------- */
+
+enum mjob_loss {
+    MJOB_LOSS_NONE,    /* every node up and the job not failed */
+    MJOB_LOSS_USER,    /* the job failed on a healthy cluster: user error */
+    MJOB_LOSS_NODES,   /* some nodes lost, the others healthy */
+    MJOB_LOSS_CLUSTER, /* every node lost, or the cluster itself gone */
+};
+const char *mjob_loss_name(enum mjob_loss l);
+
+/*
+ * Classify what the controller saw: states[r] is the provider's state of
+ * node rank r (n = 0: the cluster is gone). A node PREEMPTED or TERMINATED
+ * is lost (*nlost counts them); job_failed says the cluster job ended
+ * non-zero. A lost node outranks the job's exit: a job killed with its node
+ * is not the user's fault.
+ */
+enum mjob_loss mjob_classify(const enum provider_node_state *states, size_t n,
+                             bool job_failed, size_t *nlost);
+
+/* After MJOB_LOSS_NODES: replace the lost nodes in place, or relaunch. */
+struct mjob_node_plan {
+    bool replace;    /* false = relaunch the whole cluster */
+    int spot;        /* the replacement: 0 as the lost node, 1 od, 2 spot */
+    const char *why; /* static, for the event log */
+};
+/*
+ * Replacement happens only for a multi-node cluster that kept some nodes,
+ * on a provider offering add_node (can_replace), in the lost node's zone
+ * (a cluster never spans zones). Per strategy: FAILOVER replaces in place
+ * (same zone first is its rule); EAGER_NEXT_REGION leaves the region, so it
+ * relaunches the whole cluster elsewhere; DEADLINE follows the policy's
+ * answer for this decision point (policy_kind SPOT_*, policy_same_zone:
+ * it named the cluster's zone): spot there = replace with spot, anything
+ * else (another zone, on-demand for the whole job, wait) = relaunch.
+ */
+void mjob_plan_node_loss(const struct mjob *j, enum mjob_loss loss,
+                         size_t nnodes, size_t nlost, bool can_replace,
+                         int policy_kind, bool policy_same_zone,
+                         struct mjob_node_plan *p);
 
 /* What the deadline-aware mode knows at a decision point. */
 struct mjob_zone {

@@ -31,6 +31,77 @@ void mjob_plan_recovery(const struct mjob *j, const char *lost_region,
     }
 }
 
+const char *mjob_loss_name(enum mjob_loss l)
+{
+    switch (l) {
+    case MJOB_LOSS_NONE:
+        return "none";
+    case MJOB_LOSS_USER:
+        return "user failure";
+    case MJOB_LOSS_NODES:
+        return "lost node";
+    case MJOB_LOSS_CLUSTER:
+        return "lost cluster";
+    }
+    return "?";
+}
+
+enum mjob_loss mjob_classify(const enum provider_node_state *states, size_t n,
+                             bool job_failed, size_t *nlost)
+{
+    size_t lost = 0;
+    for (size_t i = 0; i < n; i++)
+        lost += states[i] == NODE_PREEMPTED || states[i] == NODE_TERMINATED;
+    *nlost = lost;
+    if (n == 0 || lost == n)
+        return MJOB_LOSS_CLUSTER;
+    if (lost)
+        return MJOB_LOSS_NODES;
+    return job_failed ? MJOB_LOSS_USER : MJOB_LOSS_NONE;
+}
+
+void mjob_plan_node_loss(const struct mjob *j, enum mjob_loss loss,
+                         size_t nnodes, size_t nlost, bool can_replace,
+                         int policy_kind, bool policy_same_zone,
+                         struct mjob_node_plan *p)
+{
+    memset(p, 0, sizeof(*p));
+    if (loss != MJOB_LOSS_NODES || nlost == 0 || nlost >= nnodes) {
+        p->why = "the whole cluster was lost";
+        return;
+    }
+    if (nnodes < 2) {
+        p->why = "a single-node cluster";
+        return;
+    }
+    if (!can_replace) {
+        p->why = "the provider cannot replace one node";
+        return;
+    }
+    if (!strcmp(j->strategy, MJOB_EAGER)) {
+        p->why = "EAGER_NEXT_REGION moves the whole cluster";
+        return;
+    }
+    if (!strcmp(j->strategy, MJOB_DEADLINE)) {
+        if (policy_kind != SPOT_SPOT) {
+            p->why = policy_kind == SPOT_OD ? "policy: on-demand"
+                                            : "policy: wait for spot";
+            return;
+        }
+        if (!policy_same_zone) {
+            p->why = "policy: spot in another zone";
+            return;
+        }
+        p->replace = true;
+        p->spot = 2;
+        p->why = "policy: spot in the same zone";
+        return;
+    }
+    p->replace = true;
+    p->spot = 0;
+    p->why = "same zone";
+}
+
 int mjob_decide(const struct mjob *j, const struct mjob_zone *zones,
                 int nzones, int cur_kind, int cur_zone, double elapsed,
                 double work_done, double gap, double overhead,

@@ -133,12 +133,12 @@ static enum skyc_err local_terminate(struct provider *p,
     return rc;
 }
 
-static enum skyc_err make_node(struct local_ctx *c,
-                               const struct provider_request *req, size_t rank,
+/* A sandbox for node id ("<cluster>/node-<rank>[.<generation>]"). */
+static enum skyc_err make_node(struct local_ctx *c, char *id,
                                struct provider_node *n, struct skyc_error *err)
 {
     enum skyc_err rc = SKYC_E_IO;
-    n->id = xasprintf("%s/node-%zu", req->cluster, rank);
+    n->id = id;
     char *dir = node_dir(c, n->id);
     static const char *const subdirs[] = {"workdir", "home", "fs", "pids"};
     rm_rf(dir); /* a leftover of a crashed launch */
@@ -210,7 +210,8 @@ static enum skyc_err local_provision(struct provider *p,
     }
     out = xcalloc(req->num_nodes, sizeof(*out));
     for (made = 0; made < req->num_nodes; made++)
-        if ((rc = make_node(c, req, made, &out[made], err))) {
+        if ((rc = make_node(c, xasprintf("%s/node-%zu", req->cluster, made),
+                            &out[made], err))) {
             made++;
             goto out;
         }
@@ -222,6 +223,51 @@ out:
     for (size_t i = 0; out && i < made; i++)
         local_terminate(p, &out[i], NULL);
     provider_nodes_free(out, made);
+    return rc;
+}
+
+/*
+ * provider.h add_node: a new sandbox for node `rank` of an existing
+ * cluster, named node-<rank>.<generation> (a new id, never the lost one's;
+ * terminate_cluster removes every node-* of the cluster).
+ */
+static enum skyc_err local_add_node(struct provider *p,
+                                    const struct provider_request *req,
+                                    long rank, struct provider_node *node,
+                                    struct skyc_error *err)
+{
+    struct local_ctx *c = p->ctx;
+    memset(node, 0, sizeof(*node));
+    if (!valid_cluster_name(req->cluster))
+        return skyc_fail(err, SKYC_E_USAGE,
+                         "invalid cluster name '%s' (use letters, digits, '-', "
+                         "'_' and '.', at most 63)",
+                         req->cluster ? req->cluster : "");
+    if (rank < 0 || rank > 63)
+        return skyc_fail(err, SKYC_E_CAPACITY,
+                         "local gives nodes of rank 0 to 63, asked for %ld",
+                         rank);
+    if (req->gpus > 0 || req->accelerator)
+        return skyc_fail(err, SKYC_E_CAPACITY, "this machine has no GPUs");
+    char *id = NULL;
+    for (int gen = 1; gen < 10000 && !id; gen++) {
+        char *cand = xasprintf("%s/node-%ld.%d", req->cluster, rank, gen);
+        char *dir = node_dir(c, cand);
+        if (!path_is_dir(dir))
+            id = cand;
+        else
+            free(cand);
+        free(dir);
+    }
+    if (!id)
+        return skyc_fail(err, SKYC_E_CAPACITY,
+                         "no free sandbox name for node %ld of '%s'", rank,
+                         req->cluster);
+    enum skyc_err rc = make_node(c, id, node, err);
+    if (rc) {
+        local_terminate(p, node, NULL);
+        provider_node_release(node);
+    }
     return rc;
 }
 
@@ -592,6 +638,7 @@ static const struct provider_ops local_ops = {
     .copy_to = local_copy_to,
     .copy_from = local_copy_from,
     .terminate_cluster = local_terminate_cluster,
+    .add_node = local_add_node,
     .release = local_release,
 };
 

@@ -134,6 +134,28 @@ struct provider_ops {
                                struct skyc_error *err);
 
     /*
+     * Optional (NULL = the provider cannot grow a cluster it made): start
+     * ONE more node for the existing cluster req->cluster, to stand in for
+     * node `rank` (one that was preempted or lost). Contract:
+     * - placement is exact, never widened: req->region and req->zone (when
+     *   set) and req->instance_type are where the node goes; a shortage
+     *   there is SKYC_E_CAPACITY (the caller decides whether another zone,
+     *   i.e. a whole new cluster, is acceptable); req->num_nodes is ignored
+     * - all or nothing, errors classified as for provision(); on failure
+     *   nothing was started
+     * - the other nodes of the cluster are not touched (same ids, same
+     *   processes); the new node has a new id (never the lost node's), a
+     *   name terminate_cluster() knows, and the lost node is NOT
+     *   terminated here: the caller terminates it (idempotent)
+     * - it is billed from its start, like any node (hourly_price)
+     * On success the caller owns *node (provider_node_release()).
+     */
+    enum skyc_err (*add_node)(struct provider *p,
+                              const struct provider_request *req, long rank,
+                              struct provider_node *node,
+                              struct skyc_error *err);
+
+    /*
      * Optional (NULL = not offered): remove everything the provider holds
      * for this cluster name, including nodes no handle was returned for
      * (a skyc killed inside provision()). Idempotent. Reconciliation calls

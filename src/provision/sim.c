@@ -363,17 +363,16 @@ static long live_matching(const struct sim_ctx *c, const struct sim_match *m)
     return n;
 }
 
-/* Count an attempt against a fault with times: N; true = it fires. */
-static bool fault_fires(struct sim_ctx *c, const struct sim_fault *f,
-                        size_t asked)
+/*
+ * Count one use of a rule limited to `times` uses (file faults/<kind><line>,
+ * under an flock, so concurrent skyc processes count each use once); true
+ * when this use is within the limit.
+ */
+static bool rule_counts(struct sim_ctx *c, char kind, unsigned line,
+                        long times)
 {
-    if (f->has_max_nodes &&
-        live_matching(c, &f->m) + (long)asked <= f->max_nodes)
-        return false;
-    if (!f->times)
-        return true;
     char *dir = path_join(c->dir, "faults");
-    char *path = xasprintf("%s/L%u", dir, f->line);
+    char *path = xasprintf("%s/%c%u", dir, kind, line);
     bool fires = true;
     path_mkdir_p(dir, 0755);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -381,7 +380,7 @@ static bool fault_fires(struct sim_ctx *c, const struct sim_fault *f,
         char buf[32] = {0};
         ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
         long count = n > 0 ? strtol(buf, NULL, 10) : 0;
-        fires = count < f->times;
+        fires = count < times;
         if (fires) {
             int len = snprintf(buf, sizeof(buf), "%ld\n", count + 1);
             if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)len, 0) < 0)
@@ -393,6 +392,18 @@ static bool fault_fires(struct sim_ctx *c, const struct sim_fault *f,
     free(path);
     free(dir);
     return fires;
+}
+
+/* Count an attempt against a fault with times: N; true = it fires. */
+static bool fault_fires(struct sim_ctx *c, const struct sim_fault *f,
+                        size_t asked)
+{
+    if (f->has_max_nodes &&
+        live_matching(c, &f->m) + (long)asked <= f->max_nodes)
+        return false;
+    if (!f->times)
+        return true;
+    return rule_counts(c, 'L', f->line, f->times);
 }
 
 static const char *config_name(const struct sim_ctx *c)
@@ -420,17 +431,20 @@ static long trace_tick(const struct sim_ctx *c, const struct sim_trace_rule *r)
 }
 
 /* Wall time a spot node of this rank is preempted at, or -1 for never. */
-static double preempt_time(const struct sim_ctx *c, int cloud,
+static double preempt_time(struct sim_ctx *c, int cloud,
                            const char *region, const char *zone,
                            const char *type, long rank, double created)
 {
     double at = -1;
     for (size_t i = 0; i < c->cfg.npreempts; i++) {
         const struct sim_preempt *pr = &c->cfg.preempts[i];
-        if (match_ok(&pr->m, cloud, region, zone, type, true)) {
-            at = created + pr->after_s / c->cfg.time_scale;
-            break;
-        }
+        if (!match_ok(&pr->m, cloud, region, zone, type, true) ||
+            (pr->rank >= 0 && pr->rank != rank))
+            continue;
+        if (pr->times && !rule_counts(c, 'P', pr->line, pr->times))
+            continue; /* used up: the next rule may apply */
+        at = created + pr->after_s / c->cfg.time_scale;
+        break;
     }
     const struct sim_trace_rule *r = trace_for(c, cloud, region, zone, type);
     if (r) {
@@ -542,6 +556,129 @@ static enum skyc_err sim_terminate(struct provider *p,
                                    struct provider_node *node,
                                    struct skyc_error *err);
 
+/* "cloud/region/zone type [spot]" of an offering, for messages. */
+static void offer_text(const struct sim_ctx *c, const struct catalog_offering *o,
+                       bool spot, char *buf, size_t size)
+{
+    const struct catalog *cat = c->cat;
+    const char *zone = o->zone == CATALOG_NONE ? NULL : cat->zones[o->zone].name;
+    snprintf(buf, size, "%s/%s%s%s %s%s", cloud_name((enum cloud)o->cloud),
+             cat->regions[o->region].name, zone ? "/" : "", zone ? zone : "",
+             cat->names[o->instance], spot ? " [spot]" : "");
+}
+
+/*
+ * Whether `asked` nodes of offering o can start now: injected faults, then
+ * (spot) the trace, which must show at least `need` instances available.
+ */
+static enum skyc_err check_capacity(struct sim_ctx *c,
+                                    const struct catalog_offering *o,
+                                    bool spot, size_t asked, long need,
+                                    struct skyc_error *err)
+{
+    const struct catalog *cat = c->cat;
+    const char *region = cat->regions[o->region].name;
+    const char *zone = o->zone == CATALOG_NONE ? NULL : cat->zones[o->zone].name;
+    const char *type = cat->names[o->instance];
+    char infra[512];
+    offer_text(c, o, spot, infra, sizeof(infra));
+    for (size_t i = 0; i < c->cfg.nfaults; i++) {
+        const struct sim_fault *f = &c->cfg.faults[i];
+        if (!match_ok(&f->m, o->cloud, region, zone, type, spot))
+            continue;
+        if (!fault_fires(c, f, asked))
+            continue;
+        const char *what_err = f->code == SKYC_E_CAPACITY ? "capacity shortage"
+                               : f->code == SKYC_E_QUOTA  ? "quota exceeded"
+                               : f->code == SKYC_E_AUTH
+                                   ? "authentication failure"
+                                   : "provisioning failure";
+        return skyc_fail(err, f->code, "sim: injected %s in %s (%s:%u)",
+                         what_err, infra, config_name(c), f->line);
+    }
+    if (spot) {
+        const struct sim_trace_rule *r = trace_for(c, o->cloud, region, zone,
+                                                   type);
+        if (r) {
+            long tick = trace_tick(c, r);
+            int avail = sim_trace_at(&r->trace, tick);
+            if ((long)avail < need)
+                return skyc_fail(err, SKYC_E_CAPACITY,
+                                 "sim: no spot capacity in %s (trace %s tick "
+                                 "%ld: %d available, %ld %s)",
+                                 infra, r->trace.path, tick, avail, need,
+                                 (long)asked == need ? "asked" : "needed");
+        }
+    }
+    return SKYC_OK;
+}
+
+/*
+ * Create node `rank` of cluster on offering o, id "<cluster>-<tag>-<rank>"
+ * (the shape terminate_cluster() recognises). On failure nothing is left
+ * on disk and *n holds only what must be released.
+ */
+static enum skyc_err make_node(struct sim_ctx *c, const char *cluster,
+                               unsigned tag, long rank,
+                               const struct catalog_offering *o, bool spot,
+                               struct provider_node *n, struct skyc_error *err)
+{
+    const struct catalog *cat = c->cat;
+    const char *cloud = cloud_name((enum cloud)o->cloud);
+    const char *region = cat->regions[o->region].name;
+    const char *zone = o->zone == CATALOG_NONE ? NULL : cat->zones[o->zone].name;
+    const char *type = cat->names[o->instance];
+    enum skyc_err rc = SKYC_OK;
+    n->id = xasprintf("%s-%08x-%ld", cluster, tag, rank);
+    char *dir = node_dir(c, n->id);
+    char *work = path_join(dir, "work");
+    char *procs = path_join(dir, "procs");
+    char *home = path_join(dir, "home");
+    n->ip = xstrdup("127.0.0.1");
+    n->workdir = work;
+    n->region = xstrdup(region);
+    n->zone = zone ? xstrdup(zone) : NULL;
+    n->instance_type = xstrdup(type);
+    n->spot = spot;
+    n->hourly_price = spot ? o->spot_price : o->price;
+    n->cpus = isnan(o->vcpus) ? 0 : o->vcpus;
+    n->gpus = o->accel == CATALOG_NONE ? 0 : o->accel_count;
+    n->state = NODE_RUNNING;
+    struct node_meta m = {0};
+    copy_field(m.cloud, sizeof(m.cloud), cloud);
+    copy_field(m.region, sizeof(m.region), region);
+    copy_field(m.zone, sizeof(m.zone), zone ? zone : "");
+    copy_field(m.type, sizeof(m.type), type);
+    m.spot = spot;
+    m.price = n->hourly_price;
+    m.cpus = n->cpus;
+    m.gpus = n->gpus;
+    m.rank = rank;
+    m.created = clock_wall();
+    m.preempt_at = spot ? preempt_time(c, o->cloud, region, zone, type, rank,
+                                       m.created)
+                        : -1;
+    bool ok = path_mkdir_p(work, 0755) == 0 && path_mkdir_p(procs, 0755) == 0 &&
+              path_mkdir_p(home, 0755) == 0 && meta_write(dir, &m) == 0 &&
+              state_write(dir, "running\n") == 0;
+    if (!ok)
+        rc = skyc_fail(err, SKYC_E_IO, "sim: cannot create node '%s': %s",
+                       dir, strerror(errno));
+    else if (m.preempt_at >= 0)
+        start_watcher(dir, m.preempt_at);
+    free(procs);
+    free(home);
+    free(dir);
+    return rc;
+}
+
+static unsigned new_tag(void)
+{
+    static unsigned seq;
+    return ((unsigned)getpid() * 2654435761u) ^
+           (unsigned)(uint64_t)(clock_wall() * 1e6) ^ (++seq * 40503u);
+}
+
 static enum skyc_err sim_provision(struct provider *p,
                                    const struct provider_request *req,
                                    struct provider_node **out, size_t *nout,
@@ -576,101 +713,20 @@ static enum skyc_err sim_provision(struct provider *p,
                        "sim: no catalog offering matches %s", what.buf);
         goto out;
     }
-    const struct catalog *cat = c->cat;
-    const char *cloud = cloud_name((enum cloud)o->cloud);
-    const char *region = cat->regions[o->region].name;
-    const char *zone = o->zone == CATALOG_NONE ? NULL : cat->zones[o->zone].name;
-    const char *type = cat->names[o->instance];
-    char infra[512];
-    snprintf(infra, sizeof(infra), "%s/%s%s%s %s%s", cloud, region,
-             zone ? "/" : "", zone ? zone : "", type,
-             req->spot ? " [spot]" : "");
-
-    for (size_t i = 0; i < c->cfg.nfaults; i++) {
-        const struct sim_fault *f = &c->cfg.faults[i];
-        if (!match_ok(&f->m, o->cloud, region, zone, type, req->spot))
-            continue;
-        if (!fault_fires(c, f, req->num_nodes))
-            continue;
-        const char *what_err = f->code == SKYC_E_CAPACITY ? "capacity shortage"
-                               : f->code == SKYC_E_QUOTA  ? "quota exceeded"
-                               : f->code == SKYC_E_AUTH
-                                   ? "authentication failure"
-                                   : "provisioning failure";
-        rc = skyc_fail(err, f->code, "sim: injected %s in %s (%s:%u)",
-                       what_err, infra, config_name(c), f->line);
+    if ((rc = check_capacity(c, o, req->spot, req->num_nodes,
+                             (long)req->num_nodes, err)))
         goto out;
-    }
-    if (req->spot) {
-        const struct sim_trace_rule *r = trace_for(c, o->cloud, region, zone,
-                                                   type);
-        if (r) {
-            long tick = trace_tick(c, r);
-            int avail = sim_trace_at(&r->trace, tick);
-            if ((size_t)avail < req->num_nodes) {
-                rc = skyc_fail(err, SKYC_E_CAPACITY,
-                               "sim: no spot capacity in %s (trace %s tick "
-                               "%ld: %d available, %zu asked)",
-                               infra, r->trace.path, tick, avail,
-                               req->num_nodes);
-                goto out;
-            }
-        }
-    }
 
     char *nodes_dir = path_join(c->dir, "nodes");
     path_mkdir_p(nodes_dir, 0755);
     free(nodes_dir);
-    unsigned tag = (unsigned)getpid() ^
-                   (unsigned)(uint64_t)(clock_wall() * 1e6);
+    unsigned tag = new_tag();
     nodes = xcalloc(req->num_nodes, sizeof(*nodes));
     for (size_t i = 0; i < req->num_nodes; i++) {
-        struct provider_node *n = &nodes[i];
-        n->id = xasprintf("%s-%08x-%zu", req->cluster, tag, i);
-        char *dir = node_dir(c, n->id);
-        char *work = path_join(dir, "work");
-        char *procs = path_join(dir, "procs");
-        char *home = path_join(dir, "home");
         made = i + 1;
-        n->ip = xstrdup("127.0.0.1");
-        n->workdir = work;
-        n->region = xstrdup(region);
-        n->zone = zone ? xstrdup(zone) : NULL;
-        n->instance_type = xstrdup(type);
-        n->spot = req->spot;
-        n->hourly_price = req->spot ? o->spot_price : o->price;
-        n->cpus = isnan(o->vcpus) ? 0 : o->vcpus;
-        n->gpus = o->accel == CATALOG_NONE ? 0 : o->accel_count;
-        n->state = NODE_RUNNING;
-        struct node_meta m = {0};
-        copy_field(m.cloud, sizeof(m.cloud), cloud);
-        copy_field(m.region, sizeof(m.region), region);
-        copy_field(m.zone, sizeof(m.zone), zone ? zone : "");
-        copy_field(m.type, sizeof(m.type), type);
-        m.spot = req->spot;
-        m.price = n->hourly_price;
-        m.cpus = n->cpus;
-        m.gpus = n->gpus;
-        m.rank = (long)i;
-        m.created = clock_wall();
-        m.preempt_at = req->spot ? preempt_time(c, o->cloud, region, zone,
-                                                type, (long)i, m.created)
-                                 : -1;
-        bool ok = path_mkdir_p(work, 0755) == 0 &&
-                  path_mkdir_p(procs, 0755) == 0 &&
-                  path_mkdir_p(home, 0755) == 0 && meta_write(dir, &m) == 0 &&
-                  state_write(dir, "running\n") == 0;
-        free(procs);
-        free(home);
-        if (!ok) {
-            rc = skyc_fail(err, SKYC_E_IO, "sim: cannot create node '%s': %s",
-                           dir, strerror(errno));
-            free(dir);
+        if ((rc = make_node(c, req->cluster, tag, (long)i, o, req->spot,
+                            &nodes[i], err)))
             goto out;
-        }
-        if (m.preempt_at >= 0)
-            start_watcher(dir, m.preempt_at);
-        free(dir);
     }
     *out = nodes;
     *nout = req->num_nodes;
@@ -682,6 +738,54 @@ out:
             sim_terminate(p, &nodes[i], NULL);
         provider_nodes_free(nodes, made);
     }
+    strbuf_release(&what);
+    return rc;
+}
+
+static enum skyc_err sim_add_node(struct provider *p,
+                                  const struct provider_request *req,
+                                  long rank, struct provider_node *node,
+                                  struct skyc_error *err)
+{
+    struct sim_ctx *c = ctx_of(p);
+    enum skyc_err rc = SKYC_E_FAILED;
+    bool allowed[CLOUD_COUNT];
+    struct strbuf what = STRBUF_INIT;
+    memset(node, 0, sizeof(*node));
+    if (!valid_name(req->cluster)) {
+        rc = skyc_fail(err, SKYC_E_INPUT,
+                       "sim: bad cluster name '%s' (letters, digits, '-', "
+                       "'_', '.'; at most 64)",
+                       req->cluster ? req->cluster : "");
+        goto out;
+    }
+    if (rank < 0 || rank > 1023) {
+        rc = skyc_fail(err, SKYC_E_INPUT, "sim: node rank must be 0..1023");
+        goto out;
+    }
+    if ((rc = parse_cloud(c, req->cloud, allowed, err)))
+        goto out;
+    describe_req(&what, req);
+    const struct catalog_offering *o = pick_offer(c, req, allowed);
+    if (!o) {
+        rc = skyc_fail(err, SKYC_E_INFEASIBLE,
+                       "sim: no catalog offering matches %s", what.buf);
+        goto out;
+    }
+    /* a rank-r spot node stays up while more than r are available */
+    if ((rc = check_capacity(c, o, req->spot, 1, rank + 1, err)))
+        goto out;
+    char *nodes_dir = path_join(c->dir, "nodes");
+    path_mkdir_p(nodes_dir, 0755);
+    free(nodes_dir);
+    if ((rc = make_node(c, req->cluster, new_tag(), rank, o, req->spot, node,
+                        err))) {
+        sim_terminate(p, node, NULL);
+        provider_node_release(node);
+        goto out;
+    }
+    rc = SKYC_OK;
+out:
     strbuf_release(&what);
     return rc;
 }
@@ -1132,6 +1236,7 @@ static void sim_release(struct provider *p)
 static const struct provider_ops sim_ops = {
     .name = "sim",
     .provision = sim_provision,
+    .add_node = sim_add_node,
     .status = sim_status,
     .stop = sim_stop,
     .start = sim_start,

@@ -24,6 +24,8 @@
  *   preemptions:            # spot nodes taken back this long after start
  *     - region: us-west-2
  *       after: 30m          # sim time (a duration: 90s, 30m, 2h)
+ *       rank: 1             # only node rank 1 of a cluster (default: all)
+ *       times: 1            # only the first N matching nodes (default all)
  *   spot_traces:            # spot capacity and preemptions from a trace
  *     - zone: us-west-2a
  *       file: /path/trace.json   # relative to the config file's directory
@@ -39,13 +41,19 @@
  * provision in a zone fails with SKYC_E_CAPACITY while the trace has fewer
  * instances available than nodes asked; node rank r of a spot cluster is
  * preempted at the first later tick with at most r available. Preemption
- * kills every process of the node and leaves it NODE_PREEMPTED; a watcher
+ * kills every process of the node and leaves it NODE_PREEMPTED (the other
+ * nodes of its cluster keep running: one node can be lost alone); a watcher
  * process per spot node does it on time even while no skyc runs, and every
  * provider call re-checks it.
  *
  * The trace reader here is the sim's own (sim_trace_parse): it keeps the
  * instance counts of the skypilot-org files, which rank preemption needs;
  * spot/trace.c (the spot plane's) reduces them to available or not.
+ *
+ * add_node (provider.h) starts one node for an existing cluster in exactly
+ * the zone asked: the same faults apply (asked = 1 node), and a spot trace
+ * must show more than `rank` instances available (the count a rank-r node
+ * needs to stay up); the new node's preemption time follows its rank.
  *
  * Error classes (provider.h): injected faults give their class; asking for a
  * cloud the sim does not emulate, or an offering the catalog lacks, is
@@ -78,6 +86,9 @@ struct sim_fault {
 struct sim_preempt {
     struct sim_match m;
     double after_s; /* sim seconds after the node started */
+    long rank;      /* only nodes of this rank in their cluster; -1 = any */
+    long times;     /* only the first N matching nodes started; 0 = all */
+    unsigned line;  /* in the config, keys the node counter */
 };
 
 /* A spot trace normalised to "instances available" per tick. */

@@ -189,7 +189,8 @@ static enum skyc_err parse_rule(struct ycfg *c, const char *section,
         "cloud", "region", "zone", "instance_type", "spot", "error", "times",
         "max_nodes", NULL};
     static const char *const preempt_keys[] = {
-        "cloud", "region", "zone", "instance_type", "spot", "after", NULL};
+        "cloud", "region", "zone", "instance_type", "spot", "after", "rank",
+        "times", NULL};
     static const char *const trace_keys[] = {
         "cloud",  "region", "zone",       "instance_type", "spot",
         "file",   "format", "start_tick", NULL};
@@ -201,6 +202,7 @@ static enum skyc_err parse_rule(struct ycfg *c, const char *section,
     struct sim_match m = {.cloud = -1, .spot = -1};
     struct sim_fault f = {.code = SKYC_E_CAPACITY};
     double after = -1;
+    long prank = -1;
     const char *file = NULL, *format = NULL;
     const yaml_node_t *file_node = NULL;
     long start_tick = 0;
@@ -257,6 +259,12 @@ static enum skyc_err parse_rule(struct ycfg *c, const char *section,
                       s);
                 goto out;
             }
+        } else if (!strcmp(k, "rank")) {
+            if (!parse_long_range(s, 0, 1023, &prank)) {
+                ycfg_fail(c, vn, "rank: expected a node rank 0..1023, got '%s'",
+                      s);
+                goto out;
+            }
         } else if (!strcmp(k, "after")) {
             double h;
             if (!parse_duration_hours(s, &h)) {
@@ -303,8 +311,12 @@ static enum skyc_err parse_rule(struct ycfg *c, const char *section,
         }
         cfg->preempts = xreallocarray(cfg->preempts, cfg->npreempts + 1,
                                       sizeof(*cfg->preempts));
-        cfg->preempts[cfg->npreempts].m = m;
-        cfg->preempts[cfg->npreempts++].after_s = after;
+        struct sim_preempt *pr = &cfg->preempts[cfg->npreempts++];
+        pr->m = m;
+        pr->after_s = after;
+        pr->rank = prank;
+        pr->times = f.times;
+        pr->line = (unsigned)item->start_mark.line + 1;
         memset(&m, 0, sizeof(m));
     } else {
         if (!file) {

@@ -112,58 +112,11 @@ static void signal_job(struct agent *a, struct agent_job *aj, int signo)
     aj->signalled_at = state_now();
 }
 
-/* The environment of one node's process: task envs, then SKYC_* and
- * SkyPilot's names. Returns a NULL-terminated array the caller frees. */
+/* The environment of one node's process (runtime.h rt_node_env). */
 static char **node_env(struct agent *a, const struct agent_job *aj,
                        size_t rank)
 {
-    char **env = NULL;
-    size_t n = 0, alloc = 0;
-    json_t *o = json_loads(aj->j.envs ? aj->j.envs : "{}", 0, NULL);
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v)
-    {
-        if (!json_is_string(v))
-            continue;
-        ALLOC_GROW(env, n + 2, alloc);
-        env[n++] = xasprintf("%s=%s", k, json_string_value(v));
-    }
-    json_decref(o);
-    struct strbuf ips = STRBUF_INIT;
-    for (size_t i = 0; i < a->rc.nnodes; i++)
-        strbuf_addf(&ips, "%s%s", i ? "\n" : "",
-                    a->rc.nodes[i].ip ? a->rc.nodes[i].ip : "");
-    size_t nn = a->rc.nnodes;
-    char *fixed[] = {
-        xasprintf("SKYC_NODE_RANK=%zu", rank),
-        xasprintf("SKYC_NODE_IPS=%s", ips.buf),
-        xasprintf("SKYC_NUM_NODES=%zu", nn),
-        xasprintf("SKYC_CLUSTER=%s", a->rc.c.name),
-        xasprintf("SKYC_JOB_ID=%ld", aj->j.id),
-        xasprintf("SKYPILOT_NODE_RANK=%zu", rank),
-        xasprintf("SKYPILOT_NODE_IPS=%s", ips.buf),
-        xasprintf("SKYPILOT_NUM_NODES=%zu", nn),
-        xasprintf("SKYPILOT_NUM_GPUS_PER_NODE=%g", aj->j.gpus),
-        xasprintf("SKYPILOT_TASK_ID=skyc-%s-%ld", a->rc.c.name, aj->j.id),
-        xasprintf("SKYPILOT_CLUSTER_INFO={\"cluster_name\": \"%s\", "
-                  "\"provider\": \"%s\"}",
-                  a->rc.c.name, a->rc.c.provider),
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
-        ALLOC_GROW(env, n + 2, alloc);
-        env[n++] = fixed[i];
-    }
-    env[n] = NULL;
-    strbuf_release(&ips);
-    return env;
-}
-
-static void free_env(char **env)
-{
-    for (size_t i = 0; env && env[i]; i++)
-        free(env[i]);
-    free(env);
+    return rt_node_env(&a->rc, aj->j.envs, rank, aj->j.id, aj->j.gpus);
 }
 
 /* Start the job's current phase on every node; false when it could not. */
@@ -201,7 +154,7 @@ static bool start_phase(struct agent *a, struct agent_job *aj)
             aj->procs[r].code = 255;
             ok = false;
         }
-        free_env(env);
+        rt_env_free(env);
     }
     save_procs(a, aj);
     if (!ok) {

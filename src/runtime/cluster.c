@@ -274,6 +274,18 @@ static void kill_job_procs(struct provider *p, const struct state_job *j)
     json_decref(a);
 }
 
+void rt_kill_active_jobs(struct state *st, struct provider *p,
+                         const char *cluster)
+{
+    struct state_job *jobs = NULL;
+    size_t n = 0;
+    if (state_job_list(st, cluster, true, &jobs, &n, NULL))
+        return;
+    for (size_t i = 0; i < n; i++)
+        kill_job_procs(p, &jobs[i]);
+    state_job_list_free(jobs, n);
+}
+
 /* Mark every unfinished job of a cluster as `status` (killing what runs). */
 static void end_active_jobs(struct state *st, struct rt_cluster *rc,
                             const char *status)
@@ -321,6 +333,9 @@ enum skyc_err rt_cluster_down(struct state *st, struct rt_cluster *rc,
                              "cannot terminate node '%s' of cluster '%s': %s",
                              pn.id, rc->c.name, e.msg);
     }
+    /* and any node a replacement started but did not get to record */
+    if (rc->prov.ops->terminate_cluster)
+        rc->prov.ops->terminate_cluster(&rc->prov, rc->c.name, NULL);
     if ((r = history_mark(st, rc->c.history_id, "TERMINATED", true, false,
                           err)) ||
         (r = state_cluster_delete(st, rc->c.name, err)))

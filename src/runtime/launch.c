@@ -127,29 +127,6 @@ static char *new_cluster_name(void)
     return xasprintf("skyc-%04x", v & 0xffff);
 }
 
-static json_t *env_json(const struct task *t, const char *const *extra)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; i < t->nenvs; i++)
-        json_object_set_new(o, t->envs[i].key,
-                            json_string(t->envs[i].value ? t->envs[i].value
-                                                         : ""));
-    for (size_t i = 0; i < t->nsecrets; i++)
-        json_object_set_new(o, t->secrets[i].key,
-                            json_string(t->secrets[i].value
-                                            ? t->secrets[i].value
-                                            : ""));
-    for (size_t i = 0; extra && extra[i]; i++) {
-        const char *eq = strchr(extra[i], '=');
-        if (!eq)
-            continue;
-        char *k = xstrndup(extra[i], (size_t)(eq - extra[i]));
-        json_object_set_new(o, k, json_string(eq + 1));
-        free(k);
-    }
-    return o;
-}
-
 /* Copy the workdir (and, on launch, file_mounts) to every node. */
 static enum skyc_err sync_files(struct rt_cluster *rc, const struct task *t,
                                 bool mounts, struct skyc_error *err)
@@ -645,9 +622,7 @@ enum skyc_err rt_launch(const struct rt_launch_opts *o, int *job_exit,
         if (!rc.c.setup_hash || strcmp(rc.c.setup_hash, hash))
             job.setup = xstrdup(t->setup);
     }
-    json_t *envs = env_json(t, o->env);
-    job.envs = json_dumps(envs, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(envs);
+    job.envs = rt_task_envs(t, o->env);
     long last;
     if ((r = state_begin(&st, err)))
         goto out;

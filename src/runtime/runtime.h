@@ -56,6 +56,10 @@ enum skyc_err rt_agent_spawn(struct state *st, struct state_cluster *c,
                              struct skyc_error *err);
 /* Wake the agent to look at the state again (no-op when it is gone). */
 void rt_agent_wake(const struct state_cluster *c);
+/* SIGKILL what the unfinished jobs of cluster run, on every node, now
+ * (the agent then sees them end). */
+void rt_kill_active_jobs(struct state *st, struct provider *p,
+                         const char *cluster);
 /* Stop the agent (it kills its running jobs) and wait for it to exit. */
 void rt_agent_shutdown(const struct state_cluster *c);
 
@@ -127,6 +131,62 @@ struct rt_launch_opts {
  */
 enum skyc_err rt_launch(const struct rt_launch_opts *o, int *job_exit,
                         struct skyc_error *err);
+
+/* ---- node-level work (node.c) ------------------------------------------ */
+
+struct task;
+/* A task's envs and secrets, then extra "NAME=value" strings (which win),
+ * as the JSON object a job's envs column holds. Caller frees. */
+char *rt_task_envs(const struct task *t, const char *const *extra);
+/*
+ * The environment of a process on node `rank` of rc: envs_json's pairs,
+ * then SKYC_NODE_RANK/NODE_IPS/NUM_NODES/CLUSTER and SkyPilot's names
+ * (SKYC_JOB_ID and SKYPILOT_TASK_ID only when job_id > 0). A
+ * NULL-terminated array freed with rt_env_free().
+ */
+char **rt_node_env(const struct rt_cluster *rc, const char *envs_json,
+                   size_t rank, long job_id, double gpus);
+void rt_env_free(char **env);
+
+/* Replace one node of an existing cluster (managed jobs, after a node of a
+ * multi-node cluster was preempted or lost). */
+struct rt_replace_opts {
+    const char *task;    /* the task YAML the cluster runs (relative paths
+                          * as from where it was launched: chdir first) */
+    const char *cluster;
+    long rank;           /* the node to replace */
+    int spot;            /* 0 = as the lost node, 1 = on-demand, 2 = spot */
+    const char *const *env;  /* extra "NAME=value" for setup, or NULL */
+    const char *setup_log;   /* the new node's setup output (appended) */
+    const char *reason;      /* "preempted", for the agent log */
+};
+struct rt_replaced {
+    char *old_id, *new_id; /* provider ids of the lost and the new node */
+    char *zone;            /* of the new node, NULL = none */
+    bool spot;
+    double node_price;     /* the new node's $/h */
+    double hourly_price;   /* the repaired cluster's $/h */
+};
+void rt_replaced_release(struct rt_replaced *r);
+/*
+ * Start a node for rank o->rank in the lost node's zone and instance type
+ * (provider add_node: never another zone), record it in place of the lost
+ * one (which is terminated), copy workdir and file_mounts to it, run the
+ * task's setup on it alone when the cluster's setup already ran, and bring
+ * the cluster back UP with a new agent. The other nodes keep their ids and
+ * files; what ran on them is stopped (the caller resubmits the job to all
+ * ranks). The cluster may be UP or PREEMPTED (a reconcile got there first).
+ * While it works the cluster is INIT owned by this process, so a crash
+ * leaves something rt_reconcile() tears down whole, never a leak.
+ * Errors: SKYC_E_INFEASIBLE when the provider has no add_node; the
+ * provider's classified error (SKYC_E_CAPACITY: no room in that zone) with
+ * the cluster left as it was; SKYC_E_JOB_FAILED when setup failed on the
+ * new node (the cluster is UP with it). On success the caller releases
+ * *out.
+ */
+enum skyc_err rt_node_replace(const struct rt_replace_opts *o,
+                              struct rt_replaced *out,
+                              struct skyc_error *err);
 
 /* A small stable hash of a string (FNV-1a 64) as 16 hex digits. */
 void rt_hash_hex(const char *s, char out[17]);

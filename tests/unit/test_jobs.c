@@ -258,6 +258,104 @@ static void test_recovery_plans(void **state)
     assert_int_equal(p.spot, 0); /* the task's own choice of spot */
 }
 
+/* Table of what the controller saw -> lost node / lost cluster / user. */
+static void test_loss_classes(void **state)
+{
+    (void)state;
+    /* macros, not an anonymous enum: gcc's -Wenum-conversion */
+#define R NODE_RUNNING
+#define P NODE_PREEMPTED
+#define T NODE_TERMINATED
+#define S NODE_STOPPED
+    static const struct {
+        enum provider_node_state st[3];
+        size_t n;
+        bool job_failed;
+        enum mjob_loss want;
+        size_t lost;
+    } cases[] = {
+        {{R, R}, 2, false, MJOB_LOSS_NONE, 0},
+        {{R, R}, 2, true, MJOB_LOSS_USER, 0},   /* exit code, healthy */
+        {{R, P}, 2, false, MJOB_LOSS_NODES, 1},
+        {{R, P}, 2, true, MJOB_LOSS_NODES, 1},  /* killed with its node */
+        {{T, R, R}, 3, true, MJOB_LOSS_NODES, 1},
+        {{P, R, P}, 3, false, MJOB_LOSS_NODES, 2},
+        {{P, P}, 2, false, MJOB_LOSS_CLUSTER, 2},
+        {{P, T, P}, 3, true, MJOB_LOSS_CLUSTER, 3},
+        {{P}, 1, false, MJOB_LOSS_CLUSTER, 1},  /* one node = the cluster */
+        {{R}, 1, true, MJOB_LOSS_USER, 0},
+        {{R}, 0, false, MJOB_LOSS_CLUSTER, 0},  /* the cluster row is gone */
+        {{S, R}, 2, false, MJOB_LOSS_NONE, 0},  /* stopped is not lost */
+    };
+#undef R
+#undef P
+#undef T
+#undef S
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        size_t lost = 99;
+        enum mjob_loss got = mjob_classify(cases[i].st, cases[i].n,
+                                           cases[i].job_failed, &lost);
+        if (got != cases[i].want || lost != cases[i].lost)
+            fail_msg("case %zu: got %s (%zu lost), want %s (%zu)", i,
+                     mjob_loss_name(got), lost, mjob_loss_name(cases[i].want),
+                     cases[i].lost);
+    }
+}
+
+/* Table of when a lost node is replaced in place, and how. */
+static void test_node_loss_plans(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *strategy;
+        enum mjob_loss loss;
+        size_t nnodes, nlost;
+        bool can;
+        int kind;
+        bool same_zone;
+        bool replace;
+        int spot;
+        const char *why;
+    } cases[] = {
+        {MJOB_FAILOVER, MJOB_LOSS_NODES, 2, 1, true, 0, true, true, 0,
+         "same zone"},
+        {MJOB_FAILOVER, MJOB_LOSS_NODES, 3, 2, true, 0, true, true, 0,
+         "same zone"},
+        {MJOB_FAILOVER, MJOB_LOSS_NODES, 2, 1, false, 0, true, false, 0,
+         "the provider cannot replace one node"},
+        {MJOB_FAILOVER, MJOB_LOSS_CLUSTER, 2, 2, true, 0, true, false, 0,
+         "the whole cluster was lost"},
+        {MJOB_FAILOVER, MJOB_LOSS_USER, 2, 0, true, 0, true, false, 0,
+         "the whole cluster was lost"},
+        {MJOB_FAILOVER, MJOB_LOSS_NODES, 1, 1, true, 0, true, false, 0,
+         "the whole cluster was lost"},
+        {MJOB_EAGER, MJOB_LOSS_NODES, 2, 1, true, 0, true, false, 0,
+         "EAGER_NEXT_REGION moves the whole cluster"},
+        {MJOB_DEADLINE, MJOB_LOSS_NODES, 2, 1, true, SPOT_SPOT, true, true, 2,
+         "policy: spot in the same zone"},
+        {MJOB_DEADLINE, MJOB_LOSS_NODES, 2, 1, true, SPOT_SPOT, false, false,
+         0, "policy: spot in another zone"},
+        {MJOB_DEADLINE, MJOB_LOSS_NODES, 2, 1, true, SPOT_OD, true, false, 0,
+         "policy: on-demand"},
+        {MJOB_DEADLINE, MJOB_LOSS_NODES, 2, 1, true, SPOT_NONE, true, false,
+         0, "policy: wait for spot"},
+        {MJOB_DEADLINE, MJOB_LOSS_NODES, 2, 1, false, SPOT_SPOT, true, false,
+         0, "the provider cannot replace one node"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct mjob j = job(cases[i].strategy);
+        struct mjob_node_plan p;
+        mjob_plan_node_loss(&j, cases[i].loss, cases[i].nnodes,
+                            cases[i].nlost, cases[i].can, cases[i].kind,
+                            cases[i].same_zone, &p);
+        if (p.replace != cases[i].replace || p.spot != cases[i].spot ||
+            strcmp(p.why, cases[i].why))
+            fail_msg("case %zu: got replace=%d spot=%d '%s', want %d %d '%s'",
+                     i, p.replace, p.spot, p.why, cases[i].replace,
+                     cases[i].spot, cases[i].why);
+    }
+}
+
 static void test_deadline_decisions(void **state)
 {
     (void)state;
@@ -322,6 +420,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_env, setup, teardown_dir),
         cmocka_unit_test(test_statuses_and_bill),
         cmocka_unit_test(test_recovery_plans),
+        cmocka_unit_test(test_loss_classes),
+        cmocka_unit_test(test_node_loss_plans),
         cmocka_unit_test(test_deadline_decisions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

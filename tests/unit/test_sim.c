@@ -499,6 +499,10 @@ static void test_config_errors(void **state)
                                         "needs 'after'"},
         {"preemptions:\n  - after: soon\n", "c.yaml:2:12: after: expected a "
                                             "duration"},
+        {"preemptions:\n  - after: 1h\n    rank: -1\n",
+         "c.yaml:3:11: rank: expected a node rank 0..1023, got '-1'"},
+        {"preemptions:\n  - after: 1h\n    times: 0\n",
+         "c.yaml:3:12: times: expected a whole number >= 1"},
         {"spot_traces:\n  - file: /nonexistent/t.json\n",
          "c.yaml:2:11: file: spot trace '/nonexistent/t.json' is not a "
          "readable file"},
@@ -641,6 +645,119 @@ static void test_trace_ranks(void **state)
     assert_int_equal(remove_tree(tmp), 0);
 }
 
+/*
+ * One node of a cluster preempted alone (preemptions: rank + times), then
+ * add_node: a new node for that rank in exactly the zone asked, with a new
+ * id, the other node untouched; a trace without room refuses it as
+ * CAPACITY; a provision-time fault applies to it too.
+ */
+static void test_rank_preemption_and_add_node(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    struct provider_node *nodes = NULL;
+    /* rank 1 of the first matching node only, 1 wall second after start */
+    fix_open(&f, "time_scale: 3600\npreemptions:\n"
+                 "  - zone: us-east-1a\n    rank: 1\n    times: 1\n"
+                 "    after: 1h\n"
+                 "faults:\n  - zone: us-east-1b\n    spot: true\n"
+                 "    error: capacity\n");
+    assert_int_equal(provision(&f, "us-east-1a", true, 2, &nodes, &err),
+                     SKYC_OK);
+    char *log = path_join(f.dir, "a.log");
+    const char *argv[] = {"sleep", "20", NULL};
+    struct provider_proc p0, p1;
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[0], argv, NULL, NULL, log, &p0,
+                                  &err),
+                     SKYC_OK);
+    assert_int_equal(f.p.ops->run(&f.p, &nodes[1], argv, NULL, NULL, log, &p1,
+                                  &err),
+                     SKYC_OK);
+    bool done;
+    int code;
+    assert_int_equal(f.p.ops->wait(&f.p, &p1, 10000, &done, &code, &err),
+                     SKYC_OK);
+    assert_true(done);
+    assert_int_equal(code, 128 + 9);
+    assert_int_equal(f.p.ops->status(&f.p, &nodes[1], &err), SKYC_OK);
+    assert_int_equal(nodes[1].state, NODE_PREEMPTED);
+    assert_int_equal(f.p.ops->wait(&f.p, &p0, 0, &done, &code, &err),
+                     SKYC_OK);
+    assert_false(done); /* rank 0 runs on */
+    assert_int_equal(f.p.ops->status(&f.p, &nodes[0], &err), SKYC_OK);
+    assert_int_equal(nodes[0].state, NODE_RUNNING);
+
+    struct provider_request req = {.cluster = "c1", .num_nodes = 1,
+                                   .cloud = "sim:aws", .region = "us-east-1",
+                                   .zone = "us-east-1a",
+                                   .instance_type = "m5.large", .spot = true};
+    struct provider_node nn;
+    assert_non_null(f.p.ops->add_node);
+    assert_int_equal(f.p.ops->add_node(&f.p, &req, 1, &nn, &err), SKYC_OK);
+    assert_string_not_equal(nn.id, nodes[1].id);
+    assert_string_equal(nn.zone, "us-east-1a");
+    assert_true(nn.spot);
+    assert_true(fabs(nn.hourly_price - 0.035) < 1e-9);
+    assert_int_equal(run_wait(&f, &nn, "sleep 1.5; echo ok", log, 10000), 0);
+    assert_int_equal(f.p.ops->status(&f.p, &nn, &err), SKYC_OK);
+    assert_int_equal(nn.state, NODE_RUNNING); /* times: 1 was used up */
+    /* terminate_cluster knows the new node's name */
+    struct provider_node copy = {.id = nn.id};
+    /* never widened: a zone without room is CAPACITY, not another zone */
+    req.zone = "us-east-1b";
+    struct provider_node nb;
+    assert_int_equal(f.p.ops->add_node(&f.p, &req, 1, &nb, &err),
+                     SKYC_E_CAPACITY);
+    assert_non_null(strstr(err.msg, "us-east-1b"));
+    skyc_error_clear(&err);
+    assert_int_equal(f.p.ops->add_node(&f.p, &req, -1, &nb, &err),
+                     SKYC_E_INPUT);
+    skyc_error_clear(&err);
+    assert_int_equal(f.p.ops->terminate_cluster(&f.p, "c1", &err), SKYC_OK);
+    assert_int_equal(f.p.ops->status(&f.p, &copy, &err), SKYC_OK);
+    assert_int_equal(copy.state, NODE_TERMINATED);
+    provider_proc_release(&p0);
+    provider_proc_release(&p1);
+    provider_node_release(&nn);
+    provider_nodes_free(nodes, 2);
+    free(log);
+    fix_close(&f);
+}
+
+/* A spot trace with room for one instance: a rank-1 node cannot be added
+ * (it would be preempted at once), a rank-0 node can. */
+static void test_add_node_trace(void **state)
+{
+    (void)state;
+    struct fix f;
+    struct skyc_error err = {0};
+    char tmp[256];
+    snprintf(tmp, sizeof(tmp), "/tmp/skyc-test-addn.XXXXXX");
+    assert_non_null(mkdtemp(tmp));
+    write_file(tmp, "one.json",
+               "{\"metadata\": {\"gap_seconds\": 3600}, \"data\": [1]}");
+    char cfg[512];
+    snprintf(cfg, sizeof(cfg),
+             "spot_traces:\n  - zone: us-east-1a\n    file: %s/one.json\n"
+             "    format: availability\n",
+             tmp);
+    fix_open(&f, cfg);
+    struct provider_request req = {.cluster = "c2", .num_nodes = 1,
+                                   .cloud = "sim:aws", .zone = "us-east-1a",
+                                   .instance_type = "m5.large", .spot = true};
+    struct provider_node n0, n1;
+    assert_int_equal(f.p.ops->add_node(&f.p, &req, 1, &n1, &err),
+                     SKYC_E_CAPACITY);
+    assert_non_null(strstr(err.msg, "1 available, 2 needed"));
+    skyc_error_clear(&err);
+    assert_int_equal(f.p.ops->add_node(&f.p, &req, 0, &n0, &err), SKYC_OK);
+    assert_int_equal(f.p.ops->terminate(&f.p, &n0, &err), SKYC_OK);
+    provider_node_release(&n0);
+    fix_close(&f);
+    assert_int_equal(remove_tree(tmp), 0);
+}
+
 static void test_terminate_cluster(void **state)
 {
     (void)state;
@@ -686,6 +803,8 @@ int main(void)
         cmocka_unit_test(test_terminate_cluster),
         cmocka_unit_test(test_real_trace_replay),
         cmocka_unit_test(test_trace_ranks),
+        cmocka_unit_test(test_rank_preemption_and_add_node),
+        cmocka_unit_test(test_add_node_trace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
