@@ -68,6 +68,8 @@ enum skyc_err cmd_store_sim(int argc, const char **argv,
                             struct skyc_error *err);
 enum skyc_err cmd_store_cost(int argc, const char **argv,
                              struct skyc_error *err);
+enum skyc_err cmd_store_policy(int argc, const char **argv,
+                               struct skyc_error *err);
 /* Clusters and jobs (runtime/). */
 enum skyc_err cmd_launch_run(int argc, const char **argv,
                              struct skyc_error *err);

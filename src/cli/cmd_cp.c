@@ -10,13 +10,75 @@
 #include "cli/options.h"
 #include "transfer/chunk.h"
 #include "transfer/copy.h"
+#include "transfer/wire.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct bar {
     bool tty;
     bool shown;
+    int status_fd; /* >= 0: report STATUS frames there (a source gateway) */
+    bool status_broken;
+    size_t objects;
 };
+
+/* One STATUS frame to b->status_fd; a dead reader stops the copy. */
+static void send_status(struct bar *b, const struct sender_stats *st,
+                        const struct copy_result *res, bool final,
+                        const struct skyc_error *err)
+{
+    struct wire_status ws = {0};
+    struct strbuf sb = STRBUF_INIT;
+    ws.final = final;
+    if (err && err->code != SKYC_OK) {
+        ws.code = err->code;
+        snprintf(ws.msg, sizeof(ws.msg), "%s", err->msg);
+    }
+    if (res) {
+        ws.objects = res->objects;
+        ws.unchanged = res->unchanged;
+        ws.resumed = res->resumed;
+    } else {
+        ws.objects = b->objects;
+    }
+    ws.total_bytes = st->total_bytes;
+    ws.done_bytes = st->done_bytes;
+    ws.skipped_bytes = st->skipped_bytes;
+    ws.wire_bytes = st->wire_bytes;
+    ws.chunks_total = st->chunks_total;
+    ws.chunks_sent = st->chunks_sent;
+    ws.chunks_skipped = st->chunks_skipped;
+    ws.chunks_resent = st->chunks_resent;
+    ws.conn_failures = st->conn_failures;
+    ws.seconds = st->seconds;
+    strbuf_addchars(&sb, 0, WIRE_HDR_LEN);
+    wire_status_encode(&sb, &ws);
+    struct wire_hdr h = {0};
+    h.type = WIRE_STATUS;
+    h.payload_len = h.raw_len = (uint32_t)(sb.len - WIRE_HDR_LEN);
+    wire_hdr_encode(&h, (uint8_t *)sb.buf);
+    const char *p = sb.buf;
+    size_t left = sb.len;
+    while (left && !b->status_broken) {
+        ssize_t n = send(b->status_fd, p, left, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            /* whoever asked for this copy is gone: stop it as ^C would
+             * (the manifest stays for a re-run) */
+            b->status_broken = true;
+            if (!final)
+                raise(SIGINT);
+            break;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    strbuf_release(&sb);
+}
 
 static void human_bytes(char *buf, size_t size, double b)
 {
@@ -38,6 +100,8 @@ static double gbits(const struct sender_stats *st)
 static void on_progress(const struct sender_stats *st, void *arg)
 {
     struct bar *b = arg;
+    if (b->status_fd >= 0)
+        send_status(b, st, NULL, false, NULL);
     if (!b->tty)
         return;
     char done[32], total[32], eta[32] = "--:--";
@@ -115,9 +179,9 @@ enum skyc_err cli_copy(int argc, const char **argv, bool sync,
                        struct skyc_error *err)
 {
     bool recursive = false, compress = false, encrypt = false, json = false,
-         quiet = false;
+         quiet = false, remote_src = false;
     const char *to = NULL, *plan = NULL, *chunk = NULL;
-    long conns = -1, retries = 5;
+    long conns = -1, retries = 5, status_fd = -1;
     struct opt_list via = {0}, gateways = {0};
     const char *const cp_usage[] = {
         "skyc cp SRC DST [-r] [--to HOST:PORT [--via HOP,...]...] "
@@ -149,6 +213,12 @@ enum skyc_err cli_copy(int argc, const char **argv, bool sync,
                  "AES-256-GCM end to end with a per-transfer key"),
         OPT_INT(0, "retries", &retries, "N",
                 "reconnects per connection before giving it up (default 5)"),
+        OPT_FLAG(0, "remote-src", &remote_src,
+                 "SRC is on the source gateway (the first hop), which reads "
+                 "and sends it itself"),
+        OPT_INT(0, "status-fd", &status_fd, "FD",
+                "report progress and the outcome as STATUS frames on FD "
+                "(how a source gateway runs a copy)"),
         OPT_FLAG('q', "quiet", &quiet, "no progress bar or summary"),
         OPT_FLAG(0, "json", &json, "print the summary as JSON on stdout"),
         OPT_END(),
@@ -159,6 +229,7 @@ enum skyc_err cli_copy(int argc, const char **argv, bool sync,
     struct copy_opts co = {0};
     struct copy_result res;
     struct bar bar = {0};
+    bar.status_fd = -1;
     int n = parse_options(argc, argv, opts, sync ? sync_usage : cp_usage, err);
     if (n < 0) {
         rc = n == PARSE_OPT_HELP ? SKYC_OK : SKYC_E_USAGE;
@@ -177,6 +248,20 @@ enum skyc_err cli_copy(int argc, const char **argv, bool sync,
     }
     if (!conns_given)
         conns = 8;
+    if (status_fd != -1) {
+        int fl = status_fd >= 3 && status_fd < 1 << 20
+                     ? fcntl((int)status_fd, F_GETFL)
+                     : -1;
+        if (fl < 0) {
+            skyc_fail(err, rc, "--status-fd %ld is not an open descriptor",
+                      status_fd);
+            goto out;
+        }
+        /* the request's socket, inherited non-blocking from the gateway */
+        fcntl((int)status_fd, F_SETFL, fl & ~O_NONBLOCK);
+        bar.status_fd = (int)status_fd;
+        quiet = true;
+    }
     if (retries < 0 || retries > 100) {
         skyc_fail(err, rc, "--retries %ld out of range (0 to 100)", retries);
         goto out;
@@ -228,12 +313,17 @@ enum skyc_err cli_copy(int argc, const char **argv, bool sync,
     co.npaths = npaths;
     co.local_conns = (int)conns;
     co.max_retries = (int)retries;
+    co.remote_src = remote_src;
     bar.tty = !quiet && isatty(STDERR_FILENO);
     co.progress = on_progress;
     co.progress_arg = &bar;
     rc = copy_run(&co, &res, err);
     if (bar.shown)
         fputc('\n', stderr);
+    if (rc != SKYC_OK && err->code == SKYC_OK)
+        err->code = rc;
+    if (bar.status_fd >= 0)
+        send_status(&bar, &res.st, &res, true, rc != SKYC_OK ? err : NULL);
     if (rc != SKYC_OK)
         goto out;
     const struct sender_stats *st = &res.st;

@@ -46,7 +46,9 @@ static enum skyc_err cmd_store_serve(int argc, const char **argv,
                    "serve virtual-host style requests for BUCKET.DOMAIN"),
         OPT_STRING(0, "region", &region, "REGION",
                    "region the buckets report (default us-east-1)"),
-        OPT_INT(0, "threads", &threads, "N", "HTTP worker threads (default 4)"),
+        OPT_INT(0, "threads", &threads, "N",
+                "a pool of N epoll HTTP threads (default: a thread per "
+                "connection)"),
         OPT_FLAG(0, "no-fsync", &no_fsync,
                  "do not fsync (faster; a power loss may lose acknowledged "
                  "writes, a crash of skyc still cannot)"),
@@ -158,6 +160,7 @@ static const struct cli_command store_commands[] = {
     {"serve", cmd_store_serve, "Serve an S3-compatible object store"},
     {"sim", cmd_store_sim, "Replay an access trace under placement policies"},
     {"cost", cmd_store_cost, "Show the bill per bucket and region of a state"},
+    {"policy", cmd_store_policy, "Get or set a bucket's placement policy"},
     {NULL, NULL, NULL},
 };
 

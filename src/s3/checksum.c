@@ -7,7 +7,7 @@
 #include <pthread.h>
 
 #include <openssl/evp.h>
-#include <zlib.h>
+#include <isa-l/crc.h>
 
 static const struct {
     const char *name;
@@ -51,7 +51,7 @@ static void crc32c_init_table(void)
                                  crc32c_table[0][crc32c_table[t - 1][i] & 0xff];
 }
 
-uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
+uint32_t crc32c_update_table(uint32_t crc, const void *data, size_t len)
 {
     pthread_once(&crc32c_once, crc32c_init_table);
     const uint8_t *p = data;
@@ -68,6 +68,22 @@ uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
     }
     while (len--)
         crc = (crc >> 8) ^ crc32c_table[0][(crc ^ *p++) & 0xff];
+    return ~crc;
+}
+
+/* isa-l picks its fastest code for the CPU at run time (PCLMULQDQ
+ * folding, the SSE4.2 crc32 instruction); its int length is fed in
+ * pieces. */
+uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    crc = ~crc;
+    while (len) {
+        size_t n = len > (1u << 30) ? (1u << 30) : len;
+        crc = crc32_iscsi((unsigned char *)p, (int)n, crc);
+        p += n;
+        len -= n;
+    }
     return ~crc;
 }
 
@@ -100,7 +116,7 @@ bool checksum_init(struct checksum *c, enum checksum_algo algo)
     c->algo = algo;
     switch (algo) {
     case CHECKSUM_CRC32:
-        c->crc = (uint32_t)crc32(0, Z_NULL, 0);
+        c->crc = 0;
         return true;
     case CHECKSUM_CRC32C:
         c->crc = 0;
@@ -124,13 +140,8 @@ bool checksum_init(struct checksum *c, enum checksum_algo algo)
 void checksum_update(struct checksum *c, const void *data, size_t len)
 {
     switch (c->algo) {
-    case CHECKSUM_CRC32:
-        while (len) {
-            uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
-            c->crc = (uint32_t)crc32(c->crc, data, n);
-            data = (const char *)data + n;
-            len -= n;
-        }
+    case CHECKSUM_CRC32: /* zlib's CRC32, by isa-l */
+        c->crc = crc32_gzip_refl(c->crc, data, len);
         break;
     case CHECKSUM_CRC32C:
         c->crc = crc32c_update(c->crc, data, len);

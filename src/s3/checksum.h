@@ -1,6 +1,6 @@
 /*
  * checksum.h - the x-amz-checksum-* algorithms S3 clients send: CRC32
- * (zlib), CRC32C (table code), SHA1 and SHA256 (OpenSSL EVP), computed
+ * and CRC32C (isa-l: SIMD, chosen for the CPU at run time), SHA1 and SHA256 (OpenSSL EVP), computed
  * incrementally and compared as base64 of the big-endian digest, as S3 does.
  * CRC64NVME (table code) too.
  */
@@ -43,7 +43,10 @@ void base64_encode(struct strbuf *out, const void *data, size_t len);
 /* Decode base64 into out[outsize]; returns the length or -1 when bad. */
 long base64_decode(const char *in, uint8_t *out, size_t outsize);
 
+/* CRC32C by isa-l; crc32c_update_table is our portable table code, which
+ * the tests hold isa-l's to. */
 uint32_t crc32c_update(uint32_t crc, const void *data, size_t len);
+uint32_t crc32c_update_table(uint32_t crc, const void *data, size_t len);
 uint64_t crc64nvme_update(uint64_t crc, const void *data, size_t len);
 
 #endif

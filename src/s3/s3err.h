@@ -29,6 +29,7 @@
     X(InvalidAccessKeyId, 403, "The AWS Access Key Id you provided does not exist in our records.") \
     X(InvalidArgument, 400, "Invalid Argument")                                \
     X(InvalidBucketName, 400, "The specified bucket is not valid.")           \
+    X(InvalidLocationConstraint, 400, "The specified location-constraint is not valid.") \
     X(InvalidDigest, 400, "The Content-MD5 you specified is not valid.")      \
     X(InvalidPart, 400, "One or more of the specified parts could not be found. The part might not have been uploaded, or the specified entity tag might not have matched the part's entity tag.") \
     X(InvalidPartOrder, 400, "The list of parts was not in ascending order. Parts must be ordered by part number.") \

@@ -36,7 +36,12 @@ static const char schema[] =
     " DELETE FROM copies WHERE bucket = NEW.bucket AND key = NEW.key"
     " AND blob <> NEW.blob; END;"
     "CREATE TRIGGER IF NOT EXISTS copies_delete AFTER DELETE ON objects BEGIN"
-    " DELETE FROM copies WHERE bucket = OLD.bucket AND key = OLD.key; END;";
+    " DELETE FROM copies WHERE bucket = OLD.bucket AND key = OLD.key; END;"
+    /* placement policies set at run time (PUT /BUCKET?skyc-policy) */
+    "CREATE TABLE IF NOT EXISTS policies(bucket TEXT PRIMARY KEY,"
+    " policy TEXT NOT NULL, set_ms INTEGER NOT NULL) STRICT;"
+    "CREATE TRIGGER IF NOT EXISTS policies_bucket AFTER DELETE ON buckets"
+    " BEGIN DELETE FROM policies WHERE bucket = OLD.name; END;";
 
 enum {
     Q_BUCKET_INSERT,
@@ -61,6 +66,8 @@ enum {
     Q_COPY_ADD,
     Q_COPY_DEL,
     Q_COPY_HAS,
+    Q_POLICY_SET,
+    Q_POLICY_GET,
     Q_BEGIN,
     Q_COMMIT,
     Q_ROLLBACK,
@@ -94,8 +101,9 @@ static const char *const sql[Q_COUNT] = {
                       "(key > ?3 OR (key = ?3 AND id > ?4)) ORDER BY key, id",
     [Q_PART_BLOB] = "SELECT blob FROM parts WHERE upload = ?1 AND num = ?2",
     [Q_PART_PUT] =
-        "INSERT OR REPLACE INTO parts VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_PART_LIST] = "SELECT num, size, etag, blob, mtime FROM parts "
+        "INSERT OR REPLACE INTO parts(upload, num, size, etag, blob, mtime,"
+        " region) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_PART_LIST] = "SELECT num, size, etag, blob, mtime, region FROM parts "
                     "WHERE upload = ?1 AND num > ?2 ORDER BY num",
     [Q_PART_DELETE] = "DELETE FROM parts WHERE upload = ?1",
     [Q_BLOBS] = "SELECT blob FROM objects UNION ALL SELECT blob FROM parts",
@@ -106,6 +114,10 @@ static const char *const sql[Q_COUNT] = {
         "DELETE FROM copies WHERE bucket = ?1 AND key = ?2 AND region = ?3",
     [Q_COPY_HAS] = "SELECT 1 FROM copies JOIN objects USING(bucket, key, blob) "
                    "WHERE bucket = ?1 AND key = ?2 AND copies.region = ?3",
+    [Q_POLICY_SET] = "INSERT INTO policies SELECT name, ?2, ?3 FROM buckets "
+                     "WHERE name = ?1 ON CONFLICT(bucket) DO UPDATE SET "
+                     "policy = excluded.policy, set_ms = excluded.set_ms",
+    [Q_POLICY_GET] = "SELECT policy FROM policies WHERE bucket = ?1",
     [Q_BEGIN] = "BEGIN IMMEDIATE",
     [Q_COMMIT] = "COMMIT",
     [Q_ROLLBACK] = "ROLLBACK",
@@ -173,6 +185,8 @@ enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,
     memset(m, 0, sizeof(*m));
     m->wal_fd = -1;
     pthread_mutex_init(&m->mu, NULL);
+    pthread_mutex_init(&m->sync_mu, NULL);
+    pthread_cond_init(&m->sync_cv, NULL);
     if (sqlite3_open_v2(path, &m->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                             SQLITE_OPEN_NOMUTEX,
@@ -193,6 +207,17 @@ enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,
                        emsg ? emsg : "unknown error");
         goto out;
     }
+    /* the region a part's blob was written in (a multi-region server takes
+     * parts at any region's endpoint); added to databases made before it */
+    if (sqlite3_exec(m->db, "ALTER TABLE parts ADD COLUMN region TEXT", NULL,
+                     NULL, &emsg) != SQLITE_OK &&
+        !strstr(emsg ? emsg : "", "duplicate column")) {
+        rc = skyc_fail(err, SKYC_E_STATE, "cannot set up '%s': %s", path,
+                       emsg ? emsg : "unknown error");
+        goto out;
+    }
+    sqlite3_free(emsg);
+    emsg = NULL;
     for (int q = 0; q < Q_COUNT; q++)
         if (!st(m, q)) {
             rc = skyc_fail(err, SKYC_E_INTERNAL, "bad statement %d: %s", q,
@@ -221,6 +246,8 @@ void meta_close(struct meta *m)
     m->wal_fd = -1;
     FREE_AND_NULL(m->wal_path);
     pthread_mutex_destroy(&m->mu);
+    pthread_mutex_destroy(&m->sync_mu);
+    pthread_cond_destroy(&m->sync_cv);
 }
 
 void meta_object_release(struct meta_object *o)
@@ -250,23 +277,48 @@ void meta_upload_release(struct meta_upload *u)
 
 /*
  * Make every commit so far durable (called without the lock, after a
- * successful write): fdatasync of the WAL covers all frames written before
- * it, so writers that commit while another one syncs ride along.
+ * successful write). A sync that STARTS after our commit covers it (the
+ * WAL frames are in the page cache by then), so: if none runs, lead one;
+ * if one runs, it began before us, so wait for it to end and then for the
+ * next one, which the first waiter to wake leads for everyone who
+ * committed meanwhile. N concurrent writers cost about two fdatasyncs, not
+ * N (group commit).
  */
 static enum skyc_err durable(struct meta *m, enum skyc_err rc,
                              struct skyc_error *err)
 {
     if (rc || !m->sync)
         return rc;
-    LOCK();
-    if (m->wal_fd < 0)
-        m->wal_fd = open(m->wal_path, O_RDONLY | O_CLOEXEC);
-    int fd = m->wal_fd;
-    UNLOCK();
-    if (fd < 0 || fdatasync(fd) < 0)
-        return skyc_fail(err, SKYC_E_STATE, "cannot sync '%s': %s",
-                         m->wal_path, strerror(errno));
-    return SKYC_OK;
+    pthread_mutex_lock(&m->sync_mu);
+    uint64_t need = m->syncs_started + 1;
+    while (m->syncs_done < need) {
+        if (m->syncing) {
+            pthread_cond_wait(&m->sync_cv, &m->sync_mu);
+            continue;
+        }
+        m->syncing = true;
+        uint64_t gen = ++m->syncs_started;
+        pthread_mutex_unlock(&m->sync_mu);
+        LOCK();
+        if (m->wal_fd < 0)
+            m->wal_fd = open(m->wal_path, O_RDONLY | O_CLOEXEC);
+        int fd = m->wal_fd;
+        UNLOCK();
+        int e = fd < 0 || fdatasync(fd) < 0 ? errno : 0;
+        pthread_mutex_lock(&m->sync_mu);
+        if (e) {
+            m->sync_failed = gen;
+            m->sync_errno = e;
+        }
+        m->syncs_done = gen;
+        m->syncing = false;
+        pthread_cond_broadcast(&m->sync_cv);
+    }
+    if (m->sync_failed >= need)
+        rc = skyc_fail(err, SKYC_E_STATE, "cannot sync '%s': %s",
+                       m->wal_path, strerror(m->sync_errno));
+    pthread_mutex_unlock(&m->sync_mu);
+    return rc;
 }
 
 enum skyc_err meta_bucket_create(struct meta *m, const char *name,
@@ -643,6 +695,10 @@ enum skyc_err meta_part_put(struct meta *m, const char *upload,
     bind_text(s, 4, p->etag);
     bind_text(s, 5, p->blob);
     sqlite3_bind_int64(s, 6, p->mtime_ms ? p->mtime_ms : now_ms());
+    if (p->region)
+        bind_text(s, 7, p->region);
+    else
+        sqlite3_bind_null(s, 7);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = db_fail(m, err, "part write");
     sqlite3_reset(s);
@@ -675,6 +731,7 @@ enum skyc_err meta_part_list(struct meta *m, const char *upload, long after,
             .etag = (char *)sqlite3_column_text(s, 2),
             .blob = (char *)sqlite3_column_text(s, 3),
             .mtime_ms = sqlite3_column_int64(s, 4),
+            .region = (char *)sqlite3_column_text(s, 5),
         };
         if (!cb(ctx, &p)) {
             r = SQLITE_DONE;
@@ -863,4 +920,43 @@ enum skyc_err meta_copy_has(struct meta *m, const char *bucket,
     enum skyc_err rc =
         copy_stmt(m, Q_COPY_HAS, bucket, key, region, NULL, &n, err);
     return rc ? rc : n ? SKYC_OK : SKYC_E_NOT_FOUND;
+}
+
+enum skyc_err meta_policy_set(struct meta *m, const char *bucket,
+                              const char *policy, struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_OK;
+    LOCK();
+    sqlite3_stmt *s = st(m, Q_POLICY_SET);
+    bind_text(s, 1, bucket);
+    bind_text(s, 2, policy);
+    sqlite3_bind_int64(s, 3, now_ms());
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = db_fail(m, err, "policy write");
+    else if (sqlite3_changes(m->db) == 0)
+        rc = SKYC_E_NOT_FOUND;
+    sqlite3_reset(s);
+    UNLOCK();
+    return durable(m, rc, err);
+}
+
+enum skyc_err meta_policy_get(struct meta *m, const char *bucket,
+                              char **policy, struct skyc_error *err)
+{
+    enum skyc_err rc;
+    *policy = NULL;
+    LOCK();
+    sqlite3_stmt *s = st(m, Q_POLICY_GET);
+    bind_text(s, 1, bucket);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *policy = col_dup(s, 0);
+        rc = SKYC_OK;
+    } else {
+        rc = r == SQLITE_DONE ? SKYC_E_NOT_FOUND
+                              : db_fail(m, err, "policy lookup");
+    }
+    sqlite3_reset(s);
+    UNLOCK();
+    return rc;
 }

@@ -15,9 +15,11 @@
  * commit is on disk: SQLite commits without syncing (WAL, synchronous =
  * NORMAL) under the lock, then the writer fdatasyncs the WAL outside it, so
  * concurrent writers share one flush (group commit) instead of queueing
- * behind each other's fsync. Functions return SKYC_OK, SKYC_E_NOT_FOUND (no such
- * row), SKYC_E_FAILED (a conflict, said in the description of each call) or
- * SKYC_E_STATE (SQLite failed; err says why).
+ * behind each other's fsync: at most one fdatasync runs, and it makes
+ * every commit that preceded it durable, however many writers wait.
+ * Functions return SKYC_OK, SKYC_E_NOT_FOUND (no such row), SKYC_E_FAILED
+ * (a conflict, said in the description of each call) or SKYC_E_STATE
+ * (SQLite failed; err says why).
  * Strings in result structs are owned by the struct; release with
  * meta_object_release() / meta_upload_release().
  */
@@ -38,6 +40,14 @@ struct meta {
     bool sync;      /* writes return only once their commit is on disk */
     int wal_fd;     /* the WAL, fdatasync'ed outside the lock */
     char *wal_path;
+    /* group commit: one fdatasync at a time covers every commit made
+     * before it started; writers that commit meanwhile wait for the next
+     * one (led by the first of them) instead of each syncing */
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;
+    uint64_t syncs_started, syncs_done, sync_failed; /* generations */
+    int sync_errno;
+    bool syncing;
 };
 
 enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,
@@ -114,6 +124,8 @@ struct meta_part {
     char *etag; /* quoted */
     char *blob;
     int64_t mtime_ms;
+    char *region; /* the region whose backend holds blob; NULL: unknown
+                   * (the upload's write region) */
 };
 
 enum skyc_err meta_upload_create(struct meta *m, const struct meta_upload *u,
@@ -164,6 +176,17 @@ enum skyc_err meta_copy_remove(struct meta *m, const char *bucket,
 enum skyc_err meta_copy_has(struct meta *m, const char *bucket,
                             const char *key, const char *region,
                             struct skyc_error *err);
+
+/*
+ * A bucket's placement policy set at run time (a multi-region server's
+ * PUT /BUCKET?skyc-policy), kept across restarts and gone with the bucket.
+ * set: NOT_FOUND when there is no such bucket. get: *policy (caller frees),
+ * NOT_FOUND when none was set.
+ */
+enum skyc_err meta_policy_set(struct meta *m, const char *bucket,
+                              const char *policy, struct skyc_error *err);
+enum skyc_err meta_policy_get(struct meta *m, const char *bucket,
+                              char **policy, struct skyc_error *err);
 
 /* Every blob id a row names (objects and parts), in no particular order. */
 typedef void (*meta_blob_cb)(void *ctx, const char *blob);

@@ -790,7 +790,8 @@ enum skyc_err place_save(const struct place *p, const char *path,
                                (json_int_t)o->bucket, "key", o->key, "size",
                                (json_int_t)o->size, "copies", copies));
     }
-    json_t *root = json_pack("{s:i, s:o, s:o, s:o}", "skyc_store_state", 1,
+    json_t *root = json_pack("{s:i, s:I, s:o, s:o, s:o}", "skyc_store_state",
+                             1, "journal", (json_int_t)p->journal_gen,
                              "clock", num_or_null(p->clock), "buckets",
                              buckets, "objects", objects);
     enum skyc_err rc = SKYC_OK;
@@ -836,6 +837,8 @@ enum skyc_err place_load(struct place *p, const char *path,
         goto out;
     }
     p->clock = get_num(root, "clock", -INFINITY);
+    double gen = get_num(root, "journal", 0);
+    p->journal_gen = gen >= 0 && gen < 1e18 ? (uint64_t)gen : 0;
     size_t i;
     json_t *jb;
     json_array_foreach(buckets, i, jb) {
@@ -936,5 +939,258 @@ out:
         place_release(p);
         place_init(p, m);
     }
+    return rc;
+}
+
+/* ---- journal: the engine's calls, one line each (see placement.h) ---- */
+
+/* A key as one field: bytes <= ' ', '%' and >= 0x7f as %XX. */
+static void journal_key(struct strbuf *out, const char *key)
+{
+    static const char hx[] = "0123456789ABCDEF";
+    for (const unsigned char *k = (const unsigned char *)key; *k; k++)
+        if (*k <= ' ' || *k == '%' || *k >= 0x7f) {
+            strbuf_addch(out, '%');
+            strbuf_addch(out, hx[*k >> 4]);
+            strbuf_addch(out, hx[*k & 15]);
+        } else {
+            strbuf_addch(out, (char)*k);
+        }
+}
+
+static int hexdig(int c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
+}
+
+static bool unjournal_key(const char *s, struct strbuf *out)
+{
+    for (; *s; s++) {
+        if (*s != '%') {
+            strbuf_addch(out, *s);
+            continue;
+        }
+        int a = hexdig(s[1]), b = a < 0 ? -1 : hexdig(s[2]);
+        if (b < 0)
+            return false;
+        strbuf_addch(out, (char)(a * 16 + b));
+        s += 2;
+    }
+    return true;
+}
+
+void place_journal_bucket(struct strbuf *out, const struct place *p,
+                          uint32_t bucket, double now)
+{
+    const struct place_bucket *b = &p->buckets[bucket];
+    char pol[128];
+    place_policy_format(&b->policy, p->model, pol, sizeof(pol));
+    strbuf_addf(out, "b\t%.17g\t%s\t%s\t", now, b->name, pol);
+    for (size_t i = 0; i < b->nregions; i++)
+        strbuf_addf(out, "%s%s", i ? "," : "",
+                    store_cost_region_name(p->model, b->regions[i]));
+    strbuf_addch(out, '\n');
+}
+
+void place_journal_policy(struct strbuf *out, const struct place *p,
+                          uint32_t bucket, double now)
+{
+    char pol[128];
+    place_policy_format(&p->buckets[bucket].policy, p->model, pol,
+                        sizeof(pol));
+    strbuf_addf(out, "p\t%.17g\t%s\t%s\n", now, p->buckets[bucket].name, pol);
+}
+
+void place_journal_put(struct strbuf *out, const struct place *p,
+                       uint32_t bucket, const char *key, uint64_t size,
+                       uint16_t region, double now)
+{
+    strbuf_addf(out, "w\t%.17g\t%s\t%s\t%" PRIu64 "\t", now,
+                p->buckets[bucket].name,
+                store_cost_region_name(p->model, region), size);
+    journal_key(out, key);
+    strbuf_addch(out, '\n');
+}
+
+void place_journal_get(struct strbuf *out, const struct place *p,
+                       uint32_t bucket, const char *key, uint16_t region,
+                       double now)
+{
+    strbuf_addf(out, "r\t%.17g\t%s\t%s\t", now, p->buckets[bucket].name,
+                store_cost_region_name(p->model, region));
+    journal_key(out, key);
+    strbuf_addch(out, '\n');
+}
+
+void place_journal_delete(struct strbuf *out, const struct place *p,
+                          uint32_t bucket, const char *key, double now)
+{
+    strbuf_addf(out, "d\t%.17g\t%s\t", now, p->buckets[bucket].name);
+    journal_key(out, key);
+    strbuf_addch(out, '\n');
+}
+
+void place_journal_advance(struct strbuf *out, double now)
+{
+    strbuf_addf(out, "a\t%.17g\n", now);
+}
+
+/* The tab-separated fields of line (modified in place) into f[0..max). */
+static size_t split_tabs(char *line, char **f, size_t max)
+{
+    size_t n = 0;
+    char *p = line;
+    while (n < max) {
+        f[n++] = p;
+        char *t = strchr(p, '\t');
+        if (!t)
+            break;
+        *t = '\0';
+        p = t + 1;
+    }
+    return n;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    if (!*s || *s == '-')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_time(const char *s, double *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (!*s || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+enum skyc_err place_journal_replay(struct place *p, const char *text,
+                                   size_t len, const char *path,
+                                   size_t *applied, struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_OK;
+    struct place_plan pl;
+    struct strbuf key = STRBUF_INIT, line = STRBUF_INIT;
+    struct skyc_error ignore = {0};
+    size_t lineno = 0;
+    place_plan_init(&pl);
+    *applied = 0;
+    for (size_t at = 0; at < len;) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        if (!nl) /* a crash mid-append: the unfinished line never happened */
+            break;
+        lineno++;
+        strbuf_reset(&line);
+        strbuf_add(&line, text + at, (size_t)(nl - (text + at)));
+        at = (size_t)(nl - text) + 1;
+        if (strlen(line.buf) != line.len) {
+            rc = skyc_fail(err, SKYC_E_INPUT, "%s:%zu: NUL byte in the line",
+                           path, lineno);
+            goto out;
+        }
+        char *f[7];
+        size_t n = split_tabs(line.buf, f, ARRAY_SIZE(f));
+        double now;
+        const char *what = NULL;
+        char op = f[0][0] && !f[0][1] ? f[0][0] : '?';
+        static const size_t want[128] = {['b'] = 5, ['p'] = 4, ['w'] = 6,
+                                         ['r'] = 5, ['d'] = 4, ['a'] = 2};
+        if (op == '?' || !want[(unsigned char)op]) {
+            what = "unknown record (want b, p, w, r, d or a)";
+        } else if (n != want[(unsigned char)op]) {
+            what = "wrong number of fields";
+        } else if (!parse_time(f[1], &now)) {
+            what = "bad time";
+        }
+        uint32_t b = UINT32_MAX;
+        if (!what && op != 'a' && op != 'b' &&
+            (b = place_bucket_find(p, f[2])) == UINT32_MAX)
+            what = "unknown bucket (no b record before it)";
+        uint16_t region = STORE_NO_REGION;
+        if (!what && (op == 'w' || op == 'r') &&
+            (region = store_cost_region(p->model, f[3])) == STORE_NO_REGION)
+            what = "unknown region";
+        const char *kf = op == 'w' ? f[5] : op == 'r' ? f[4] : f[3];
+        strbuf_reset(&key);
+        if (!what && (op == 'w' || op == 'r' || op == 'd') &&
+            (!*kf || !unjournal_key(kf, &key)))
+            what = "bad key";
+        uint64_t size = 0;
+        if (!what && op == 'w' && !parse_u64(f[4], &size))
+            what = "bad size";
+        struct place_policy pol;
+        if (!what && (op == 'b' || op == 'p') &&
+            place_policy_parse(op == 'b' ? f[3] : f[3], p->model, &pol,
+                               &ignore)) {
+            what = "bad policy";
+            skyc_error_clear(&ignore);
+        }
+        if (what) {
+            rc = skyc_fail(err, SKYC_E_INPUT, "%s:%zu: %s", path, lineno,
+                           what);
+            goto out;
+        }
+        pl.n = 0;
+        switch (op) {
+        case 'b': {
+            uint16_t regs[256];
+            size_t nr = 0;
+            char *save = NULL;
+            for (char *t = strtok_r(f[4], ",", &save); t && !what;
+                 t = strtok_r(NULL, ",", &save)) {
+                if (nr == ARRAY_SIZE(regs) ||
+                    (regs[nr++] = store_cost_region(p->model, t)) ==
+                        STORE_NO_REGION)
+                    what = "unknown region";
+            }
+            if (!what && !nr)
+                what = "no regions";
+            if (!what && place_bucket_find(p, f[2]) == UINT32_MAX &&
+                place_bucket_create(p, f[2], &pol, regs, nr, &b, &ignore))
+                what = "bad bucket";
+            skyc_error_clear(&ignore);
+            break;
+        }
+        case 'p':
+            (void)place_bucket_set_policy(p, b, &pol, &ignore);
+            break;
+        case 'w':
+            (void)place_put(p, b, key.buf, size, region, now, &pl, &ignore);
+            break;
+        case 'r':
+            (void)place_get(p, b, key.buf, region, now, &pl, &ignore);
+            break;
+        case 'd':
+            (void)place_delete(p, b, key.buf, now, &pl, &ignore);
+            break;
+        case 'a':
+            place_advance(p, now, &pl);
+            break;
+        }
+        skyc_error_clear(&ignore);
+        if (what) {
+            rc = skyc_fail(err, SKYC_E_INPUT, "%s:%zu: %s", path, lineno,
+                           what);
+            goto out;
+        }
+        (*applied)++;
+    }
+out:
+    place_plan_release(&pl);
+    strbuf_release(&key);
+    strbuf_release(&line);
     return rc;
 }

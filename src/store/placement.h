@@ -175,6 +175,8 @@ struct place_bucket {
 struct place {
     const struct store_cost_model *model;
     double clock; /* the latest `now` seen */
+    uint64_t journal_gen; /* saved, not interpreted: the generation of the
+                             journal that follows this state (server) */
     struct place_bucket *buckets;
     size_t nbuckets, buckets_alloc;
     struct place_object *objects;
@@ -262,5 +264,41 @@ enum skyc_err place_save(const struct place *p, const char *path,
                              struct skyc_error *err);
 enum skyc_err place_load(struct place *p, const char *path,
                              struct skyc_error *err);
+
+/*
+ * The journal: the engine's calls as text, one line each, so a server saves
+ * its state incrementally (a snapshot from place_save() plus the calls
+ * since, replayed on load) instead of rewriting it whole. Each
+ * place_journal_*() appends the line of one call made (with the same
+ * arguments) to out. Records, tab-separated, times as %.17g, regions by
+ * their cost-model names, keys with bytes <= ' ', '%' and >= 0x7f as %XX:
+ *   b NOW BUCKET POLICY R1,R2..   a bucket created (regions in order)
+ *   p NOW BUCKET POLICY           its policy set
+ *   w NOW BUCKET REGION SIZE KEY  place_put
+ *   r NOW BUCKET REGION KEY       place_get
+ *   d NOW BUCKET KEY              place_delete
+ *   a NOW                         place_advance
+ * place_journal_replay() makes the calls of text again, in order (their
+ * plans dropped, their own errors ignored as the server ignores them); a
+ * last line without its newline (a crash mid-append) is skipped.
+ * SKYC_E_INPUT "PATH:LINE: what" for a malformed line; *applied counts
+ * the lines replayed.
+ */
+void place_journal_bucket(struct strbuf *out, const struct place *p,
+                          uint32_t bucket, double now);
+void place_journal_policy(struct strbuf *out, const struct place *p,
+                          uint32_t bucket, double now);
+void place_journal_put(struct strbuf *out, const struct place *p,
+                       uint32_t bucket, const char *key, uint64_t size,
+                       uint16_t region, double now);
+void place_journal_get(struct strbuf *out, const struct place *p,
+                       uint32_t bucket, const char *key, uint16_t region,
+                       double now);
+void place_journal_delete(struct strbuf *out, const struct place *p,
+                          uint32_t bucket, const char *key, double now);
+void place_journal_advance(struct strbuf *out, double now);
+enum skyc_err place_journal_replay(struct place *p, const char *text,
+                                   size_t len, const char *path,
+                                   size_t *applied, struct skyc_error *err);
 
 #endif

@@ -16,6 +16,8 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -31,7 +33,7 @@ void store_config_init(struct store_config *c)
     c->port = 9000;
     c->region = xstrdup("us-east-1");
     c->fsync = true;
-    c->threads = 4;
+    c->threads = 0;
     c->max_skew = 900;
     c->tick_s = 0.25;
 }
@@ -45,6 +47,12 @@ void store_config_release(struct store_config *c)
         free(c->regions[i].name);
         free(c->regions[i].dir);
         free(c->regions[i].host);
+        free(c->regions[i].s3_url);
+        free(c->regions[i].s3_bucket);
+        free(c->regions[i].s3_prefix);
+        free(c->regions[i].s3_access_key);
+        free(c->regions[i].s3_secret_key);
+        free(c->regions[i].s3_region);
     }
     free(c->regions);
     for (size_t i = 0; i < c->nbuckets; i++) {
@@ -79,7 +87,57 @@ static void set_str(char **dst, const char *v)
     *dst = xstrdup(v);
 }
 
-/* "regions": [{"name", "dir", "listen"}, ...] */
+/* A region's "s3": {"url", "bucket", "prefix", "access_key", "secret_key",
+ * "region"} into rc1. */
+static enum skyc_err load_region_s3(struct store_region_config *rc1,
+                                    const char *path, size_t i, json_t *v,
+                                    struct skyc_error *err)
+{
+    static const char *const keys[] = {"url", "bucket", "prefix",
+                                       "access_key", "secret_key", "region"};
+    char **dst[] = {&rc1->s3_url, &rc1->s3_bucket, &rc1->s3_prefix,
+                    &rc1->s3_access_key, &rc1->s3_secret_key,
+                    &rc1->s3_region};
+    const char *k;
+    json_t *e;
+    if (!json_is_object(v))
+        return skyc_fail(err, SKYC_E_INPUT,
+                         "%s: regions[%zu].s3 must be an object {\"url\", "
+                         "\"bucket\", \"access_key\", \"secret_key\"}",
+                         path, i);
+    json_object_foreach(v, k, e)
+    {
+        size_t j = 0;
+        while (j < ARRAY_SIZE(keys) && strcmp(keys[j], k))
+            j++;
+        if (j == ARRAY_SIZE(keys))
+            return skyc_fail(err, SKYC_E_INPUT,
+                             "%s: regions[%zu].s3: unknown key \"%s\" (known: "
+                             "url, bucket, prefix, access_key, secret_key, "
+                             "region)",
+                             path, i, k);
+        if (!json_is_string(e))
+            return skyc_fail(err, SKYC_E_INPUT,
+                             "%s: regions[%zu].s3.%s must be a string", path,
+                             i, k);
+        set_str(dst[j], json_string_value(e));
+    }
+    for (size_t j = 0; j < ARRAY_SIZE(keys); j++)
+        if (j != 2 && j != 5 && (!*dst[j] || !**dst[j]))
+            return skyc_fail(err, SKYC_E_INPUT,
+                             "%s: regions[%zu].s3 needs \"%s\" (a remote "
+                             "backend wants url, bucket, access_key and "
+                             "secret_key)",
+                             path, i, keys[j]);
+    if (strncmp(rc1->s3_url, "http://", 7) && strncmp(rc1->s3_url, "https://", 8))
+        return skyc_fail(err, SKYC_E_INPUT,
+                         "%s: regions[%zu].s3.url '%s' must start with "
+                         "http:// or https://",
+                         path, i, rc1->s3_url);
+    return SKYC_OK;
+}
+
+/* "regions": [{"name", "dir" | "s3", "listen"}, ...] */
 static enum skyc_err load_regions(struct store_config *c, const char *path,
                                   json_t *v, struct skyc_error *err)
 {
@@ -94,11 +152,13 @@ static enum skyc_err load_regions(struct store_config *c, const char *path,
     {
         const char *name = json_string_value(json_object_get(e, "name"));
         const char *dir = json_string_value(json_object_get(e, "dir"));
+        json_t *s3 = json_object_get(e, "s3");
         const char *lis = json_string_value(json_object_get(e, "listen"));
-        if (!name || !dir || !lis || json_object_size(e) != 3)
+        if (!name || (!dir == !s3) || !lis || json_object_size(e) != 3)
             return skyc_fail(err, SKYC_E_INPUT,
                              "%s: regions[%zu] needs exactly \"name\", "
-                             "\"dir\" and \"listen\" strings",
+                             "\"listen\" and either \"dir\" (a directory) "
+                             "or \"s3\" (a remote bucket)",
                              path, i);
         struct store_config tmp;
         store_config_init(&tmp);
@@ -110,12 +170,15 @@ static enum skyc_err load_regions(struct store_config *c, const char *path,
         c->regions = xrealloc(c->regions,
                               (c->nregions + 1) * sizeof(*c->regions));
         struct store_region_config *rc1 = &c->regions[c->nregions++];
+        memset(rc1, 0, sizeof(*rc1));
         rc1->name = xstrdup(name);
-        rc1->dir = xstrdup(dir);
+        rc1->dir = dir ? xstrdup(dir) : NULL;
         rc1->host = tmp.listen_host;
         tmp.listen_host = NULL;
         rc1->port = tmp.port;
         store_config_release(&tmp);
+        if (s3 && (rc = load_region_s3(rc1, path, i, s3, err)))
+            return rc;
     }
     return SKYC_OK;
 }
@@ -165,10 +228,11 @@ enum skyc_err store_config_load(struct store_config *c, const char *path,
             }
             c->fsync = json_is_true(v);
         } else if (!strcmp(k, "threads")) {
-            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
                 json_integer_value(v) > 256) {
                 rc = skyc_fail(err, SKYC_E_INPUT,
-                               "%s: \"threads\" must be an integer 1..256",
+                               "%s: \"threads\" must be an integer 0..256 "
+                               "(0: a thread per connection)",
                                path);
                 goto out;
             }
@@ -501,10 +565,16 @@ static void route(struct req *r)
          put = !strcmp(m, "PUT"), del = !strcmp(m, "DELETE"),
          post = !strcmp(m, "POST");
     if (!r->bucket) {
-        if (get || head)
+        if (get && req_has_arg(r, "skyc-stats"))
+            r->op = OP_SKYC;
+        else if (get || head)
             r->op = OP_LIST_BUCKETS;
         else
             req_fail(r, S3E_MethodNotAllowed, NULL);
+        return;
+    }
+    if (!r->key && req_has_arg(r, "skyc-policy")) {
+        r->op = OP_SKYC;
         return;
     }
     if (!r->key) {
@@ -786,6 +856,134 @@ out:
 
 /* ---- bodies ---------------------------------------------------------- */
 
+/*
+ * Bodies of a blob PUT or part are read once per block: MHD hands us a
+ * block of its receive buffer, and every digest the request needs (MD5
+ * for the ETag, the x-amz-checksum, SHA-256 when the payload hash was
+ * signed) and the write to the blob read that block while it is in the
+ * cache; a small body is written straight from MHD's buffer. MD5 is the
+ * slowest pass (one core does ~0.7 GB/s, and S3 wants the MD5 of the
+ * body as the ETag), so a big body (>= HASHER_MIN) has a helper thread
+ * that runs MD5 and the checksum on another core: this thread copies
+ * each block into a ring of L2-sized slots (the one extra copy, from the
+ * cache), writes each full slot to the blob in one large write and goes
+ * on receiving, while the helper hashes the filled slots behind it; the
+ * body ends when the helper has caught up. A single PUT then costs about
+ * max(MD5, receive + copy + write) per byte instead of the sum.
+ * With fsync on, writeback of the blob starts every WB_STEP bytes, so
+ * the fsync at commit only waits for the tail.
+ */
+#define HASHER_MIN (1u << 20)
+#define RING_SLOT (512u << 10)
+#define RING_SLOTS 16u
+#define WB_STEP (2u << 20)
+static _Atomic int hashers_running;
+
+struct body_hasher {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;  /* slots filled, slots freed, quit */
+    char *ring;         /* RING_SLOTS x RING_SLOT */
+    size_t fill[RING_SLOTS];
+    uint64_t head, tail; /* slots filled by the connection / hashed */
+    size_t cur;          /* bytes in slot head (not yet handed over) */
+    bool quit;
+    struct req *r;
+    double cpu_s; /* the helper's CPU time, for the debug log */
+};
+
+static void hash_block(struct req *r, const char *data, size_t len)
+{
+    EVP_DigestUpdate(r->md5, data, len);
+    if (r->ck.algo != CHECKSUM_NONE)
+        checksum_update(&r->ck, data, len);
+}
+
+static void *hasher_main(void *arg)
+{
+    struct body_hasher *h = arg;
+    pthread_mutex_lock(&h->mu);
+    for (;;) {
+        if (h->tail < h->head) {
+            size_t i = (size_t)(h->tail % RING_SLOTS);
+            pthread_mutex_unlock(&h->mu);
+            hash_block(h->r, h->ring + i * RING_SLOT, h->fill[i]);
+            pthread_mutex_lock(&h->mu);
+            h->tail++;
+            pthread_cond_broadcast(&h->cv);
+        } else if (h->quit) {
+            struct rusage ru;
+            if (getrusage(RUSAGE_THREAD, &ru) == 0)
+                h->cpu_s = (double)ru.ru_utime.tv_sec +
+                           (double)ru.ru_utime.tv_usec / 1e6 +
+                           (double)ru.ru_stime.tv_sec +
+                           (double)ru.ru_stime.tv_usec / 1e6;
+            break;
+        } else {
+            pthread_cond_wait(&h->cv, &h->mu);
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+/* A helper for r's body, or none (r hashes inline) when there are already
+ * as many as cores: then every core is busy hashing some body, and a
+ * helper would only add its copy and its context switches. */
+static void hasher_start(struct req *r)
+{
+    static _Atomic int max;
+    if (!max) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        max = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+    }
+    if (++hashers_running > max) {
+        hashers_running--;
+        return;
+    }
+    struct body_hasher *h = xcalloc(1, sizeof(*h));
+    h->r = r;
+    h->ring = xmalloc((size_t)RING_SLOTS * RING_SLOT);
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    if (pthread_create(&h->th, NULL, hasher_main, h)) {
+        pthread_mutex_destroy(&h->mu);
+        pthread_cond_destroy(&h->cv);
+        free(h->ring);
+        free(h);
+        hashers_running--;
+        return;
+    }
+    pthread_setname_np(h->th, "skyc-hash");
+    r->hasher = h;
+}
+
+/* Hand slot head (cur bytes) to the helper. Called with h->mu held. */
+static void hasher_publish(struct body_hasher *h)
+{
+    h->fill[h->head % RING_SLOTS] = h->cur;
+    h->head++;
+    h->cur = 0;
+    pthread_cond_broadcast(&h->cv);
+}
+
+/* Write a block to the blob; with fsync on, start writeback as it grows. */
+static void blob_block(struct req *r, const char *data, size_t len)
+{
+    struct skyc_error err = {0};
+    if (backend_write(&r->w, data, len, &err)) {
+        log_warning("store: %s", err.msg);
+        req_fail(r, S3E_InternalError, NULL);
+        return;
+    }
+    if (r->w.be->fsync && r->w.size - r->wb_off >= WB_STEP) {
+        sync_file_range(r->w.fd, (off_t)r->wb_off,
+                        (off_t)(r->w.size - r->wb_off),
+                        SYNC_FILE_RANGE_WRITE);
+        r->wb_off = r->w.size;
+    }
+}
+
 static void body_setup(struct req *r)
 {
     const char *ce = req_header(r, "Content-Encoding");
@@ -807,7 +1005,8 @@ static void body_setup(struct req *r)
         r->sha256 = EVP_MD_CTX_new();
         EVP_DigestInit_ex(r->sha256, EVP_sha256(), NULL);
     }
-    if (r->op == OP_DELETE_OBJECTS || r->op == OP_COMPLETE_UPLOAD) {
+    if (r->op == OP_DELETE_OBJECTS || r->op == OP_COMPLETE_UPLOAD ||
+        r->op == OP_SKYC || r->op == OP_CREATE_BUCKET) {
         r->body = BODY_BUFFER;
     } else if (r->op == OP_PUT_OBJECT || r->op == OP_UPLOAD_PART) {
         const char *cl = req_header(r, "Content-Length");
@@ -841,6 +1040,8 @@ static void body_setup(struct req *r)
         }
         r->md5 = EVP_MD_CTX_new();
         EVP_DigestInit_ex(r->md5, EVP_md5(), NULL);
+        if (r->w_open && (declared < 0 || declared >= (int64_t)HASHER_MIN))
+            hasher_start(r);
         const char *md5 = req_header(r, "Content-MD5");
         if (md5) {
             if (base64_decode(md5, r->want_md5, 16) != 16) {
@@ -877,6 +1078,71 @@ static void body_setup(struct req *r)
     }
 }
 
+/* Copy a block into the ring, waiting for a free slot when it is full;
+ * each full slot goes to the helper and is written to the blob in one
+ * large write while it is still in the cache. */
+static void hasher_feed(struct req *r, const char *data, size_t len)
+{
+    struct body_hasher *h = r->hasher;
+    while (len && !r->has_pending) {
+        if (h->cur == 0) { /* a new slot: wait until the helper freed it */
+            pthread_mutex_lock(&h->mu);
+            while (h->head - h->tail == RING_SLOTS)
+                pthread_cond_wait(&h->cv, &h->mu);
+            pthread_mutex_unlock(&h->mu);
+        }
+        char *slot = h->ring + (size_t)(h->head % RING_SLOTS) * RING_SLOT;
+        size_t n = RING_SLOT - h->cur < len ? RING_SLOT - h->cur : len;
+        memcpy(slot + h->cur, data, n);
+        h->cur += n;
+        data += n;
+        len -= n;
+        if (h->cur == RING_SLOT) {
+            pthread_mutex_lock(&h->mu);
+            hasher_publish(h);
+            pthread_mutex_unlock(&h->mu);
+            blob_block(r, slot, RING_SLOT); /* the helper only reads it */
+        }
+    }
+}
+
+/* The body ended: write and hand over the partial slot. */
+static void hasher_flush(struct req *r)
+{
+    struct body_hasher *h = r->hasher;
+    if (!h || !h->cur)
+        return;
+    char *slot = h->ring + (size_t)(h->head % RING_SLOTS) * RING_SLOT;
+    size_t n = h->cur;
+    pthread_mutex_lock(&h->mu);
+    hasher_publish(h);
+    pthread_mutex_unlock(&h->mu);
+    blob_block(r, slot, n);
+}
+
+/* Hash what is left, wait for the helper to finish, and end it. */
+static void hasher_stop(struct req *r)
+{
+    struct body_hasher *h = r->hasher;
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->mu);
+    if (h->cur)
+        hasher_publish(h);
+    h->quit = true;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->th, NULL);
+    log_debug("store: %s %s: body hashed by a helper thread (%.3f s CPU)",
+              r->method, r->path, h->cpu_s);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    free(h->ring);
+    free(h);
+    r->hasher = NULL;
+    hashers_running--;
+}
+
 static void feed_payload(struct req *r, const char *data, size_t len)
 {
     if (r->has_pending)
@@ -888,13 +1154,13 @@ static void feed_payload(struct req *r, const char *data, size_t len)
             return;
         }
         strbuf_add(&r->buf, data, len);
+        if (r->ck.algo != CHECKSUM_NONE)
+            checksum_update(&r->ck, data, len);
     } else if (r->body == BODY_BLOB) {
         if (r->received > MAX_PUT_SIZE) {
             req_fail(r, S3E_EntityTooLarge, NULL);
             return;
         }
-        EVP_DigestUpdate(r->md5, data, len);
-        struct skyc_error err = {0};
         if (r->inline_data) {
             if (r->received > INLINE_MAX) {
                 req_fail(r, S3E_IncompleteBody,
@@ -902,14 +1168,16 @@ static void feed_payload(struct req *r, const char *data, size_t len)
                 return;
             }
             strbuf_add(&r->buf, data, len);
-        } else if (backend_write(&r->w, data, len, &err)) {
-            log_warning("store: %s", err.msg);
-            req_fail(r, S3E_InternalError, NULL);
-            return;
+            hash_block(r, data, len);
+        } else if (r->hasher) {
+            hasher_feed(r, data, len);
+        } else {
+            hash_block(r, data, len);
+            blob_block(r, data, len);
         }
-    }
-    if (r->ck.algo != CHECKSUM_NONE)
+    } else if (r->ck.algo != CHECKSUM_NONE) {
         checksum_update(&r->ck, data, len);
+    }
 }
 
 static bool chunk_verify(struct req *r)
@@ -1067,6 +1335,9 @@ static void feed_raw(struct req *r, const char *data, size_t len)
 /* After the whole body: check it proves what the headers claimed. */
 static void body_finish(struct req *r)
 {
+    if (!r->has_pending)
+        hasher_flush(r);
+    hasher_stop(r);
     if (r->has_pending)
         return;
     if (r->chunked && r->cs != CH_DONE &&
@@ -1167,6 +1438,7 @@ static void new_request_id(char id[17])
 
 static void req_free(struct req *r)
 {
+    hasher_stop(r);
     if (r->w_open)
         backend_abort(&r->w);
     free(r->path);
@@ -1250,6 +1522,8 @@ static enum MHD_Result dispatch(struct req *r)
         return h_abort_upload(r);
     case OP_LIST_PARTS:
         return h_list_parts(r);
+    case OP_SKYC:
+        return h_skyc(r);
     case OP_NONE:
         break;
     }
@@ -1362,7 +1636,22 @@ enum skyc_err store_server_start(const struct store_config *c,
     for (size_t i = 0; i < s->nregions; i++) {
         const char *dir = s->multi ? c->regions[i].dir : c->data_dir;
         s->regions[i].name = xstrdup(s->multi ? c->regions[i].name : "local");
-        if ((rc = backend_open(&s->regions[i].be, dir, c->fsync, err)))
+        if (!dir) { /* a remote bucket, writes spooled under DATA */
+            const struct store_region_config *rg = &c->regions[i];
+            struct backend_s3_config s3 = {
+                rg->s3_url, rg->s3_bucket, rg->s3_prefix, rg->s3_access_key,
+                rg->s3_secret_key, rg->s3_region};
+            char *spool = xasprintf("%s/spool-%zu", c->data_dir, i);
+            rc = path_mkdir_p(c->data_dir, 0755)
+                     ? skyc_fail(err, SKYC_E_IO, "cannot create '%s': %s",
+                                 c->data_dir, strerror(errno))
+                     : backend_open_s3(&s->regions[i].be, spool, &s3,
+                                       c->fsync, err);
+            free(spool);
+        } else {
+            rc = backend_open(&s->regions[i].be, dir, c->fsync, err);
+        }
+        if (rc)
             goto fail;
     }
     if (s->multi && path_mkdir_p(c->data_dir, 0755)) {
@@ -1392,13 +1681,25 @@ enum skyc_err store_server_start(const struct store_config *c,
                            "listen host '%s' is not an IPv4 address", host);
             goto fail;
         }
+        /* A thread per connection by default: a handler that blocks (a
+         * PUT waiting for its group commit, a big body being hashed)
+         * holds up only its own connection, concurrent requests run on
+         * every core, and the waiting PUTs share one fdatasync. A pool
+         * (--threads N) multiplexes connections over N epoll threads.
+         * 64 KiB of connection memory: MHD clears it between the requests
+         * of a keep-alive connection (a 256 KiB pool cost a 4 KiB GET a
+         * third of its CPU), and big bodies stream in blocks anyway. */
+        bool per_conn = c->threads == 0;
         ep->mhd = MHD_start_daemon(
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                MHD_USE_ERROR_LOG | MHD_USE_TURBO,
+            (per_conn ? MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL
+                      : MHD_USE_EPOLL) |
+                MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                MHD_USE_TURBO,
             0, NULL, NULL, on_request, ep, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
             s, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_THREAD_POOL_SIZE,
-            (unsigned)c->threads, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-            (size_t)(256u << 10), MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+            (unsigned)c->threads, MHD_OPTION_CONNECTION_LIMIT, 1024u,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)(64u << 10), MHD_OPTION_CONNECTION_TIMEOUT, 120u,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
             MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s,
             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);

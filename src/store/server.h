@@ -42,7 +42,10 @@ struct store_user {
  * address of its S3 endpoint. */
 struct store_region_config {
     char *name;  /* "cloud:region", as the cost model (store/cost.h) names it */
-    char *dir;   /* the region's local directory backend */
+    char *dir;   /* the region's local directory backend, or NULL when... */
+    /* ...the region's backend is a remote S3-compatible bucket */
+    char *s3_url, *s3_bucket, *s3_prefix, *s3_access_key, *s3_secret_key,
+        *s3_region;
     char *host;  /* its endpoint's listen address */
     int port;    /* 0: any free port */
 };
@@ -56,7 +59,8 @@ struct store_config {
     struct store_user *users;
     size_t nusers, alloc;
     bool fsync;        /* fsync blobs + SQLite FULL (default true) */
-    int threads;       /* HTTP worker threads (default 4) */
+    int threads;       /* 0 (default): a thread per connection; N: a pool of
+                        * N epoll threads sharing the connections */
     long max_skew;     /* seconds a request's x-amz-date may be off (900) */
     /* multi-region (nregions >= 1 turns it on; see store_config_load()) */
     struct store_region_config *regions;
@@ -83,6 +87,11 @@ void store_config_add_user(struct store_config *c, const char *ak,
  * process, one SQLite metadata under "data") adds:
  *   "regions": [{"name": "aws:us-east-1", "dir": "/srv/a",
  *                "listen": "127.0.0.1:9001"}, ...],
+ * where instead of "dir" a region's backend may be a remote S3-compatible
+ * bucket (its blobs are objects there, sent through transfer/endpoint.h):
+ *     "s3": {"url": "http://10.0.0.5:9000", "bucket": "b", "prefix": "p",
+ *            "access_key": "K", "secret_key": "S", "region": "us-east-1"}
+ * ("prefix" and "region" optional; writes are spooled in DATA/spool-N),
  *   "policy": "write-local",                 (every bucket's default)
  *   "buckets": {"photos": "copy-on-read:1h"}, (per-bucket policies)
  *   "profiles": "DIR"                         (cost profiles, optional)

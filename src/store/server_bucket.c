@@ -10,6 +10,7 @@
 #include "core/strbuf.h"
 #include "s3/xmlbody.h"
 #include "store/server_internal.h"
+#include "transfer/s3xml.h"
 
 static enum MHD_Result internal(struct req *r, const struct skyc_error *err)
 {
@@ -61,13 +62,30 @@ enum MHD_Result h_list_buckets(struct req *r)
     return respond_xml(r, 200, &x);
 }
 
+static void lc_text(void *arg, const char *name, const char *text, int d)
+{
+    (void)d;
+    if (!strcmp(name, "LocationConstraint"))
+        snprintf(arg, 128, "%s", text);
+}
+
 enum MHD_Result h_create_bucket(struct req *r)
 {
     struct skyc_error err = {0};
+    char lc[128] = "";
     if (!valid_bucket_name(r->bucket))
         return respond_error(r, S3E_InvalidBucketName, NULL);
-    enum skyc_err rc = meta_bucket_create(&r->srv->meta, r->bucket,
-                                          r->srv->regions[0].name, &err);
+    /* <CreateBucketConfiguration><LocationConstraint>: the home region */
+    if (r->buf.len) {
+        struct s3x_handler h = {NULL, lc_text, lc};
+        if (s3x_parse(r->buf.buf, r->buf.len, &h, &err))
+            return respond_error(r, S3E_MalformedXML, NULL);
+    }
+    struct store_region *home = mr_home_for_create(r, lc);
+    if (!home)
+        return respond_error(r, S3E_InvalidLocationConstraint, NULL);
+    enum skyc_err rc =
+        meta_bucket_create(&r->srv->meta, r->bucket, home->name, &err);
     if (rc == SKYC_E_FAILED)
         return respond_error(r, S3E_BucketAlreadyOwnedByYou, NULL);
     if (rc)
@@ -81,14 +99,37 @@ enum MHD_Result h_create_bucket(struct req *r)
     return respond(r, 200, resp);
 }
 
+/* The S3 region name of the bucket's home ("us-east-1", "europe-west1"):
+ * the configured region on a single-region server. */
+static bool bucket_home(struct req *r, char out[128], enum MHD_Result *ret)
+{
+    struct skyc_error err = {0};
+    char *stored = NULL;
+    enum skyc_err rc =
+        meta_bucket_get(&r->srv->meta, r->bucket, NULL, &stored, &err);
+    if (rc) {
+        *ret = rc == SKYC_E_NOT_FOUND
+                   ? respond_error(r, S3E_NoSuchBucket, NULL)
+                   : internal(r, &err);
+        return false;
+    }
+    if (r->srv->multi)
+        mr_bucket_home(r->srv, r->bucket, stored, out);
+    else
+        snprintf(out, 128, "%s", r->srv->cfg.region);
+    free(stored);
+    return true;
+}
+
 enum MHD_Result h_head_bucket(struct req *r)
 {
     enum MHD_Result ret;
-    if (!bucket_exists(r, &ret))
+    char home[128];
+    if (!bucket_home(r, home, &ret))
         return ret;
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    MHD_add_response_header(resp, "x-amz-bucket-region", r->srv->cfg.region);
+    MHD_add_response_header(resp, "x-amz-bucket-region", home);
     return respond(r, 200, resp);
 }
 
@@ -108,10 +149,10 @@ enum MHD_Result h_delete_bucket(struct req *r)
 enum MHD_Result h_get_location(struct req *r)
 {
     enum MHD_Result ret;
-    if (!bucket_exists(r, &ret))
+    char reg[128];
+    if (!bucket_home(r, reg, &ret))
         return ret;
     struct strbuf x = STRBUF_INIT;
-    const char *reg = r->srv->cfg.region;
     strbuf_addstr(&x, XML_HEAD "<LocationConstraint xmlns=\"" XMLNS "\">");
     if (strcmp(reg, "us-east-1") != 0)
         xml_escape(&x, reg, strlen(reg));

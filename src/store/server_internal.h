@@ -1,7 +1,8 @@
 /*
  * server_internal.h - what the store server's files share (server.c: HTTP,
- * routing, auth, bodies; server_object.c: objects and multipart;
- * server_bucket.c: buckets and listings). Not a public interface.
+ * routing, auth, bodies; server_object.c: objects; server_multipart.c:
+ * multipart uploads; server_bucket.c: buckets and listings). Not a public
+ * interface.
  */
 #ifndef SKYC_STORE_SERVER_INTERNAL_H
 #define SKYC_STORE_SERVER_INTERNAL_H
@@ -23,6 +24,7 @@
 #include <openssl/evp.h>
 
 struct store_server;
+struct body_hasher;
 
 /* One S3 endpoint: the daemon serving clients of one region. */
 struct store_endpoint {
@@ -47,12 +49,25 @@ struct store_server {
     bool multi;
     struct store_cost_model model;
     struct place place;
+    struct place_plan plan; /* scratch, under place_mu */
     bool place_ready;
     pthread_mutex_t place_mu;
     pthread_cond_t place_cv;
     pthread_t timer;
     bool timer_on, stopping, dirty;
     char *state_path;
+    /* replication copies (server_place.c): in flight, and queued for the
+     * copier threads; all under place_mu */
+    struct copy_job *jobs, *queue, **queue_tail;
+    size_t jobs_pending;
+    pthread_cond_t copy_cv;
+    pthread_t copiers[2];
+    int ncopiers;
+    /* the engine's journal (incremental state) */
+    char *journal_path;
+    int journal_fd;
+    size_t journal_lines;
+    struct strbuf jbuf;
 };
 
 enum op {
@@ -79,6 +94,7 @@ enum op {
     OP_COMPLETE_UPLOAD,
     OP_ABORT_UPLOAD,
     OP_LIST_PARTS,
+    OP_SKYC, /* ?skyc-policy, ?skyc-stats (server_ext.c) */
 };
 
 enum body_kind { BODY_NONE, BODY_BUFFER, BODY_BLOB };
@@ -134,6 +150,9 @@ struct req {
     uint8_t want_md5[16];    /* Content-MD5 */
     bool have_md5;
     uint8_t md5_out[16];     /* MD5 of the payload, after the body */
+    struct body_hasher *hasher; /* big bodies: MD5 + checksum on a helper
+                                 * thread while this one writes (server.c) */
+    uint64_t wb_off;         /* blob bytes handed to writeback so far */
     char **owned;            /* strings freed with the request */
     size_t nowned, owned_alloc;
 };
@@ -173,15 +192,56 @@ void remove_everywhere(struct store_server *s, const char *id);
  * no-op on a single-region server. */
 enum skyc_err mr_start(struct store_server *s, struct skyc_error *err);
 void mr_stop(struct store_server *s);
+/* CreateBucket: the home region of the new bucket, from its
+ * LocationConstraint lc (a configured region by full name "gcp:europe-west1"
+ * or S3 name "europe-west1"), else the endpoint's region; NULL when lc names
+ * no region of the server. A single-region server's one region. */
+struct store_region *mr_home_for_create(struct req *r, const char *lc);
+/* The S3 region name (after "cloud:") of bucket's home into out[128]: the
+ * single-region policy's home when it names one, else stored (the region
+ * recorded at creation). */
+void mr_bucket_home(struct store_server *s, const char *bucket,
+                    const char *stored, char out[128]);
 /* A bucket was created: give it its policy over every region. */
 void mr_bucket_created(struct store_server *s, const char *bucket);
 /* An object row now names blob in region primary: run place_put and make
  * the copies its plan asks for. */
 void mr_after_put(struct req *r, const char *blob, uint64_t size,
                   struct store_region *primary);
-/* A GET of o: run place_get, replicate when the plan says, and return the
- * region to read from (o's primary when the engine does not know it). */
-struct store_region *mr_for_read(struct req *r, const struct meta_object *o);
+/* A GET of o: run place_get and return the region to read from (o's
+ * primary when the engine does not know it). When the plan keeps a replica
+ * at the reader, *tee is set: hand it to mr_body_response() (which writes
+ * the replica from the bytes it serves) or to mr_tee_later(). */
+struct mr_tee;
+struct store_region *mr_for_read(struct req *r, const struct meta_object *o,
+                                 struct mr_tee **tee);
+/* A replica the response will not write: the copiers copy it whole. NULL
+ * is a no-op. */
+void mr_tee_later(struct store_server *s, struct mr_tee *tee);
+/* A response streaming [off, off+len) of o's blob held in region from
+ * through a blob_reader (a remote backend's region, or a tee); takes tee
+ * (may be NULL): a whole-object GET writes the replica from the same
+ * bytes, anything else leaves it to mr_tee_later(). NULL on failure. */
+struct MHD_Response *mr_body_response(struct req *r,
+                                      const struct meta_object *o,
+                                      struct store_region *from, uint64_t off,
+                                      uint64_t len, struct mr_tee *tee);
+/* The placement policy of bucket, canonical (into spec), and where it
+ * comes from: "runtime" (set over HTTP, kept in the metadata), "config"
+ * or "default". */
+enum skyc_err mr_policy_get(struct store_server *s, const char *bucket,
+                            struct strbuf *spec, const char **source,
+                            struct skyc_error *err);
+/* Set it at run time: SKYC_E_USAGE for a policy that does not parse,
+ * SKYC_E_NOT_FOUND for no such bucket; canon gets the canonical spelling. */
+enum skyc_err mr_policy_set(struct store_server *s, const char *bucket,
+                            const char *spec, struct strbuf *canon,
+                            struct skyc_error *err);
+/* Replication copies queued or running (0 on a single-region server). */
+size_t mr_copies_pending(struct store_server *s);
+/* server_ext.c: skyc's own extensions (GET|PUT /BUCKET?skyc-policy, GET
+ * /?skyc-stats). */
+enum MHD_Result h_skyc(struct req *r);
 /* A DELETE of key in the request's bucket (its blobs go with
  * remove_everywhere()). */
 void mr_delete(struct req *r, const char *key);
@@ -205,6 +265,13 @@ enum MHD_Result h_upload_part(struct req *r);
 enum MHD_Result h_complete_upload(struct req *r);
 enum MHD_Result h_abort_upload(struct req *r);
 enum MHD_Result h_list_parts(struct req *r);
+
+/* server_object.c: commit the PUT's (or part's) blob and its row, remove
+ * the blob it replaced, answer with etag. Takes headers. */
+enum MHD_Result finish_put(struct req *r, const char *etag, char *headers,
+                           bool part, long part_no, const char *upload_id);
+/* An ETag from a header equals a stored one (quotes optional). */
+bool etag_eq(const char *a, const char *stored);
 
 /* Before the body of a PUT object / part: conditions that fail early. */
 bool precheck_put(struct req *r);

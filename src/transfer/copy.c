@@ -13,10 +13,14 @@
 #include "transfer/endpoint.h"
 #include "transfer/gateway.h"
 #include "transfer/manifest.h"
+#include "transfer/wire.h"
 
+#include <netinet/in.h>
 #include <openssl/rand.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -102,6 +106,154 @@ static bool same_object(struct endpoint *dst, const char *key,
     return same;
 }
 
+static bool io_all(int fd, void *buf, size_t len, bool wr)
+{
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t n = wr ? send(fd, p, len, MSG_NOSIGNAL) : recv(fd, p, len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+static void status_to_result(const struct wire_status *ws,
+                             struct copy_result *res)
+{
+    res->objects = ws->objects;
+    res->unchanged = ws->unchanged;
+    res->resumed = ws->resumed;
+    res->st.total_bytes = ws->total_bytes;
+    res->st.done_bytes = ws->done_bytes;
+    res->st.skipped_bytes = ws->skipped_bytes;
+    res->st.wire_bytes = ws->wire_bytes;
+    res->st.chunks_total = ws->chunks_total;
+    res->st.chunks_sent = ws->chunks_sent;
+    res->st.chunks_skipped = ws->chunks_skipped;
+    res->st.chunks_resent = ws->chunks_resent;
+    res->st.conn_failures = ws->conn_failures;
+    res->st.seconds = ws->seconds;
+}
+
+/* copy_opts.remote_src: the source gateway runs the copy, we follow it. */
+static enum skyc_err copy_remote(const struct copy_opts *o,
+                                 struct copy_result *res,
+                                 struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_E_USAGE;
+    struct wire_source req = {0};
+    struct strbuf sb = STRBUF_INIT;
+    uint8_t *payload = NULL;
+    int fd = -1;
+    const char *sg = o->paths && o->npaths ? o->paths[0].hops[0] : NULL;
+    if (!sg) {
+        skyc_fail(err, rc, "--remote-src needs the source gateway as the "
+                  "first hop (--plan with --gateway SRC_REGION=HOST:PORT, or "
+                  "--to/--via)");
+        goto out;
+    }
+    req.paths = xcalloc(o->npaths, sizeof(*req.paths));
+    for (size_t i = 0; i < o->npaths; i++) {
+        const struct sender_path *p = &o->paths[i];
+        if (strcmp(p->hops[0], sg) != 0 || p->nhops < 2) {
+            skyc_fail(err, rc, "--remote-src: path %zu (%s ...) must start at "
+                      "the source gateway '%s' and go on from it", i + 1,
+                      p->hops[0], sg);
+            goto out;
+        }
+        struct wire_source_path *q = &req.paths[req.npaths++];
+        q->hops = (char **)p->hops + 1;
+        q->nhops = p->nhops - 1;
+        q->conns = p->conns;
+        q->key_to = (char *)p->key_to;
+    }
+    req.src = (char *)o->src;
+    req.dst = (char *)o->dst;
+    req.recursive = o->recursive;
+    req.sync = o->sync;
+    req.compress = o->compress;
+    req.encrypt = o->encrypt;
+    req.chunk_size = o->chunk_size;
+    req.retries = o->max_retries;
+    strbuf_addchars(&sb, 0, WIRE_HDR_LEN);
+    wire_source_encode(&sb, &req);
+    struct wire_hdr h = {0};
+    h.type = WIRE_SOURCE;
+    h.payload_len = h.raw_len = (uint32_t)(sb.len - WIRE_HDR_LEN);
+    wire_hdr_encode(&h, (uint8_t *)sb.buf);
+
+    struct sockaddr_storage ss;
+    if ((rc = wire_parse_addr(sg, &ss, err)) != SKYC_OK)
+        goto out;
+    rc = SKYC_E_NETWORK;
+    /* the source reports every 200 ms: silence for a minute is a hang */
+    struct timeval tv = {60, 0};
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+        connect(fd, (struct sockaddr *)&ss,
+                ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+                                        : sizeof(struct sockaddr_in6)) != 0 ||
+        !io_all(fd, sb.buf, sb.len, true)) {
+        skyc_fail(err, rc, "cannot reach the source gateway '%s': %s", sg,
+                  strerror(errno));
+        goto out;
+    }
+    for (;;) {
+        uint8_t hb[WIRE_HDR_LEN];
+        struct wire_status ws;
+        if (!io_all(fd, hb, sizeof(hb), false)) {
+            skyc_fail(err, rc, "the source gateway '%s' closed the connection "
+                      "before the copy finished (see its log)", sg);
+            goto out;
+        }
+        if (wire_hdr_decode(&h, hb, sizeof(hb), err) != SKYC_OK)
+            goto out;
+        if (h.payload_len > (1u << 20)) {
+            skyc_fail(err, rc, "source gateway '%s': %" PRIu32 "-byte reply",
+                      sg, h.payload_len);
+            goto out;
+        }
+        free(payload);
+        payload = xmalloc(h.payload_len + 1);
+        if (!io_all(fd, payload, h.payload_len, false)) {
+            skyc_fail(err, rc, "the source gateway '%s' closed the connection "
+                      "mid-reply", sg);
+            goto out;
+        }
+        payload[h.payload_len] = '\0';
+        if (h.type == WIRE_ERROR) {
+            rc = skyc_fail(err, SKYC_E_FAILED, "source gateway '%s': %s", sg,
+                           (char *)payload);
+            goto out;
+        }
+        if (h.type != WIRE_STATUS)
+            continue;
+        if (wire_status_decode(&ws, payload, h.payload_len, err) != SKYC_OK)
+            goto out;
+        status_to_result(&ws, res);
+        if (!ws.final) {
+            if (o->progress)
+                o->progress(&res->st, o->progress_arg);
+            continue;
+        }
+        rc = (enum skyc_err)ws.code;
+        if (rc != SKYC_OK)
+            skyc_fail(err, rc, "source gateway '%s': %s", sg, ws.msg);
+        goto out;
+    }
+out:
+    if (fd >= 0)
+        close(fd);
+    free(payload);
+    free(req.paths);
+    strbuf_release(&sb);
+    return rc;
+}
+
 enum skyc_err copy_run(const struct copy_opts *o, struct copy_result *res,
                        struct skyc_error *err)
 {
@@ -117,6 +269,8 @@ enum skyc_err copy_run(const struct copy_opts *o, struct copy_result *res,
     struct sender_path local_path;
     const char *local_hops[1];
     memset(res, 0, sizeof(*res));
+    if (o->remote_src)
+        return copy_remote(o, res, err);
     if (strncmp(o->dst, "s3://", 5) == 0 && o->chunk_size < (5u << 20)) {
         rc = skyc_fail(err, SKYC_E_USAGE,
                        "--chunk-size must be at least 5M for an S3 "

@@ -29,6 +29,13 @@ struct copy_opts {
     size_t npaths;
     int local_conns;                 /* connections to the local gateway */
     int max_retries;
+    /*
+     * SRC is on the source gateway (every path's first hop, the same for
+     * all): send it a SOURCE request (wire.h) so that it reads SRC from its
+     * own endpoint and runs the copy along the rest of the paths, and follow
+     * its STATUS frames. The manifest is the source gateway's.
+     */
+    bool remote_src;
     sender_progress_fn progress;
     void *progress_arg;
 };

@@ -45,6 +45,12 @@ struct endpoint_ops {
     /* Exactly len bytes at off, or an error (short object = SKYC_E_IO). */
     enum skyc_err (*read)(struct endpoint *ep, const char *key, uint64_t off,
                           void *buf, size_t len, struct skyc_error *err);
+    /*
+     * Optional (NULL when objects are not files): a read-only descriptor on
+     * key, for zero-copy sends (sendfile). The caller closes it.
+     */
+    enum skyc_err (*open_fd)(struct endpoint *ep, const char *key, int *fd,
+                             struct skyc_error *err);
     /* Store a whole object in one call (small objects, packed chunks). */
     enum skyc_err (*put)(struct endpoint *ep, const char *key,
                          const void *buf, size_t len, int64_t mtime_ns,
@@ -98,6 +104,27 @@ enum skyc_err endpoint_local_open(const char *root, struct endpoint **ep,
  */
 enum skyc_err endpoint_s3_open(const char *spec, struct endpoint **ep,
                                struct skyc_error *err);
+/* The same with the service, credentials and signing region given
+ * (NULL region: us-east-1) instead of taken from the environment: a store
+ * region's remote backend (store/backend.h) names them in its config. */
+struct endpoint_s3_opts {
+    const char *url; /* "http://127.0.0.1:9000" */
+    const char *access_key, *secret_key;
+    const char *region;
+};
+enum skyc_err endpoint_s3_open_with(const char *spec,
+                                    const struct endpoint_s3_opts *o,
+                                    struct endpoint **ep,
+                                    struct skyc_error *err);
+/* One signed request on an S3 endpoint's bucket (key NULL: the bucket
+ * itself) for what the interface has no verb for, such as a store server's
+ * extensions: *status gets the HTTP status, out the response body
+ * (appended). SKYC_E_NETWORK when no answer came. */
+struct strbuf;
+enum skyc_err endpoint_s3_request(struct endpoint *ep, const char *method,
+                                  const char *key, const char *query,
+                                  const void *body, size_t len, long *status,
+                                  struct strbuf *out, struct skyc_error *err);
 void endpoint_free(struct endpoint *ep);
 
 #endif

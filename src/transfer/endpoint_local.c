@@ -1,7 +1,9 @@
 /*
  * endpoint_local.c - a local directory as an endpoint. Parts of a key go to
  * "<dir>/.<name>.skyc-part" with pwrite; commit truncates to size, syncs,
- * sets mtime and mode, and renames it over "<dir>/<name>".
+ * sets mtime and mode, and renames it over "<dir>/<name>". A commit that
+ * finds no part written is a replay when the object is already there with
+ * that size and mtime (success), else SKYC_E_NOT_FOUND.
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -149,25 +151,52 @@ out:
     return rc;
 }
 
-static char *part_name(const char *full)
+static enum skyc_err local_open_fd(struct endpoint *ep, const char *key,
+                                   int *fd, struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_OK;
+    char *full = path_join(L(ep)->root, key);
+    *fd = open(full, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        rc = skyc_fail(err, SKYC_E_IO, "cannot open '%s': %s", full,
+                       strerror(errno));
+    free(full);
+    return rc;
+}
+
+/* The shared part of a multipart write, or (tag) a private one. */
+static char *part_name(const char *full, const char *tag)
 {
     const char *slash = strrchr(full, '/');
     if (!slash)
-        return xasprintf(".%s.skyc-part", full);
-    return xasprintf("%.*s/.%s.skyc-part", (int)(slash - full), full,
-                     slash + 1);
+        return xasprintf(".%s%s.skyc-part", full, tag);
+    return xasprintf("%.*s/.%s%s.skyc-part", (int)(slash - full), full,
+                     slash + 1, tag);
 }
 
-static enum skyc_err local_write_open(struct endpoint *ep, const char *key,
-                                      uint32_t part_size, int64_t mtime_ns,
-                                      struct ep_writer **wp,
-                                      struct skyc_error *err)
+/*
+ * private: a part of this writer's own (a whole object in one go, put):
+ * two puts of one key at once (a chunk resent while its first copy is
+ * still being written) must not share a file, or the second rename finds
+ * the part gone.
+ */
+static enum skyc_err writer_open(struct endpoint *ep, const char *key,
+                                 bool private, struct ep_writer **wp,
+                                 struct skyc_error *err)
 {
     enum skyc_err rc = SKYC_E_IO;
     struct ep_writer *w = xcalloc(1, sizeof(*w));
     w->fd = -1;
     w->final = path_join(L(ep)->root, key);
-    w->part = part_name(w->final);
+    if (private) {
+        static unsigned long seq;
+        char tag[48];
+        snprintf(tag, sizeof(tag), ".%ld-%lu", (long)getpid(),
+                 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
+        w->part = part_name(w->final, tag);
+    } else {
+        w->part = part_name(w->final, "");
+    }
     char *slash = strrchr(w->final, '/');
     if (slash && slash != w->final) {
         char *dir = xstrndup(w->final, (size_t)(slash - w->final));
@@ -179,7 +208,8 @@ static enum skyc_err local_write_open(struct endpoint *ep, const char *key,
         if (r != 0)
             goto out;
     }
-    w->fd = open(w->part, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    w->fd = open(w->part, O_WRONLY | O_CREAT | O_CLOEXEC |
+                              (private ? O_EXCL : 0), 0666);
     if (w->fd < 0) {
         skyc_fail(err, SKYC_E_IO, "cannot write '%s': %s", w->part,
                   strerror(errno));
@@ -195,6 +225,14 @@ out:
         free(w);
     }
     return rc;
+}
+
+static enum skyc_err local_write_open(struct endpoint *ep, const char *key,
+                                      uint32_t part_size, int64_t mtime_ns,
+                                      struct ep_writer **wp,
+                                      struct skyc_error *err)
+{
+    return writer_open(ep, key, false, wp, err);
 }
 
 static enum skyc_err local_write_at(struct ep_writer *w, uint64_t off,
@@ -231,6 +269,27 @@ static enum skyc_err local_write_commit(struct ep_writer *w, uint64_t size,
                                         struct skyc_error *err)
 {
     enum skyc_err rc = SKYC_E_IO;
+    struct stat pst, fst;
+    if (fstat(w->fd, &pst) != 0) {
+        skyc_fail(err, rc, "cannot stat '%s': %s", w->part, strerror(errno));
+        goto out;
+    }
+    if (pst.st_size == 0 && size > 0) {
+        /* nothing was written: this opened (created) an empty part. A
+         * commit replayed after its acknowledgement was lost finds the
+         * object already there; anything else lost its parts. Never
+         * truncate an empty part over the object. */
+        (void)unlink(w->part);
+        if (stat(w->final, &fst) == 0 && S_ISREG(fst.st_mode) &&
+            (uint64_t)fst.st_size == size &&
+            (mtime_ns <= 0 || mtime_of(&fst) == mtime_ns)) {
+            rc = SKYC_OK;
+            goto out;
+        }
+        rc = skyc_fail(err, SKYC_E_NOT_FOUND,
+                       "no part of '%s' was written", w->final);
+        goto out;
+    }
     if (ftruncate(w->fd, (off_t)size) != 0) {
         skyc_fail(err, rc, "cannot size '%s': %s", w->part, strerror(errno));
         goto out;
@@ -263,11 +322,13 @@ static enum skyc_err local_put(struct endpoint *ep, const char *key,
                                uint32_t mode, struct skyc_error *err)
 {
     struct ep_writer *w = NULL;
-    enum skyc_err rc = local_write_open(ep, key, 0, 0, &w, err);
+    enum skyc_err rc = writer_open(ep, key, true, &w, err);
     if (rc == SKYC_OK && len)
         rc = local_write_at(w, 0, buf, len, err);
     if (rc == SKYC_OK)
         return local_write_commit(w, len, mtime_ns, mode, err);
+    if (w)
+        (void)unlink(w->part); /* nobody else will continue it */
     local_write_close(w);
     return rc;
 }
@@ -296,6 +357,7 @@ static const struct endpoint_ops local_ops = {
     .list = local_list,
     .stat = local_stat,
     .read = local_read,
+    .open_fd = local_open_fd,
     .put = local_put,
     .write_open = local_write_open,
     .write_at = local_write_at,

@@ -694,6 +694,26 @@ static enum skyc_err s3_remove(struct endpoint *e, const char *key,
     return rc;
 }
 
+enum skyc_err endpoint_s3_request(struct endpoint *e, const char *method,
+                                  const char *key, const char *query,
+                                  const void *body, size_t len, long *status,
+                                  struct strbuf *out, struct skyc_error *err)
+{
+    struct resp r;
+    enum skyc_err rc;
+    if (strcmp(e->ops->scheme, "s3") != 0)
+        return skyc_fail(err, SKYC_E_USAGE, "'%s' is not an S3 endpoint",
+                         e->spec);
+    resp_init(&r);
+    rc = s3_call(S(e), method, key, query, NULL, 0, body, len, &r, err);
+    if (rc == SKYC_OK) {
+        *status = r.status;
+        strbuf_add(out, r.body.buf, r.body.len);
+    }
+    resp_release(&r);
+    return rc;
+}
+
 static void s3_free(struct endpoint *e)
 {
     struct s3_ep *ep = S(e);
@@ -739,31 +759,48 @@ static void curl_init_once(void)
 enum skyc_err endpoint_s3_open(const char *spec, struct endpoint **out,
                                struct skyc_error *err)
 {
+    const char *region = env_or("AWS_REGION", "AWS_DEFAULT_REGION",
+                                "us-east-1");
+    struct strbuf def = STRBUF_INIT;
+    strbuf_addf(&def, "https://s3.%s.amazonaws.com", region);
+    struct endpoint_s3_opts o = {
+        .url = env_or("SKYC_S3_ENDPOINT", "AWS_ENDPOINT_URL", def.buf),
+        .access_key = env_or("AWS_ACCESS_KEY_ID", NULL, NULL),
+        .secret_key = env_or("AWS_SECRET_ACCESS_KEY", NULL, NULL),
+        .region = region,
+    };
+    enum skyc_err rc = endpoint_s3_open_with(spec, &o, out, err);
+    strbuf_release(&def);
+    return rc;
+}
+
+enum skyc_err endpoint_s3_open_with(const char *spec,
+                                    const struct endpoint_s3_opts *o,
+                                    struct endpoint **out,
+                                    struct skyc_error *err)
+{
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     const char *b = spec + 5;
     size_t bl = strcspn(b, "/");
-    const char *ak = env_or("AWS_ACCESS_KEY_ID", NULL, NULL);
-    const char *sk = env_or("AWS_SECRET_ACCESS_KEY", NULL, NULL);
-    const char *region = env_or("AWS_REGION", "AWS_DEFAULT_REGION",
-                                "us-east-1");
+    const char *ak = o->access_key, *sk = o->secret_key;
+    const char *region = o->region && *o->region ? o->region : "us-east-1";
     *out = NULL;
-    if (bl == 0 || bl > 63)
+    if (strncmp(spec, "s3://", 5) != 0 || bl == 0 || bl > 63)
         return skyc_fail(err, SKYC_E_USAGE,
                          "'%s': want s3://BUCKET[/PREFIX]", spec);
-    if (!ak || !sk)
+    if (!ak || !sk || !*ak || !*sk)
         return skyc_fail(err, SKYC_E_AUTH,
                          "'%s': set AWS_ACCESS_KEY_ID and "
                          "AWS_SECRET_ACCESS_KEY", spec);
+    if (!o->url || !*o->url)
+        return skyc_fail(err, SKYC_E_USAGE, "'%s': no endpoint URL", spec);
     pthread_once(&once, curl_init_once);
     struct s3_ep *ep = xcalloc(1, sizeof(*ep));
-    struct strbuf def = STRBUF_INIT;
-    strbuf_addf(&def, "https://s3.%s.amazonaws.com", region);
-    const char *url = env_or("SKYC_S3_ENDPOINT", "AWS_ENDPOINT_URL", def.buf);
+    const char *url = o->url;
     size_t ul = strlen(url);
     while (ul && url[ul - 1] == '/')
         ul--;
     ep->base_url = xstrndup(url, ul);
-    strbuf_release(&def);
     const char *h = strstr(ep->base_url, "://");
     h = h ? h + 3 : ep->base_url;
     ep->host = xstrndup(h, strcspn(h, "/"));

@@ -42,10 +42,17 @@ int frame_feed(struct frame_rd *r, size_t nread, size_t headroom,
 uint8_t *frame_take(struct frame_rd *r, struct wire_hdr *h);
 
 /*
- * Keep freed chunk buffers in the heap instead of returning them to the
- * kernel, so the next chunk reuses warm pages rather than faulting in fresh
- * ones (tens of thousands of page faults per 64 MiB chunk otherwise).
+ * A process-wide pool of chunk-sized buffers (thread-safe). A large malloc
+ * is a fresh mmap whose pages fault in one by one as the kernel copies into
+ * them (about 170,000 faults per GiB moved); a pooled buffer keeps its pages
+ * mapped. chunkbuf_get() returns at least n bytes (never NULL);
+ * chunkbuf_put() takes back any malloc'd pointer (or NULL): it keeps big
+ * ones up to the pool's limit and frees the rest, so free() and
+ * chunkbuf_put() are interchangeable on every buffer.
  */
-void transfer_tune_malloc(void);
+void *chunkbuf_get(size_t n);
+void chunkbuf_put(void *p);
+/* Free every pooled buffer (a daemon between transfers). */
+void chunkbuf_trim(void);
 
 #endif

@@ -45,6 +45,10 @@ struct gw {
     long chunks_seen;
     const char *root;
     uint64_t conns, chunks_ok, chunks_bad;
+    size_t live;             /* gconns allocated; at 0 the pool is trimmed */
+    /* CHUNK and COMMIT frames forwarded toward destinations (relay role),
+     * 64-byte headers included: what the senders' wire_bytes count */
+    uint64_t relayed_bytes, relayed_frames;
     uint64_t sink_bytes;     /* payloads queued for the thread pool */
     uint64_t sink_max;
     struct gconn **starved;  /* sink connections paused for sink_bytes */
@@ -94,6 +98,9 @@ static void conn_unref(struct gconn *c)
     frame_rd_release(&c->rd);
     free(c->pending_hello);
     endpoint_free(c->ep);
+    /* idle: hand the chunk buffers back rather than keep them resident */
+    if (--c->gw->live == 0)
+        chunkbuf_trim();
     free(c);
 }
 
@@ -154,7 +161,7 @@ static void on_written(uv_write_t *req, int status)
 {
     struct wreq *w = (struct wreq *)req;
     struct gconn *c = req->handle->data;
-    free(w->buf);
+    chunkbuf_put(w->buf);
     free(w);
     if (status < 0) {
         conn_close(c);
@@ -307,7 +314,7 @@ static void sink_work_done(uv_work_t *req, int status)
         if (c->works < SINK_MAX_WORKS && !c->starved)
             resume_reading(c);
     }
-    free(w->buf);
+    chunkbuf_put(w->buf);
     free(w);
     conn_unref(c);
 }
@@ -391,6 +398,7 @@ static void start_relay(struct gconn *up, struct wire_hello *hello)
     }
     struct gconn *down = xcalloc(1, sizeof(*down));
     down->gw = gw;
+    gw->live++;
     down->refs = 1;
     down->role = ROLE_RELAY_DOWN;
     frame_rd_init(&down->rd, WIRE_MAX_PAYLOAD);
@@ -448,8 +456,13 @@ static void relay_frame(struct gconn *c, const struct wire_hdr *h,
         conn_close(c);
         return;
     }
-    if (c->role == ROLE_RELAY_UP)
+    if (c->role == ROLE_RELAY_UP) {
         maybe_flip(c->gw, h, buf + WIRE_HDR_LEN);
+        if (h->type == WIRE_CHUNK || h->type == WIRE_COMMIT) {
+            c->gw->relayed_bytes += WIRE_HDR_LEN + (uint64_t)h->payload_len;
+            c->gw->relayed_frames++;
+        }
+    }
     conn_send(to, buf, WIRE_HDR_LEN + h->payload_len);
     if (uv_stream_get_write_queue_size((uv_stream_t *)&to->tcp) > RELAY_HIGH)
         pause_reading(c);
@@ -475,11 +488,161 @@ static bool dest_allowed(const struct gw *gw, const char *dest)
            (rest[strlen(rest) - 1] == '/' && !strstr(rest, ".."));
 }
 
+/* ---- source role -------------------------------------------------------- */
+
+struct source_proc {
+    uv_process_t proc;
+    char plan[64];
+};
+
+static void on_source_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_source_exit(uv_process_t *p, int64_t status, int sig)
+{
+    struct source_proc *sp = p->data;
+    log_notice("source copy (pid %d) ended: exit %" PRId64 "%s", p->pid,
+               status, sig ? " (killed)" : "");
+    unlink(sp->plan);
+    uv_close((uv_handle_t *)p, on_source_closed);
+}
+
+/*
+ * SOURCE: run `skyc cp|sync SRC DST --plan FILE --status-fd 3` with the
+ * request's paths in FILE and its socket as descriptor 3; the copy reports
+ * to the requester itself, and this connection is done here.
+ */
+static void source_frame(struct gconn *c, const uint8_t *buf, size_t len)
+{
+    struct skyc_error err = {0};
+    struct wire_source req;
+    struct source_proc *sp = NULL;
+    char exe[4096];
+    size_t exe_len = sizeof(exe);
+    uv_os_fd_t fd;
+    int pf = -1;
+    if (wire_source_decode(&req, buf, len, &err) != SKYC_OK)
+        goto fail;
+    if (!dest_allowed(c->gw, req.src)) {
+        snprintf(err.msg, sizeof(err.msg),
+                 "source '%s' is outside this gateway's --root '%s'", req.src,
+                 c->gw->root);
+        goto fail;
+    }
+    if (strncmp(req.src, "s3://", 5) == 0 && c->gw->root) {
+        snprintf(err.msg, sizeof(err.msg),
+                 "S3 sources are refused with --root");
+        goto fail;
+    }
+    sp = xcalloc(1, sizeof(*sp));
+    snprintf(sp->plan, sizeof(sp->plan), "/tmp/skyc-source-XXXXXX");
+    pf = mkstemp(sp->plan);
+    if (pf < 0 || uv_exepath(exe, &exe_len) != 0 ||
+        uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0) {
+        snprintf(err.msg, sizeof(err.msg), "cannot start the copy: %s",
+                 strerror(errno));
+        goto fail;
+    }
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "{\"paths\": [");
+    for (size_t i = 0; i < req.npaths; i++) {
+        const struct wire_source_path *p = &req.paths[i];
+        strbuf_addf(&sb, "%s{\"connections\": %d, \"hops\": [", i ? ", " : "",
+                    p->conns);
+        for (size_t j = 0; j < p->nhops; j++)
+            strbuf_addf(&sb, "%s\"%s\"", j ? ", " : "", p->hops[j]);
+        strbuf_addstr(&sb, "]");
+        if (p->key_to)
+            strbuf_addf(&sb, ", \"key_to\": \"%s\"", p->key_to);
+        strbuf_addstr(&sb, "}");
+    }
+    strbuf_addstr(&sb, "]}\n");
+    bool wrote = write(pf, sb.buf, sb.len) == (ssize_t)sb.len;
+    strbuf_release(&sb);
+    close(pf);
+    pf = -1;
+    if (!wrote) {
+        snprintf(err.msg, sizeof(err.msg), "cannot write '%s'", sp->plan);
+        goto fail;
+    }
+    char csz[16], rts[16];
+    snprintf(csz, sizeof(csz), "%" PRIu32, req.chunk_size);
+    snprintf(rts, sizeof(rts), "%d", req.retries);
+    const char *args[20];
+    int n = 0;
+    args[n++] = exe;
+    args[n++] = req.sync ? "sync" : "cp";
+    args[n++] = req.src;
+    args[n++] = req.dst;
+    if (req.recursive && !req.sync)
+        args[n++] = "-r";
+    args[n++] = "--plan";
+    args[n++] = sp->plan;
+    args[n++] = "--chunk-size";
+    args[n++] = csz;
+    args[n++] = "--retries";
+    args[n++] = rts;
+    if (req.compress)
+        args[n++] = "--compress";
+    if (req.encrypt)
+        args[n++] = "--encrypt";
+    args[n++] = "--status-fd";
+    args[n++] = "3";
+    args[n] = NULL;
+    uv_stdio_container_t io[4];
+    io[0].flags = UV_IGNORE;
+    io[1].flags = UV_IGNORE;
+    io[2].flags = UV_INHERIT_FD;
+    io[2].data.fd = 2;
+    io[3].flags = UV_INHERIT_FD;
+    io[3].data.fd = fd;
+    uv_process_options_t po = {0};
+    po.file = exe;
+    po.args = (char **)args;
+    po.exit_cb = on_source_exit;
+    po.stdio_count = 4;
+    po.stdio = io;
+    sp->proc.data = sp;
+    int r = uv_spawn(c->gw->loop, &sp->proc, &po);
+    if (r != 0) {
+        snprintf(err.msg, sizeof(err.msg), "cannot start the copy: %s",
+                 uv_strerror(r));
+        unlink(sp->plan);
+        free(sp);
+        sp = NULL;
+        goto fail;
+    }
+    log_notice("source copy (pid %d): %s -> %s over %zu path%s",
+               sp->proc.pid, req.src, req.dst, req.npaths,
+               req.npaths == 1 ? "" : "s");
+    wire_source_release(&req);
+    conn_close(c); /* the copy holds the socket now */
+    return;
+fail:
+    if (pf >= 0)
+        close(pf);
+    if (sp) {
+        unlink(sp->plan);
+        free(sp);
+    }
+    wire_source_release(&req);
+    log_warning("refused a source request: %s", err.msg);
+    send_reply(c, WIRE_ERROR, 0, err.msg);
+    conn_close(c);
+}
+
 static void hello_frame(struct gconn *c, const struct wire_hdr *h,
                         uint8_t *buf)
 {
     struct skyc_error err = {0};
     struct wire_hello hello;
+    if (h->type == WIRE_SOURCE) {
+        source_frame(c, buf, h->payload_len);
+        free(buf);
+        return;
+    }
     if (h->type != WIRE_HELLO ||
         wire_hello_decode(&hello, buf, h->payload_len, &err) != SKYC_OK) {
         if (!err.msg[0])
@@ -568,6 +731,7 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     struct gconn *c = xcalloc(1, sizeof(*c));
     c->gw = gw;
+    gw->live++;
     c->refs = 1;
     frame_rd_init(&c->rd, HELLO_MAX); /* a stranger gets no big buffer */
     uv_tcp_init(gw->loop, &c->tcp);
@@ -609,7 +773,6 @@ enum skyc_err gateway_run(const struct gateway_opts *o, struct skyc_error *err)
         return SKYC_E_USAGE;
     if (o->exit_with_parent)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-    transfer_tune_malloc();
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&loop);
     gw.loop = &loop;
@@ -655,8 +818,10 @@ enum skyc_err gateway_run(const struct gateway_opts *o, struct skyc_error *err)
 out:
     uv_run(&loop, UV_RUN_DEFAULT);
     log_notice("gateway done: %" PRIu64 " connections, %" PRIu64
-               " frames written, %" PRIu64 " rejected",
-               gw.conns, gw.chunks_ok, gw.chunks_bad);
+               " frames written, %" PRIu64 " rejected, %" PRIu64
+               " bytes relayed in %" PRIu64 " frames",
+               gw.conns, gw.chunks_ok, gw.chunks_bad, gw.relayed_bytes,
+               gw.relayed_frames);
     uv_loop_close(&loop);
     free(gw.keys);
     free(gw.starved);

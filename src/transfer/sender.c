@@ -10,17 +10,49 @@
 #include "transfer/sender.h"
 #include "transfer/wire.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 
 #define HELLO_ACK_ID UINT64_MAX
 #define COMMIT_BIT (1ull << 63)
 #define WINDOW 2
+/* conn_queue's reserved for a HELLO: not data, not in wire_bytes */
+#define HELLO_FRAME UINT64_MAX
+/* chunks of one file segment at least this big go out with sendfile */
+#define ZEROCOPY_MIN (256u << 10)
+#define CRC_BOUNCE (1u << 20) /* CRC pass: cache-sized reads */
 
 enum cstate { C_DOWN, C_CONNECTING, C_HELLO, C_UP, C_CLOSING, C_DEAD };
 enum kstate { K_QUEUED, K_PREP, K_INFLIGHT, K_DONE };
 
 struct sender;
+
+/*
+ * One frame queued on a connection: len bytes of buf, then (fd >= 0) flen
+ * bytes of a file at foff, sent with sendfile. Owns buf and fd.
+ */
+struct oitem {
+    struct oitem *next;
+    uint8_t *buf;
+    size_t len;
+    int fd;
+    uint64_t foff;
+    size_t flen;
+    size_t done;
+    uint64_t reserved; /* budget bytes released when sent */
+};
+
+/* Writability of a connection: a dup of its socket, so libuv keeps the
+ * original for reading while we write with send() and sendfile(). */
+struct wpoll {
+    uv_poll_t h;
+    int fd;
+    bool active;
+};
 
 struct sconn {
     uv_tcp_t tcp;
@@ -36,6 +68,8 @@ struct sconn {
     int fails;
     int inflight;
     struct frame_rd rd;
+    struct wpoll *wp;
+    struct oitem *qhead, *qtail;
 };
 
 struct ring {
@@ -77,21 +111,18 @@ struct prep {
     uint32_t chunk;
     uint8_t *buf;
     size_t len;
+    int fd;        /* >= 0: then flen file bytes at foff (sendfile) */
+    uint64_t foff;
+    size_t flen;
     uint64_t reserved;
     enum skyc_err rc;
     struct skyc_error err;
 };
 
-struct swreq {
-    uv_write_t req;
-    uint8_t *buf;
-    uint64_t reserved;
-    struct sender *s;
-};
-
 static void conn_fail(struct sconn *c, const char *why);
 static void pump(struct sender *s);
 static void conn_connect(struct sconn *c);
+static void conn_close_tcp(struct sconn *c);
 
 static void ring_init(struct ring *r, size_t cap)
 {
@@ -163,7 +194,7 @@ static void close_conn_handles(struct sender *s)
             uv_timer_stop(&c->timer);
         if (c->st == C_CONNECTING || c->st == C_HELLO || c->st == C_UP) {
             c->st = C_DEAD;
-            uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+            conn_close_tcp(c);
         } else if (c->st != C_CLOSING) {
             c->st = C_DEAD;
         }
@@ -226,7 +257,7 @@ static void conn_fail(struct sconn *c, const char *why)
         log_warning("giving up connection %zu via %s after %d failures: %s",
                     c->idx, c->first_hop, c->fails, why);
         c->st = C_DEAD;
-        uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+        conn_close_tcp(c);
         if (c->control)
             set_fatal(s, SKYC_E_NETWORK,
                       "cannot hand the transfer key to '%s': %s",
@@ -238,41 +269,162 @@ static void conn_fail(struct sconn *c, const char *why)
                       c->first_hop, why);
     } else {
         c->st = C_CLOSING;
-        uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+        conn_close_tcp(c);
     }
     pump(s);
 }
 
-static void on_swritten(uv_write_t *req, int status)
+static void item_free(struct sender *s, struct oitem *it)
 {
-    struct swreq *w = (struct swreq *)req;
-    struct sender *s = w->s;
-    struct sconn *c = req->handle->data;
-    s->buffered -= w->reserved;
-    free(w->buf);
-    free(w);
-    if (status < 0 && status != UV_ECANCELED)
+    s->buffered -= it->reserved;
+    if (it->fd >= 0)
+        close(it->fd);
+    chunkbuf_put(it->buf);
+    free(it);
+}
+
+static void on_wp_closed(uv_handle_t *h)
+{
+    struct wpoll *wp = (struct wpoll *)h;
+    close(wp->fd);
+    free(wp);
+}
+
+/* Drop the queue (its budget goes back) and the writability watcher. */
+static void writer_close(struct sconn *c)
+{
+    while (c->qhead) {
+        struct oitem *it = c->qhead;
+        c->qhead = it->next;
+        item_free(c->s, it);
+    }
+    c->qtail = NULL;
+    if (c->wp) {
+        uv_close((uv_handle_t *)&c->wp->h, on_wp_closed);
+        c->wp = NULL;
+    }
+}
+
+static void conn_close_tcp(struct sconn *c)
+{
+    writer_close(c);
+    uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+}
+
+static bool writer_open(struct sconn *c)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
+        return false;
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d < 0)
+        return false;
+    struct wpoll *wp = xcalloc(1, sizeof(*wp));
+    wp->fd = d;
+    if (uv_poll_init(&c->s->loop, &wp->h, d) != 0) {
+        close(d);
+        free(wp);
+        return false;
+    }
+    wp->h.data = c;
+    c->wp = wp;
+    return true;
+}
+
+static void on_writable(uv_poll_t *h, int status, int events);
+
+/*
+ * Write what the socket takes now; wait for writability for the rest.
+ * Returns false when the connection failed (conn_fail has run).
+ */
+static bool flush(struct sconn *c)
+{
+    struct oitem *it;
+    while ((it = c->qhead)) {
+        ssize_t n;
+        if (it->done < it->len) {
+            n = send(c->wp->fd, it->buf + it->done, it->len - it->done,
+                     MSG_NOSIGNAL | (it->flen ? MSG_MORE : 0));
+        } else {
+            off_t o = (off_t)(it->foff + (it->done - it->len));
+            n = sendfile(c->wp->fd, it->fd, &o,
+                         SKYC_MIN(it->len + it->flen - it->done,
+                                  (size_t)1 << 30));
+            if (n == 0) {
+                conn_fail(c, "source file shrank during the transfer");
+                return false;
+            }
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (!c->wp->active &&
+                    uv_poll_start(&c->wp->h, UV_WRITABLE, on_writable) == 0)
+                    c->wp->active = true;
+                return true;
+            }
+            conn_fail(c, strerror(errno));
+            return false;
+        }
+        it->done += (size_t)n;
+        if (it->done == it->len + it->flen) {
+            c->qhead = it->next;
+            if (!c->qhead)
+                c->qtail = NULL;
+            item_free(c->s, it);
+        }
+    }
+    if (c->wp->active) {
+        uv_poll_stop(&c->wp->h);
+        c->wp->active = false;
+    }
+    return true;
+}
+
+static void on_writable(uv_poll_t *h, int status, int events)
+{
+    struct sconn *c = h->data;
+    (void)events;
+    if (status < 0) {
         conn_fail(c, uv_strerror(status));
+        return;
+    }
+    if (flush(c))
+        pump(c->s);
+}
+
+/* Queue a frame (buf: malloc'd, ownership passes here; fd likewise). */
+static bool conn_queue(struct sconn *c, uint8_t *buf, size_t len, int fd,
+                       uint64_t foff, size_t flen, uint64_t reserved)
+{
+    struct oitem *it = xcalloc(1, sizeof(*it));
+    it->buf = buf;
+    it->len = len;
+    it->fd = fd;
+    it->foff = foff;
+    it->flen = fd >= 0 ? flen : 0;
+    it->reserved = reserved;
+    if (!c->wp) {
+        item_free(c->s, it);
+        return false;
+    }
+    if (reserved != HELLO_FRAME)
+        c->s->st.wire_bytes += len + it->flen;
     else
-        pump(s);
+        it->reserved = 0;
+    if (c->qtail)
+        c->qtail->next = it;
+    else
+        c->qhead = it;
+    c->qtail = it;
+    return c->qhead != it || flush(c);
 }
 
 static void conn_write(struct sconn *c, uint8_t *buf, size_t len,
                        uint64_t reserved)
 {
-    struct swreq *w = xcalloc(1, sizeof(*w));
-    w->buf = buf;
-    w->reserved = reserved;
-    w->s = c->s;
-    c->s->st.wire_bytes += len;
-    uv_buf_t b = uv_buf_init((char *)buf, (unsigned)len);
-    int r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_swritten);
-    if (r < 0) {
-        c->s->buffered -= reserved;
-        free(buf);
-        free(w);
-        conn_fail(c, uv_strerror(r));
-    }
+    conn_queue(c, buf, len, -1, 0, 0, reserved);
 }
 
 static void seg_of(const struct sender *s, const struct chunk_seg *cs,
@@ -287,20 +439,81 @@ static void seg_of(const struct sender *s, const struct chunk_seg *cs,
     ws->mode = ob->mode;
 }
 
+/*
+ * The CRC of a chunk sent with sendfile: read it through a cache-sized
+ * buffer (the pages are then hot for the send, and the buffer never leaves
+ * the cache), continuing the CRC of the meta.
+ */
+static enum skyc_err crc_file(int fd, const char *key, uint64_t off,
+                              size_t len, uint32_t *crc,
+                              struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_OK;
+    uint8_t *b = chunkbuf_get(CRC_BOUNCE);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(fd, b, SKYC_MIN(len - done, (size_t)CRC_BOUNCE),
+                          (off_t)(off + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = skyc_fail(err, SKYC_E_IO,
+                           "cannot read '%s' at %" PRIu64 ": %s", key,
+                           off + done,
+                           n == 0 ? "file shrank during the transfer"
+                                  : strerror(errno));
+            break;
+        }
+        *crc = crc32c(*crc, b, (size_t)n);
+        done += (size_t)n;
+    }
+    chunkbuf_put(b);
+    return rc;
+}
+
 static void prep_run(uv_work_t *req)
 {
     struct prep *p = req->data;
     struct sender *s = p->s;
     const struct chunk_layout *lay = s->o->lay;
     const struct chunk *ck = &lay->chunks[p->chunk];
+    const struct chunk_seg *cs0 = &lay->segs[ck->first_seg];
+    struct endpoint *src = s->o->src;
     struct strbuf meta = STRBUF_INIT;
     struct wire_seg *segs = xcalloc(ck->nsegs, sizeof(*segs));
+    struct wire_hdr h = {0};
+    /* one file range, sent as it is: the kernel moves it (sendfile) */
+    bool zc = !s->o->codec.compress && !s->o->codec.encrypt &&
+              ck->nsegs == 1 && cs0->len >= ZEROCOPY_MIN && src->ops->open_fd;
     for (uint32_t i = 0; i < ck->nsegs; i++)
         seg_of(s, &lay->segs[ck->first_seg + i], &segs[i]);
     wire_meta_encode(&meta, segs, ck->nsegs);
     free(segs);
     size_t body = meta.len + ck->bytes;
-    p->buf = xmalloc(WIRE_HDR_LEN + body + 1);
+    h.type = WIRE_CHUNK;
+    h.id = p->chunk;
+    h.part_size = s->o->part_size;
+    p->fd = -1;
+    if (zc) {
+        const char *key = s->o->objs->v[cs0->obj].key;
+        p->buf = xmalloc(WIRE_HDR_LEN + meta.len);
+        memcpy(p->buf + WIRE_HDR_LEN, meta.buf, meta.len);
+        p->len = WIRE_HDR_LEN + meta.len;
+        h.crc = crc32c(0, meta.buf, meta.len);
+        strbuf_release(&meta);
+        p->rc = src->ops->open_fd(src, key, &p->fd, &p->err);
+        if (p->rc == SKYC_OK)
+            p->rc = crc_file(p->fd, key, cs0->offset, cs0->len, &h.crc,
+                             &p->err);
+        if (p->rc != SKYC_OK)
+            return;
+        h.raw_len = h.payload_len = (uint32_t)body;
+        wire_hdr_encode(&h, p->buf);
+        p->foff = cs0->offset;
+        p->flen = cs0->len;
+        return;
+    }
+    p->buf = chunkbuf_get(WIRE_HDR_LEN + body + 1);
     memcpy(p->buf + WIRE_HDR_LEN, meta.buf, meta.len);
     size_t off = WIRE_HDR_LEN + meta.len;
     strbuf_release(&meta);
@@ -308,18 +521,13 @@ static void prep_run(uv_work_t *req)
     for (uint32_t i = 0; i < ck->nsegs && p->rc == SKYC_OK; i++) {
         const struct chunk_seg *cs = &lay->segs[ck->first_seg + i];
         if (cs->len)
-            p->rc = s->o->src->ops->read(s->o->src,
-                                         s->o->objs->v[cs->obj].key,
-                                         cs->offset, p->buf + off, cs->len,
-                                         &p->err);
+            p->rc = src->ops->read(src, s->o->objs->v[cs->obj].key,
+                                   cs->offset, p->buf + off, cs->len,
+                                   &p->err);
         off += cs->len;
     }
     if (p->rc != SKYC_OK)
         return;
-    struct wire_hdr h = {0};
-    h.type = WIRE_CHUNK;
-    h.id = p->chunk;
-    h.part_size = s->o->part_size;
     p->len = body;
     p->rc = codec_seal(&s->o->codec, &h, &p->buf, &p->len, &p->err);
     p->len += WIRE_HDR_LEN;
@@ -338,14 +546,19 @@ static void prep_done(uv_work_t *req, int status)
     }
     if (!current || s->fatal != SKYC_OK) {
         s->buffered -= p->reserved;
-        free(p->buf);
+        if (p->fd >= 0)
+            close(p->fd);
+        chunkbuf_put(p->buf);
         free(p);
         pump(s);
         return;
     }
     s->kst[p->chunk] = K_INFLIGHT;
-    conn_write(c, p->buf, p->len, p->reserved);
+    bool ok = conn_queue(c, p->buf, p->len, p->fd, p->foff, p->flen,
+                         p->reserved);
     free(p);
+    if (ok)
+        pump(s);
 }
 
 static void start_chunk(struct sender *s, struct sconn *c, uint32_t k)
@@ -473,7 +686,7 @@ static void on_frame(struct sconn *c, const struct wire_hdr *h,
         if (c->control) {
             c->st = C_CLOSING;
             c->fails = 0;
-            uv_close((uv_handle_t *)&c->tcp, on_tcp_closed);
+            conn_close_tcp(c);
             c->st = C_DEAD; /* done with it: no reconnect */
             if (--s->controls_left == 0)
                 log_info("transfer key delivered");
@@ -582,6 +795,10 @@ static void on_connected(uv_connect_t *req, int status)
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
+    if (!writer_open(c)) {
+        conn_fail(c, "cannot watch the socket for writing");
+        return;
+    }
     c->st = C_HELLO;
     struct wire_hello hello = {0};
     memcpy(hello.transfer, s->transfer, 65);
@@ -606,7 +823,7 @@ static void on_connected(uv_connect_t *req, int status)
     size_t len = sb.len;
     frame_rd_init(&c->rd, 1 << 20);
     uv_read_start((uv_stream_t *)&c->tcp, s_alloc, s_read);
-    conn_write(c, (uint8_t *)strbuf_detach(&sb, NULL), len, 0);
+    conn_write(c, (uint8_t *)strbuf_detach(&sb, NULL), len, HELLO_FRAME);
 }
 
 static void conn_connect(struct sconn *c)
@@ -729,7 +946,6 @@ enum skyc_err sender_run(const struct sender_opts *o, struct sender_stats *st,
             c->path = &o->paths[p];
             c->first_hop = o->paths[p].hops[0];
         }
-    transfer_tune_malloc();
     signal(SIGPIPE, SIG_IGN);
     uv_timer_init(&s->loop, &s->tick);
     s->tick.data = s;
@@ -758,6 +974,7 @@ enum skyc_err sender_run(const struct sender_opts *o, struct sender_stats *st,
     else if (!s->finished)
         rc = skyc_fail(err, SKYC_E_INTERNAL, "transfer loop ended early");
     uv_loop_close(&s->loop);
+    chunkbuf_trim();
     free(s->kst);
     free(s->kconn);
     free(s->ktries);

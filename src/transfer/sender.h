@@ -39,7 +39,8 @@ struct sender_stats {
     uint64_t total_bytes;    /* object bytes in the transfer */
     uint64_t done_bytes;     /* acknowledged, including skipped */
     uint64_t skipped_bytes;  /* already done per the manifest */
-    uint64_t wire_bytes;     /* payload bytes written to sockets */
+    uint64_t wire_bytes;     /* CHUNK and COMMIT frames queued on sockets
+                              * (64-byte headers included, HELLOs not) */
     uint64_t chunks_total, chunks_sent, chunks_skipped, chunks_resent;
     uint64_t conn_failures;
     double seconds;

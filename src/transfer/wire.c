@@ -75,7 +75,7 @@ enum skyc_err wire_hdr_decode(struct wire_hdr *h, const uint8_t *in,
     h->part_size = get32(in + 28);
     memcpy(h->nonce, in + 32, 12);
     memcpy(h->tag, in + 44, 16);
-    if (h->type < WIRE_HELLO || h->type > WIRE_BYE)
+    if (h->type < WIRE_HELLO || h->type > WIRE_STATUS)
         return skyc_fail(err, SKYC_E_INPUT, "frame header: unknown type %u",
                          h->type);
     if (h->flags & ~(WIRE_F_COMPRESSED | WIRE_F_ENCRYPTED))
@@ -407,4 +407,237 @@ enum skyc_err wire_parse_addr(const char *s, struct sockaddr_storage *ss,
                          "bad host in address '%s' (use an IP address)", s);
     }
     return SKYC_OK;
+}
+
+/* ---- SOURCE and STATUS ------------------------------------------------- */
+
+void wire_source_encode(struct strbuf *sb, const struct wire_source *s)
+{
+    json_t *o = json_object();
+    json_t *ps = json_array();
+    for (size_t i = 0; i < s->npaths; i++) {
+        const struct wire_source_path *p = &s->paths[i];
+        json_t *hops = json_array();
+        for (size_t j = 0; j < p->nhops; j++)
+            json_array_append_new(hops, json_string(p->hops[j]));
+        json_t *po = json_object();
+        json_object_set_new(po, "hops", hops);
+        json_object_set_new(po, "connections", json_integer(p->conns));
+        if (p->key_to)
+            json_object_set_new(po, "key_to", json_string(p->key_to));
+        json_array_append_new(ps, po);
+    }
+    json_object_set_new(o, "v", json_integer(1));
+    json_object_set_new(o, "src", json_string(s->src));
+    json_object_set_new(o, "dst", json_string(s->dst));
+    json_object_set_new(o, "recursive", json_boolean(s->recursive));
+    json_object_set_new(o, "sync", json_boolean(s->sync));
+    json_object_set_new(o, "compress", json_boolean(s->compress));
+    json_object_set_new(o, "encrypt", json_boolean(s->encrypt));
+    json_object_set_new(o, "chunk_size", json_integer(s->chunk_size));
+    json_object_set_new(o, "retries", json_integer(s->retries));
+    json_object_set_new(o, "paths", ps);
+    char *t = json_dumps(o, JSON_COMPACT);
+    strbuf_addstr(sb, t);
+    free(t);
+    json_decref(o);
+}
+
+void wire_source_release(struct wire_source *s)
+{
+    for (size_t i = 0; i < s->npaths; i++) {
+        for (size_t j = 0; j < s->paths[i].nhops; j++)
+            free(s->paths[i].hops[j]);
+        free(s->paths[i].hops);
+        free(s->paths[i].key_to);
+    }
+    free(s->paths);
+    free(s->src);
+    free(s->dst);
+    memset(s, 0, sizeof(*s));
+}
+
+static bool addr_ok(const char *a)
+{
+    struct sockaddr_storage ss;
+    return wire_parse_addr(a, &ss, NULL) == SKYC_OK;
+}
+
+/* A string field: non-empty, no NUL inside, at most max bytes. */
+static const char *jstr(json_t *o, const char *key, size_t max)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_string(v))
+        return NULL;
+    size_t n = json_string_length(v);
+    const char *s = json_string_value(v);
+    return n && n <= max && strlen(s) == n ? s : NULL;
+}
+
+static bool jint(json_t *o, const char *key, json_int_t lo, json_int_t hi,
+                 json_int_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < lo ||
+        json_integer_value(v) > hi)
+        return false;
+    *out = json_integer_value(v);
+    return true;
+}
+
+static bool jbool(json_t *o, const char *key, bool *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) {
+        *out = false;
+        return true;
+    }
+    if (!json_is_boolean(v))
+        return false;
+    *out = json_is_true(v);
+    return true;
+}
+
+enum skyc_err wire_source_decode(struct wire_source *s, const uint8_t *buf,
+                                 size_t len, struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_E_INPUT;
+    json_error_t je;
+    json_int_t cs = 0, retries = 0;
+    memset(s, 0, sizeof(*s));
+    json_t *o = json_loadb((const char *)buf, len, 0, &je);
+    const char *what = NULL;
+    if (!o || !json_is_object(o)) {
+        skyc_fail(err, rc, "source request: not a JSON object (%s, col %d)",
+                  o ? "wrong type" : je.text, o ? 0 : je.column);
+        goto out;
+    }
+    const char *src = jstr(o, "src", WIRE_MAX_PATH);
+    const char *dst = jstr(o, "dst", WIRE_MAX_PATH);
+    json_t *ps = json_object_get(o, "paths");
+    if (!src)
+        what = "src";
+    else if (!dst)
+        what = "dst";
+    else if (!jint(o, "chunk_size", 64 << 10, 256 << 20, &cs))
+        what = "chunk_size (64K to 256M)";
+    else if (!jint(o, "retries", 0, 100, &retries))
+        what = "retries (0 to 100)";
+    else if (!jbool(o, "recursive", &s->recursive) ||
+             !jbool(o, "sync", &s->sync) ||
+             !jbool(o, "compress", &s->compress) ||
+             !jbool(o, "encrypt", &s->encrypt))
+        what = "recursive/sync/compress/encrypt (booleans)";
+    else if (!json_is_array(ps) || json_array_size(ps) == 0 ||
+             json_array_size(ps) > WIRE_SOURCE_MAX_PATHS)
+        what = "paths (1 to 16)";
+    if (what) {
+        skyc_fail(err, rc, "source request: missing or bad \"%s\"", what);
+        goto out;
+    }
+    s->src = xstrdup(src);
+    s->dst = xstrdup(dst);
+    s->chunk_size = (uint32_t)cs;
+    s->retries = (int)retries;
+    s->paths = xcalloc(json_array_size(ps), sizeof(*s->paths));
+    for (size_t i = 0; i < json_array_size(ps); i++) {
+        json_t *po = json_array_get(ps, i);
+        json_t *hops = json_object_get(po, "hops");
+        json_int_t conns = 0;
+        struct wire_source_path *p = &s->paths[s->npaths++];
+        if (!json_is_object(po) || !json_is_array(hops) ||
+            json_array_size(hops) == 0 ||
+            json_array_size(hops) > WIRE_SOURCE_MAX_HOPS ||
+            !jint(po, "connections", 1, 64, &conns)) {
+            skyc_fail(err, rc, "source request: paths[%zu] needs 1 to 16 "
+                      "\"hops\" and 1 to 64 \"connections\"", i);
+            goto out;
+        }
+        p->conns = (int)conns;
+        p->hops = xcalloc(json_array_size(hops), sizeof(char *));
+        for (size_t j = 0; j < json_array_size(hops); j++) {
+            json_t *h = json_array_get(hops, j);
+            const char *a = json_string_value(h);
+            if (!a || !addr_ok(a)) {
+                skyc_fail(err, rc, "source request: paths[%zu].hops[%zu] is "
+                          "not HOST:PORT", i, j);
+                goto out;
+            }
+            p->hops[p->nhops++] = xstrdup(a);
+        }
+        if (json_object_get(po, "key_to")) {
+            const char *k = jstr(po, "key_to", 300);
+            if (!k || !addr_ok(k)) {
+                skyc_fail(err, rc, "source request: paths[%zu].key_to is not "
+                          "HOST:PORT", i);
+                goto out;
+            }
+            p->key_to = xstrdup(k);
+        }
+    }
+    rc = SKYC_OK;
+out:
+    json_decref(o);
+    if (rc != SKYC_OK)
+        wire_source_release(s);
+    return rc;
+}
+
+#define STATUS_FIELDS(X)                                                       \
+    X(objects) X(unchanged) X(total_bytes) X(done_bytes) X(skipped_bytes)      \
+    X(wire_bytes) X(chunks_total) X(chunks_sent) X(chunks_skipped)             \
+    X(chunks_resent) X(conn_failures)
+
+void wire_status_encode(struct strbuf *sb, const struct wire_status *s)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "final", json_boolean(s->final));
+    json_object_set_new(o, "code", json_integer(s->code));
+    if (s->msg[0])
+        json_object_set_new(o, "message", json_string(s->msg));
+    json_object_set_new(o, "resumed", json_boolean(s->resumed));
+    json_object_set_new(o, "seconds", json_real(s->seconds));
+#define ENC(f) json_object_set_new(o, #f, json_integer((json_int_t)s->f));
+    STATUS_FIELDS(ENC)
+#undef ENC
+    char *t = json_dumps(o, JSON_COMPACT);
+    strbuf_addstr(sb, t);
+    free(t);
+    json_decref(o);
+}
+
+enum skyc_err wire_status_decode(struct wire_status *s, const uint8_t *buf,
+                                 size_t len, struct skyc_error *err)
+{
+    enum skyc_err rc = SKYC_E_INPUT;
+    json_error_t je;
+    json_int_t v = 0;
+    memset(s, 0, sizeof(*s));
+    json_t *o = json_loadb((const char *)buf, len, 0, &je);
+    json_t *sec = o ? json_object_get(o, "seconds") : NULL;
+    json_t *msg = o ? json_object_get(o, "message") : NULL;
+    if (!o || !json_is_object(o) || !jbool(o, "final", &s->final) ||
+        !jbool(o, "resumed", &s->resumed) ||
+        !jint(o, "code", 0, 255, &v) || !json_is_number(sec) ||
+        (msg && !json_is_string(msg))) {
+        skyc_fail(err, rc, "status from the source gateway: not a status "
+                  "object");
+        goto out;
+    }
+    s->code = (int)v;
+    s->seconds = json_number_value(sec);
+    if (msg)
+        snprintf(s->msg, sizeof(s->msg), "%s", json_string_value(msg));
+#define DEC(f)                                                                 \
+    if (!jint(o, #f, 0, INT64_MAX, &v)) {                                      \
+        skyc_fail(err, rc, "status from the source gateway: bad \"" #f "\"");  \
+        goto out;                                                              \
+    }                                                                          \
+    s->f = (uint64_t)v;
+    STATUS_FIELDS(DEC)
+#undef DEC
+    rc = SKYC_OK;
+out:
+    json_decref(o);
+    return rc;
 }

@@ -18,6 +18,11 @@
  * with ACK (written and checksum good) or NACK (bad checksum, bad tag,
  * undecodable: the sender resends), and every COMMIT with COMMIT_ACK.
  *
+ * A connection may instead start with SOURCE (payload: JSON request, see
+ * struct wire_source): "you are the source: read SRC from your own
+ * endpoint and send it along these paths". That gateway runs the copy and
+ * answers with STATUS frames (JSON, struct wire_status), the last one final.
+ *
  * A CHUNK's plaintext body is: meta_len u32, meta, data. meta is nseg u32 and
  * per segment: path_len u16, path, file_size u64, offset u64, len u32,
  * mtime_ns i64, mode u32. data is the segments' bytes, in order. A COMMIT's
@@ -48,6 +53,8 @@ enum wire_type {
     WIRE_COMMIT_ACK = 6,
     WIRE_ERROR = 7,
     WIRE_BYE = 8,
+    WIRE_SOURCE = 9,
+    WIRE_STATUS = 10,
 };
 
 enum wire_flags {
@@ -125,6 +132,44 @@ void wire_hello_encode(struct strbuf *sb, const struct wire_hello *h);
 enum skyc_err wire_hello_decode(struct wire_hello *h, const uint8_t *buf,
                                 size_t len, struct skyc_error *err);
 void wire_hello_release(struct wire_hello *h);
+
+/* SOURCE: a copy a gateway runs from its own endpoint. */
+#define WIRE_SOURCE_MAX_PATHS 16
+#define WIRE_SOURCE_MAX_HOPS 16
+struct wire_source_path {
+    char **hops;     /* "host:port", first hop first; the last one writes */
+    size_t nhops;
+    int conns;       /* 1..64 */
+    char *key_to;    /* may be NULL (sender_path.key_to) */
+};
+struct wire_source {
+    char *src, *dst; /* endpoint specs: SRC at the source, DST at the end */
+    bool recursive, sync, compress, encrypt;
+    uint32_t chunk_size;
+    int retries;
+    struct wire_source_path *paths;
+    size_t npaths;
+};
+void wire_source_encode(struct strbuf *sb, const struct wire_source *s);
+/* Validates every field (types, bounds, addresses); on failure s is empty. */
+enum skyc_err wire_source_decode(struct wire_source *s, const uint8_t *buf,
+                                 size_t len, struct skyc_error *err);
+void wire_source_release(struct wire_source *s);
+
+/* STATUS: progress of a SOURCE copy; final once, with its outcome. */
+struct wire_status {
+    bool final;
+    int code;        /* final: 0, or the copy's error code ... */
+    char msg[256];   /* ... and message */
+    bool resumed;
+    uint64_t objects, unchanged, total_bytes, done_bytes, skipped_bytes,
+        wire_bytes, chunks_total, chunks_sent, chunks_skipped, chunks_resent,
+        conn_failures;
+    double seconds;
+};
+void wire_status_encode(struct strbuf *sb, const struct wire_status *s);
+enum skyc_err wire_status_decode(struct wire_status *s, const uint8_t *buf,
+                                 size_t len, struct skyc_error *err);
 
 /* "host:port" into a sockaddr; IPv4 dotted or IPv6 in brackets. */
 struct sockaddr_storage;

@@ -72,6 +72,25 @@ wire=$(echo "$OUT" | sed -n 's/.*"wire_bytes": \([0-9]*\).*/\1/p')
 bytes=$(echo "$OUT" | sed -n 's/.*"bytes": \([0-9]*\).*/\1/p')
 [ "$wire" -lt "$bytes" ] && t_pass || t_fail "zstd did not shrink: $wire >= $bytes"
 
+# 3b. a relay counts what it forwards: the bytes relayed in its final log
+#     line equal the sender's wire_bytes (CHUNK + COMMIT frames, headers
+#     included; nothing failed, so nothing was sent twice)
+"$SKYC_BIN" gateway --listen 127.0.0.1:0 >"$T_TMP/gwr.out" 2>"$T_TMP/gwr.log" &
+GW_R_PID=$!
+GW_PIDS+=($GW_R_PID)
+for _ in $(seq 1 100); do grep -q '^listening on ' "$T_TMP/gwr.out" && break; sleep 0.05; done
+GW_R=$(sed -n 's/^listening on //p' "$T_TMP/gwr.out")
+t_run "counted relay" 0 skyc cp -r "$SRC" "$T_TMP/d3b" --to "$GW_C" \
+    --via "$GW_R" --chunk-size 1M -n 2 --json -q
+same "counted relay" "$SRC" "$T_TMP/d3b"
+wire=$(echo "$OUT" | sed -n 's/.*"wire_bytes": \([0-9]*\).*/\1/p')
+kill -TERM "$GW_R_PID"
+wait "$GW_R_PID" || true
+relayed=$(sed -n 's/.* \([0-9][0-9]*\) bytes relayed in .*/\1/p' "$T_TMP/gwr.log")
+t_eq "bytes relayed = sender's wire bytes" "${relayed:-none}" "$wire"
+[ "$wire" -gt "$(du -sb "$SRC" | awk '{printf "%d", $1 / 2}')" ] && t_pass ||
+    t_fail "counted relay: only $wire wire bytes"
+
 # 4. a relay that flips a bit: the destination's checksum catches it, resent
 start_gw GW_FLIP --fault-flip-chunk 2
 t_run "bit flip" 0 skyc cp -r "$SRC" "$T_TMP/d4" --to "$GW_C" --via "$GW_FLIP" \

@@ -262,7 +262,6 @@ static void test_recovery_plans(void **state)
 static void test_loss_classes(void **state)
 {
     (void)state;
-    /* macros, not an anonymous enum: gcc's -Wenum-conversion */
 #define R NODE_RUNNING
 #define P NODE_PREEMPTED
 #define T NODE_TERMINATED
@@ -287,10 +286,6 @@ static void test_loss_classes(void **state)
         {{R}, 0, false, MJOB_LOSS_CLUSTER, 0},  /* the cluster row is gone */
         {{S, R}, 2, false, MJOB_LOSS_NONE, 0},  /* stopped is not lost */
     };
-#undef R
-#undef P
-#undef T
-#undef S
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         size_t lost = 99;
         enum mjob_loss got = mjob_classify(cases[i].st, cases[i].n,
@@ -301,6 +296,10 @@ static void test_loss_classes(void **state)
                      cases[i].lost);
     }
 }
+#undef R
+#undef P
+#undef T
+#undef S
 
 /* Table of when a lost node is replaced in place, and how. */
 static void test_node_loss_plans(void **state)

@@ -721,6 +721,100 @@ static void test_state_round_trip(void **state)
     place_release(&q);
 }
 
+/* The journal replays to the same engine: a snapshot + the calls since
+ * give the bill and copies the live engine has. */
+static void test_journal_replay(void **state)
+{
+    (void)state;
+    struct place p, q;
+    struct place_policy pol, pol2;
+    struct place_plan plan;
+    struct skyc_error err = {0};
+    struct strbuf j = STRBUF_INIT;
+    uint32_t b;
+    uint16_t regions[3] = {R2, R1, R3};
+    size_t applied = 0;
+    place_init(&p, &model);
+    place_init(&q, &model);
+    place_plan_init(&plan);
+    assert_int_equal(place_policy_parse("ttl:1d", &model, &pol, &err), 0);
+    assert_int_equal(place_policy_parse("replicate-all", &model, &pol2, &err),
+                     0);
+    assert_int_equal(place_bucket_create(&p, "jb", &pol, regions, 3, &b, &err),
+                     0);
+    place_journal_bucket(&j, &p, b, 0);
+    static const char *const keys[] = {"a", "k with space", "100%\n\x7f", "z"};
+    for (int i = 0; i < 200; i++) {
+        const char *k = keys[i % 4];
+        uint16_t r = regions[(i * 7) % 3];
+        double now = i * 3600.0;
+        if (i == 120) {
+            assert_int_equal(place_bucket_set_policy(&p, b, &pol2, &err), 0);
+            place_journal_policy(&j, &p, b, now);
+        }
+        if (i % 5 == 0) {
+            assert_int_equal(place_put(&p, b, k, GB * (1 + i % 3), r, now,
+                                       &plan, &err), 0);
+            place_journal_put(&j, &p, b, k, GB * (1 + i % 3), r, now);
+        } else if (i % 11 == 0) {
+            if (!place_delete(&p, b, k, now, &plan, &err))
+                place_journal_delete(&j, &p, b, k, now);
+            skyc_error_clear(&err);
+        } else if (i % 13 == 0) {
+            place_advance(&p, now, &plan);
+            place_journal_advance(&j, now);
+        } else if (!place_get(&p, b, k, r, now, &plan, &err)) {
+            place_journal_get(&j, &p, b, k, r, now);
+        }
+        skyc_error_clear(&err);
+    }
+    size_t full = j.len;
+    strbuf_addstr(&j, "r\t1e9\tjb\taws:r1"); /* torn last line: skipped */
+    assert_int_equal(place_journal_replay(&q, j.buf, j.len, "j", &applied, &err),
+                     SKYC_OK);
+    assert_true(applied > 150);
+    struct place_bill x, y;
+    place_bill_total(&p, 400 * 3600.0, &x);
+    place_bill_total(&q, 400 * 3600.0, &y);
+    assert_near(y.total_usd, x.total_usd, "replayed bill");
+    assert_near(y.egress_usd, x.egress_usd, "replayed egress");
+    for (size_t i = 0; i < 4; i++) {
+        const struct place_object *a = place_object(&p, 0, keys[i]);
+        const struct place_object *c = place_object(&q, 0, keys[i]);
+        assert_true(!a == !c);
+        if (a)
+            assert_int_equal(a->ncopies, c->ncopies);
+    }
+    assert_int_equal(q.buckets[0].policy.kind, PLACE_REPLICATE_ALL);
+    assert_int_equal(q.buckets[0].regions[0], R2);
+    /* damaged lines say file:line and what */
+    static const char *const bad[][2] = {
+        {"x\t0\n", "j:1: unknown record"},
+        {"w\t0\tjb\taws:r1\t1\n", "j:1: wrong number of fields"},
+        {"a\tsoon\n", "j:1: bad time"},
+        {"r\t0\tnope\taws:r1\tk\n", "j:1: unknown bucket"},
+        {"a\t0\nr\t0\tjb\tmars:x\tk\n", "j:2: unknown region"},
+        {"w\t0\tjb\taws:r1\t-3\tk\n", "j:1: bad size"},
+        {"d\t0\tjb\t%4\n", "j:1: bad key"},
+        {"p\t0\tjb\tlru\n", "j:1: bad policy"},
+        {"b\t0\tnb\tttl:1h\taws:r1,mars:x\n", "j:1: unknown region"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        skyc_error_clear(&err);
+        assert_int_equal(place_journal_replay(&q, bad[i][0], strlen(bad[i][0]),
+                                              "j", &applied, &err),
+                         SKYC_E_INPUT);
+        if (!strstr(err.msg, bad[i][1]))
+            fail_msg("journal %zu: '%s' does not say '%s'", i, err.msg,
+                     bad[i][1]);
+    }
+    (void)full;
+    strbuf_release(&j);
+    place_plan_release(&plan);
+    place_release(&p);
+    place_release(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -733,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_buckets_and_policy_change),
         cmocka_unit_test(test_break_even_bound),
         cmocka_unit_test(test_state_round_trip),
+        cmocka_unit_test(test_journal_replay),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

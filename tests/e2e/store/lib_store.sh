@@ -53,3 +53,36 @@ awss3() {
         timeout 120 "$AWS_BIN" --endpoint-url "$S3_URL" "$@"
     fi
 }
+
+# s3_regions_start CONFIG: a multi-region `skyc store serve --config CONFIG`
+# (its regions' "dir" are $T_TMP/r-<cloud>); waits for every endpoint. Sets
+# REG_PID, REG_ARGS (NAME=URL=DIR per region, config order) and REG_URL
+# (NAME -> URL).
+s3_regions_start() {
+    local cfg=$1 want i
+    want=$("$PY_BIN" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["regions"]))' "$cfg")
+    : >"$T_TMP/serve.out"
+    "$SKYC_BIN" store serve --config "$cfg" >"$T_TMP/serve.out" 2>>"$T_TMP/serve.err" &
+    REG_PID=$!
+    t_on_exit "kill -9 $REG_PID 2>/dev/null"
+    for i in $(seq 1 100); do
+        [ "$(grep -c '^listening on ' "$T_TMP/serve.out")" = "$want" ] && break
+        kill -0 "$REG_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ "$(grep -c '^listening on ' "$T_TMP/serve.out")" != "$want" ]; then
+        echo "FAIL: store serve did not start:" >&2; cat "$T_TMP/serve.err" >&2; exit 1
+    fi
+    REG_ARGS=()
+    declare -gA REG_URL=()
+    local url name d
+    while read -r _ _ url _ name; do
+        d=$("$PY_BIN" -c 'import json,sys; print([r.get("dir","") for r in json.load(open(sys.argv[1]))["regions"] if r["name"]==sys.argv[2]][0])' "$cfg" "$name")
+        REG_ARGS+=("$name=$url=$d")
+        REG_URL[$name]=$url
+    done <"$T_TMP/serve.out"
+}
+
+s3_regions_stop() { # graceful (SIGTERM), waits
+    kill "$REG_PID" 2>/dev/null; wait "$REG_PID" 2>/dev/null || true
+}

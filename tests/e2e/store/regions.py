@@ -72,6 +72,15 @@ def get(region, bucket, key):
     return body, r["ResponseMetadata"]["HTTPHeaders"].get("x-skyc-read-region")
 
 
+def settled(data, want, secs=10):
+    """holders(data) once it equals want (replicas are made
+    asynchronously), or what it is after secs."""
+    deadline = time.time() + secs
+    while time.time() < deadline and holders(data) != want:
+        time.sleep(0.05)
+    return holders(data)
+
+
 def blob(tag):
     return tag.encode() + os.urandom(100_000)
 
@@ -96,7 +105,10 @@ clients[A].put_object(Bucket="p-cor", Key="k", Body=d)
 body, src = get(B, "p-cor", "k")
 check("copy-on-read first get at B returns the bytes", body == d, True)
 check("copy-on-read first get at B is served from A", src, A)
-check("copy-on-read leaves a replica in B", holders(d), {A, B})
+check("copy-on-read leaves a replica in B", settled(d, {A, B}), {A, B})
+deadline = time.time() + 10
+while time.time() < deadline and copies("p-cor", "k") != {B}:
+    time.sleep(0.05)
 check("copy-on-read metadata records the replica in B",
       copies("p-cor", "k"), {B})
 body, src = get(B, "p-cor", "k")
@@ -114,7 +126,11 @@ check("delete at B removes every copy", holders(d2), set())
 # replicate-all: every region holds a copy right after the PUT
 d = blob("ra")
 clients[B].put_object(Bucket="p-ra", Key="k", Body=d)
-check("replicate-all copies to every region", holders(d), {A, B, C})
+check("replicate-all copies to every region", settled(d, {A, B, C}),
+      {A, B, C})
+deadline = time.time() + 10
+while time.time() < deadline and copies("p-ra", "k") != {A, C}:
+    time.sleep(0.05)
 check("replicate-all metadata records both replicas", copies("p-ra", "k"),
       {A, C})
 check("replicate-all get at C is local", get(C, "p-ra", "k")[1], C)
@@ -130,7 +146,7 @@ except clients[C].exceptions.NoSuchKey:
 d = blob("ttl")
 clients[A].put_object(Bucket="p-ttl", Key="k", Body=d)
 get(B, "p-ttl", "k")
-check("ttl replica appears in B", holders(d), {A, B})
+check("ttl replica appears in B", settled(d, {A, B}), {A, B})
 deadline = time.time() + 10
 while time.time() < deadline and holders(d) != {A}:
     time.sleep(0.2)
