@@ -22,19 +22,47 @@
 #include <signal.h>
 #include <unistd.h>
 
-/* The provider clock the controller bills in (see jobs.h). */
-static double provider_clock(const char *provider, struct provider *sim,
-                             bool *sim_open)
+/* The provider clocks the controller bills in (see jobs.h), one sim per
+ * set of job settings (a job's SKYC_SIM_CONFIG sets its time scale). */
+struct clocks {
+    struct {
+        char *env;
+        struct provider sim;
+    } v[8];
+    size_t n;
+    char *own; /* this command's settings, put back after each open */
+};
+
+static double provider_clock(struct clocks *k, const struct mjob *j)
 {
-    if (strcmp(provider, "sim"))
+    if (strcmp(j->provider, "sim"))
         return state_now();
-    if (!*sim_open) {
-        struct skyc_error e = {0};
-        if (provider_open("sim", sim, &e))
-            return state_now();
-        *sim_open = true;
+    const char *env = j->env ? j->env : "";
+    for (size_t i = 0; i < k->n; i++)
+        if (!strcmp(k->v[i].env, env))
+            return sim_provider_now(&k->v[i].sim);
+    if (k->n == ARRAY_SIZE(k->v))
+        return sim_provider_now(&k->v[0].sim);
+    if (!k->own)
+        k->own = jobs_env_snapshot();
+    jobs_env_apply(j->env);
+    struct skyc_error e = {0};
+    enum skyc_err r = provider_open("sim", &k->v[k->n].sim, &e);
+    jobs_env_apply(k->own);
+    if (r)
+        return state_now();
+    k->v[k->n].env = xstrdup(env);
+    return sim_provider_now(&k->v[k->n++].sim);
+}
+
+static void clocks_release(struct clocks *k)
+{
+    for (size_t i = 0; i < k->n; i++) {
+        provider_close(&k->v[i].sim);
+        free(k->v[i].env);
     }
-    return sim_provider_now(sim);
+    free(k->own);
+    memset(k, 0, sizeof(*k));
 }
 
 static enum skyc_err copy_file(const char *from, const char *to,
@@ -91,8 +119,6 @@ static enum skyc_err jobs_launch(int argc, const char **argv,
     struct task_dag dag = {0};
     struct mjob j = {0};
     struct jobs_db db = {0};
-    struct provider sim;
-    bool sim_open = false;
     char cwd[4096];
     enum skyc_err rc;
     if ((rc = task_dag_load_file(&dag, argv[0], err)))
@@ -181,25 +207,39 @@ static enum skyc_err jobs_launch(int argc, const char **argv,
     j.hourly = j.od_hourly = NAN;
     j.ended_at = j.sim_launched = j.sim_running = NAN;
     j.submitted_at = state_now();
-    j.sim_submitted = provider_clock(provider, &sim, &sim_open);
-    if ((rc = jobs_db_open(&db, err)) || (rc = jobs_db_add(&db, &j, err)))
+    /* the controller converts submitted_at to the provider clock when it
+     * first sees the job: no provider (nor its catalog) is opened here */
+    j.sim_submitted = MJOB_CLOCK_UNSET;
+    j.env = jobs_env_snapshot();
+    if ((rc = jobs_db_open(&db, err)) || (rc = jobs_db_begin(&db, err)))
         goto out;
+    /* one transaction: the controller never sees a half-made row */
     {
-        char *dir = jobs_dir(j.id);
-        char *ck = jobs_checkpoint_dir(j.id);
-        char *copy = path_join(dir, "task.yaml");
+        char *dir = NULL, *ck = NULL, *copy = NULL;
+        if ((rc = jobs_db_add(&db, &j, err)))
+            goto abort;
+        dir = jobs_dir(j.id);
+        ck = jobs_checkpoint_dir(j.id);
+        copy = path_join(dir, "task.yaml");
         path_mkdir_p(ck, 0700);
-        rc = copy_file(argv[0], copy, err);
+        if ((rc = copy_file(argv[0], copy, err)))
+            goto abort;
         free(j.task);
         j.task = copy;
+        copy = NULL;
+        /* its SUBMITTED event is the controller's, with the clock */
+        if ((rc = jobs_db_update(&db, &j, err)))
+            goto abort;
+        rc = jobs_db_commit(&db, err);
+    abort:
+        if (rc)
+            jobs_db_rollback(&db);
+        free(copy);
         free(ck);
         free(dir);
-        if (rc || (rc = jobs_db_update(&db, &j, err)))
+        if (rc)
             goto out;
     }
-    jobs_db_event(&db, j.id, j.sim_submitted, "SUBMITTED", NULL, 0, NULL,
-                  "%s%s%s", j.strategy, j.policy ? " policy " : "",
-                  j.policy ? j.policy : "");
     if ((rc = jobs_controller_ensure(err)))
         goto out;
     jobs_controller_wake();
@@ -209,8 +249,6 @@ static enum skyc_err jobs_launch(int argc, const char **argv,
             j.id, j.strategy, j.id);
     printf("%ld\n", j.id);
 out:
-    if (sim_open)
-        provider_close(&sim);
     if (db.db)
         jobs_db_close(&db);
     mjob_release(&j);
@@ -232,7 +270,7 @@ static json_t *job_json(const struct mjob *j, double now)
     double cost = mjob_cost_now(j, now, &od);
     return json_pack(
         "{s:I, s:s?, s:s, s:s, s:s?, s:I, s:I, s:I, s:s?, s:b, s:s?, s:s?, "
-        "s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:s?}",
+        "s:o, s:o, s:o, s:o, s:f, s:o, s:o, s:s?, s:s?}",
         "id", (json_int_t)j->id, "name", j->name, "status", j->status,
         "strategy", j->strategy, "policy", j->policy, "launches",
         (json_int_t)j->launches, "preemptions", (json_int_t)j->preemptions,
@@ -244,7 +282,8 @@ static json_t *job_json(const struct mjob *j, double now)
         j->submitted_at, "ended_at", json_number_or_null(j->ended_at),
         "deadline_hours",
         j->deadline_s > 0 ? json_real(j->deadline_s / 3600) : json_null(),
-        "message", j->message);
+        "message", j->message, "tearing_down",
+        j->teardown ? j->teardown : j->retiring);
 }
 
 static json_t *events_json(const struct mjob_event *ev, size_t n)
@@ -288,8 +327,7 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
     struct mjob one = {0};
     struct mjob_event *ev = NULL;
     size_t nev = 0;
-    struct provider sim;
-    bool sim_open = false;
+    struct clocks clk = {0};
     enum skyc_err rc = jobs_db_open(&db, err);
     if (rc)
         return rc;
@@ -297,7 +335,7 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
         if ((rc = jobs_db_get(&db, id, &one, err)) ||
             (rc = jobs_db_events(&db, id, &ev, &nev, err)))
             goto out;
-        double now = provider_clock(one.provider, &sim, &sim_open);
+        double now = provider_clock(&clk, &one);
         if (json) {
             json_t *o = job_json(&one, now);
             json_object_set_new(o, "events", events_json(ev, nev));
@@ -354,8 +392,7 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
         json_t *a = json_array();
         for (size_t i = 0; i < nj; i++)
             json_array_append_new(
-                a, job_json(&js[i], provider_clock(js[i].provider, &sim,
-                                                   &sim_open)));
+                a, job_json(&js[i], provider_clock(&clk, &js[i])));
         output_json(a);
         goto out;
     }
@@ -374,7 +411,7 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
     table_add_col(&t, "MESSAGE", TABLE_LEFT);
     for (size_t i = 0; i < nj; i++) {
         const struct mjob *j = &js[i];
-        double now = provider_clock(j->provider, &sim, &sim_open), od;
+        double now = provider_clock(&clk, j), od;
         double cost = mjob_cost_now(j, now, &od);
         char *w = where_of(j);
         table_add_row(&t);
@@ -403,8 +440,7 @@ static enum skyc_err jobs_queue(int argc, const char **argv,
         fprintf(stderr, "No managed jobs. Submit one: skyc jobs launch "
                         "TASK.yaml\n");
 out:
-    if (sim_open)
-        provider_close(&sim);
+    clocks_release(&clk);
     mjob_events_free(ev, nev);
     mjob_release(&one);
     mjob_list_free(js, nj);
@@ -581,7 +617,8 @@ static enum skyc_err jobs_cancel(int argc, const char **argv,
     if ((rc = jobs_controller_ensure(err)))
         goto out;
     jobs_controller_wake();
-    /* the controller tears the cluster down; wait for it (bounded) */
+    /* the controller cancels and tears the cluster down; wait for both
+     * (bounded) */
     for (int i = 0; i < n; i++) {
         if (!ids[i])
             continue;
@@ -589,12 +626,20 @@ static enum skyc_err jobs_cancel(int argc, const char **argv,
         for (int tries = 0; tries < 600; tries++) {
             mjob_release(&j);
             if (jobs_db_get(&db, ids[i], &j, NULL) ||
-                mjob_status_terminal(j.status))
+                (mjob_status_terminal(j.status) && !j.retiring && !j.teardown))
                 break;
             usleep(50000);
         }
-        if (j.status && mjob_status_terminal(j.status))
+        if (j.status && mjob_status_terminal(j.status) && !j.retiring &&
+            !j.teardown)
             fprintf(stderr, "Managed job %ld: %s.\n", ids[i], j.status);
+        else if (j.status && mjob_status_terminal(j.status))
+            rc = skyc_fail(err, SKYC_E_FAILED,
+                           "managed job %ld is %s but its cluster '%s' is "
+                           "still being torn down after 30 s (the "
+                           "controller keeps at it)",
+                           ids[i], j.status,
+                           j.teardown ? j.teardown : j.retiring);
         else
             rc = skyc_fail(err, SKYC_E_FAILED,
                            "managed job %ld is still %s after 30 s (the "

@@ -1,23 +1,33 @@
 /*
  * controller.c - the managed-jobs controller daemon (jobs.h).
  *
- * One process per user (an flock on jobs/controller.lock). It wakes every
- * poll interval (SKYC_JOBS_POLL_MS, default 100 ms) or on SIGUSR1 and steps
- * every unfinished job:
+ * One process per user (an flock on jobs/controller.lock). It keeps every
+ * unfinished job in memory (jobs.db is read again only when another process
+ * committed to it - a submission or a cancel request - by SQLite's data
+ * version), wakes every poll interval (SKYC_JOBS_POLL_MS, default 100 ms),
+ * on SIGUSR1 or when a worker ends, and steps the jobs, recoveries first:
  *   PENDING     launch the first cluster
- *   STARTING    (seen only after a crash) adopt the cluster if it came up,
- *               else let the runtime's reconcile tear it down and relaunch
- *   RUNNING     watch the runtime job and the provider's nodes: a node
+ *   STARTING    a worker launches it; after a crash: adopt the cluster if it
+ *               came up, else let the runtime's reconcile tear it down and
+ *               relaunch
+ *   RUNNING     watch the runtime job and the provider's nodes, one look per
+ *               check interval (0.5 ms per running job, between the poll and
+ *               1 s; only the nodes while state.db is unchanged): a node
  *               PREEMPTED or gone (or the cluster gone) is a preemption ->
- *               tear down, RECOVERING, relaunch at once; a non-zero exit on
- *               a healthy cluster is a user error -> restart on the same
- *               cluster while max_restarts_on_errors allows (exit codes in
+ *               RECOVERING, the replacement asked for at once, the old
+ *               cluster torn down; a non-zero exit on a healthy cluster is a
+ *               user error -> restart on the same cluster while
+ *               max_restarts_on_errors allows (exit codes in
  *               recover_on_exit_codes always), else FAILED
  *   RECOVERING  launch again (with backoff after failed tries), or - in the
  *               deadline mode - wait while the policy says idle
- * In the deadline mode every decision interval (--tick of provider time) is
- * a decision point where spot_decide() may switch spot <-> on-demand or
- * zone. Clusters are launched and torn down only through runtime.h.
+ * Launches and teardowns run in worker processes (see "workers" below), so
+ * one slow provider call delays no other job. In the deadline mode every
+ * decision interval (--tick of provider time) is a decision point where
+ * spot_decide() may switch spot <-> on-demand or zone; its launches run
+ * inline, at the decision point. Everything done for a job runs under the
+ * job's own settings (jobs_env.c). Clusters are launched and torn down only
+ * through runtime.h.
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -30,6 +40,7 @@
 #include "provision/sim.h"
 #include "runtime/runtime.h"
 #include "spot/policy.h"
+#include "state/db.h"
 #include "state/state.h"
 #include "task/task.h"
 
@@ -37,12 +48,31 @@
 #include <math.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* A launch or teardown handed to a worker process (see the top). */
+struct worker {
+    pid_t pid;       /* 0 = none */
+    int fd;          /* read end of its result pipe */
+    char *cluster;   /* teardown: the cluster it tears down */
+};
 
 /* What the controller keeps in memory about a job (rebuilt after a crash). */
 struct live {
     long id;
+    struct mjob j;      /* the job as last saved (the controller is its
+                           only writer after submission) */
+    bool forget;        /* finished and torn down: drop after this pass */
+    struct worker launch, teardown;
+    bool launch_done;   /* a worker's launch result waits in: */
+    enum skyc_err launch_rc;
+    char *launch_msg;
+    double next_check;  /* wall clock of the next look at a RUNNING job */
+    double next_check_retire; /* wall clock of a teardown's next try */
+    uint64_t state_ver; /* state.db's data version at the last full look */
+    bool looked;        /* a full look happened since the last launch */
     int attempt;        /* failed launch tries of this recovery */
     double next_try;    /* wall clock of the next launch try */
     char *lost_region;  /* where the last preemption happened */
@@ -57,45 +87,107 @@ struct live {
     bool waiting_noted;
 };
 
-struct ctl {
-    struct jobs_db db;
-    struct state st;
+/* The providers and catalog opened under one set of job settings
+ * (jobs_env.c): jobs submitted with other SKYC_SIM_CONFIG or
+ * SKYC_CATALOG_DIR get their own. */
+struct ctl_env {
+    char *env; /* the snapshot, NULL = the controller's own */
     struct provider provs[4];
     char *prov_names[4];
     size_t nprovs;
+    struct catalog cat; /* loaded on first use */
+    int cat_state;      /* 0 not tried, 1 loaded, -1 failed */
+};
+
+struct ctl {
+    struct jobs_db db;
+    struct state st;
+    struct ctl_env **envs;
+    size_t nenvs, envs_alloc;
+    struct ctl_env *cur; /* the settings of the job being looked at */
+    char *own_env;       /* the controller's own snapshot */
+    char *cwd;           /* the directory we are in */
     struct live *live;
     size_t nlive, live_alloc;
+    long max_id;         /* the highest job id read from jobs.db */
+    uint64_t jobs_ver;   /* jobs.db's data version at the last read */
+    size_t max_workers, nworkers;
     double tick, overhead; /* deadline mode, provider seconds */
-    struct catalog cat;    /* loaded on first use */
-    int cat_state;         /* 0 not tried, 1 loaded, -1 failed */
 };
+
+/* Make the job's settings (and submission directory) this process's. */
+static void use_job(struct ctl *c, const struct mjob *j)
+{
+    struct ctl_env *e = NULL;
+    for (size_t i = 0; i < c->nenvs && !e; i++)
+        if ((!j->env && !c->envs[i]->env) ||
+            (j->env && c->envs[i]->env && !strcmp(j->env, c->envs[i]->env)))
+            e = c->envs[i];
+    if (!e) {
+        ALLOC_GROW(c->envs, c->nenvs + 1, c->envs_alloc);
+        e = xcalloc(1, sizeof(*e));
+        e->env = j->env ? xstrdup(j->env) : NULL;
+        c->envs[c->nenvs++] = e;
+    }
+    if (c->cur != e)
+        jobs_env_apply(e->env ? e->env : c->own_env);
+    c->cur = e;
+    /* where relative paths in the settings start: entered before a
+     * provider or catalog is opened (ctl_enter) and by every launch */
+    if (j->cwd && (!c->cwd || strcmp(c->cwd, j->cwd))) {
+        free(c->cwd);
+        c->cwd = xstrdup(j->cwd);
+    }
+}
+
+static void ctl_enter(struct ctl *c)
+{
+    if (c->cwd && chdir(c->cwd))
+        log_warning("cannot enter '%s': %s", c->cwd, strerror(errno));
+}
+
+static void ctl_env_free(struct ctl_env *e)
+{
+    for (size_t i = 0; i < e->nprovs; i++) {
+        provider_close(&e->provs[i]);
+        free(e->prov_names[i]);
+    }
+    if (e->cat_state > 0)
+        catalog_release(&e->cat);
+    free(e->env);
+    free(e);
+}
 
 static struct catalog *ctl_catalog(struct ctl *c)
 {
-    if (!c->cat_state) {
+    struct ctl_env *v = c->cur;
+    if (!v->cat_state) {
         struct catalog_options co = {0};
         struct skyc_error e = {0};
-        c->cat_state = catalog_load(&c->cat, &co, &e) ? -1 : 1;
-        if (c->cat_state < 0)
+        ctl_enter(c);
+        v->cat_state = catalog_load(&v->cat, &co, &e) ? -1 : 1;
+        if (v->cat_state < 0)
             log_warning("cannot load the catalog: %s", e.msg);
     }
-    return c->cat_state > 0 ? &c->cat : NULL;
+    return v->cat_state > 0 ? &v->cat : NULL;
 }
 
 static struct provider *ctl_provider(struct ctl *c, const char *name)
 {
-    for (size_t i = 0; i < c->nprovs; i++)
-        if (!strcmp(c->prov_names[i], name))
-            return &c->provs[i];
-    if (c->nprovs == (sizeof(c->provs) / sizeof(c->provs[0])))
+    struct ctl_env *v = c->cur;
+    for (size_t i = 0; i < v->nprovs; i++)
+        if (!strcmp(v->prov_names[i], name))
+            return &v->provs[i];
+    if (v->nprovs == ARRAY_SIZE(v->provs))
         return NULL;
     struct skyc_error e = {0};
-    if (provider_open(name, &c->provs[c->nprovs], &e)) {
+    ctl_enter(c);
+    if (provider_open(name, &v->provs[v->nprovs], &e)) {
         log_warning("cannot open provider '%s': %s", name, e.msg);
         return NULL;
     }
-    c->prov_names[c->nprovs] = xstrdup(name);
-    return &c->provs[c->nprovs++];
+    v->prov_names[v->nprovs] = xstrdup(name);
+    return &v->provs[v->nprovs++];
 }
 
 /* The provider's clock: the sim's scaled time, else wall time. */
@@ -109,36 +201,70 @@ static double ctl_clock(struct ctl *c, const char *provider)
     return state_now();
 }
 
+/* Provider seconds per wall second. */
+static double ctl_scale(struct ctl *c, const char *provider)
+{
+    if (!strcmp(provider, "sim")) {
+        struct provider *p = ctl_provider(c, "sim");
+        if (p)
+            return sim_provider_config(p)->time_scale;
+    }
+    return 1;
+}
+
 static struct live *ctl_live(struct ctl *c, long id)
 {
     for (size_t i = 0; i < c->nlive; i++)
         if (c->live[i].id == id)
             return &c->live[i];
+    return NULL;
+}
+
+/* A job read from jobs.db joins the live table (ownership of *j moves). */
+static void ctl_adopt(struct ctl *c, struct mjob *j)
+{
+    struct live *l = ctl_live(c, j->id);
+    if (l) {
+        /* known: only the cancel request comes from outside */
+        l->j.cancel_requested |= j->cancel_requested;
+        mjob_release(j);
+        return;
+    }
     ALLOC_GROW(c->live, c->nlive + 1, c->live_alloc);
-    struct live *l = &c->live[c->nlive++];
+    l = &c->live[c->nlive++];
     memset(l, 0, sizeof(*l));
-    l->id = id;
+    l->id = j->id;
+    l->j = *j;
+    memset(j, 0, sizeof(*j));
     l->cur_zone = -1;
-    return l;
+    l->launch.fd = l->teardown.fd = -1;
+    if (l->id > c->max_id)
+        c->max_id = l->id;
 }
 
 static void live_release(struct live *l)
 {
     free(l->lost_region);
+    free(l->launch_msg);
+    free(l->teardown.cluster);
+    if (l->launch.fd >= 0)
+        close(l->launch.fd);
+    if (l->teardown.fd >= 0)
+        close(l->teardown.fd);
     for (int z = 0; z < l->nzones; z++) {
         free(l->zones[z].region);
         free(l->zones[z].zone);
     }
+    mjob_release(&l->j);
 }
 
+/* Finished: dropped from the live table at the end of this pass (the
+ * job's own struct lives in the entry, so not at once). */
 static void ctl_forget(struct ctl *c, long id)
 {
-    for (size_t i = 0; i < c->nlive; i++)
-        if (c->live[i].id == id) {
-            live_release(&c->live[i]);
-            c->live[i] = c->live[--c->nlive];
-            return;
-        }
+    struct live *l = ctl_live(c, id);
+    if (l)
+        l->forget = true;
 }
 
 static void set_str(char **dst, const char *v)
@@ -187,51 +313,211 @@ static void archive_log(const struct mjob *j)
     free(src);
 }
 
-/* Tear the job's cluster down (if any) and close its bill at now. */
-static void teardown(struct ctl *c, struct mjob *j, double now)
+/* ---- workers ------------------------------------------------------------
+ * A launch (rt_launch: plan, provision, agent, submit) or a teardown can
+ * take seconds on a real provider, so the controller hands each to a
+ * worker process (at most SKYC_JOBS_WORKERS at once, default 4; 0 = do
+ * everything inline) and keeps reacting meanwhile. A worker is a fork of
+ * the controller that never touches the controller's SQLite connections
+ * (it opens its own), reports "<skyc_err>\n<message>" on a pipe and exits.
+ * It dies with the controller (PR_SET_PDEATHSIG), so a kill -9 leaves what
+ * a killed inline launch left before: an INIT cluster with a dead owner
+ * (reconciled and relaunched) or a name in `teardown` on disk (torn down).
+ */
+typedef enum skyc_err (*worker_fn)(struct live *l, const void *arg,
+                                   struct skyc_error *err);
+
+static bool worker_start(struct ctl *c, struct worker *w, worker_fn fn,
+                         struct live *l, const void *arg,
+                         struct skyc_error *err)
 {
-    if (!j->cluster)
-        return;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC)) {
+        skyc_fail(err, SKYC_E_IO, "cannot start a worker: %s",
+                  strerror(errno));
+        return false;
+    }
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        skyc_fail(err, SKYC_E_IO, "cannot start a worker: %s",
+                  strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return false;
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
+        close(fds[0]);
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigprocmask(SIG_UNBLOCK, &chld, NULL);
+        struct skyc_error e = {0};
+        enum skyc_err r = fn(l, arg, &e);
+        char *out = xasprintf("%d\n%s", (int)r, r ? e.msg : "");
+        ssize_t n = write(fds[1], out, strlen(out));
+        (void)n;
+        fflush(NULL);
+        _exit(0);
+    }
+    close(fds[1]);
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    w->pid = pid;
+    w->fd = fds[0];
+    c->nworkers++;
+    return true;
+}
+
+/* The result of a worker that exited with status; *msg for the caller. */
+static enum skyc_err worker_result(struct ctl *c, struct worker *w,
+                                   int status, char **msg)
+{
+    char buf[4096];
+    ssize_t n = read(w->fd, buf, sizeof(buf) - 1);
+    close(w->fd);
+    w->fd = -1;
+    w->pid = 0;
+    c->nworkers--;
+    enum skyc_err r = SKYC_E_FAILED;
+    if (n > 0) {
+        buf[n] = '\0';
+        char *nl = strchr(buf, '\n');
+        r = (enum skyc_err)atoi(buf);
+        *msg = xstrdup(nl ? nl + 1 : "");
+    } else
+        *msg = WIFSIGNALED(status)
+                   ? xasprintf("the controller's worker was killed by signal "
+                               "%d",
+                               WTERMSIG(status))
+                   : xasprintf("the controller's worker exited with status %d "
+                               "and no result",
+                               WEXITSTATUS(status));
+    return r;
+}
+
+static bool worker_free(const struct ctl *c, const struct mjob *j,
+                        bool launch)
+{
+    /* first launches leave one worker to recoveries and teardowns */
+    size_t cap = c->max_workers;
+    if (cap > 1 && launch && !j->preemptions && !j->restarts)
+        cap--;
+    return c->nworkers < cap;
+}
+
+/* Terminate the cluster's nodes and take it down (gone already: fine). */
+static enum skyc_err destroy_cluster(struct state *st, const char *name,
+                                     struct skyc_error *err)
+{
+    struct rt_cluster rc;
+    enum skyc_err r = rt_cluster_load(st, name, true, &rc, err);
+    if (r == SKYC_E_NOT_FOUND) {
+        skyc_error_clear(err);
+        return SKYC_OK;
+    }
+    if (r)
+        return r;
+    /* terminate the nodes first: their processes die at once, so the
+     * agent has nothing to wait for (a switch costs no grace period) */
+    for (size_t i = 0; i < rc.nnodes; i++) {
+        struct provider_node pn;
+        rt_node_view(&rc.nodes[i], &pn);
+        rc.prov.ops->terminate(&rc.prov, &pn, NULL);
+    }
+    r = rt_cluster_down(st, &rc, err);
+    rt_cluster_release(&rc);
+    return r;
+}
+
+/* Space-separated cluster lists (names have no spaces: valid_name). */
+static void list_add(char **list, const char *name)
+{
+    char *old = *list;
+    *list = old ? xasprintf("%s %s", old, name) : xstrdup(name);
+    free(old);
+}
+
+static void list_remove(char **list, const char *name)
+{
+    struct strbuf sb = STRBUF_INIT;
+    bool removed = false;
+    for (const char *p = *list; p && *p;) {
+        const char *sp = strchr(p, ' ');
+        size_t len = sp ? (size_t)(sp - p) : strlen(p);
+        if (!removed && len == strlen(name) && !strncmp(p, name, len))
+            removed = true;
+        else if (len) {
+            if (sb.len)
+                strbuf_addch(&sb, ' ');
+            strbuf_add(&sb, p, len);
+        }
+        p += len + (sp ? 1 : 0);
+    }
+    free(*list);
+    *list = sb.len ? strbuf_detach(&sb, NULL) : NULL;
+    strbuf_release(&sb);
+}
+
+static enum skyc_err teardown_worker(struct live *l, const void *arg,
+                                     struct skyc_error *err)
+{
+    (void)l;
+    struct state st;
+    enum skyc_err r = state_open(&st, err);
+    if (r)
+        return r;
+    r = destroy_cluster(&st, arg, err);
+    state_close(&st);
+    return r;
+}
+
+/* Close the bill of the job's cluster at now and forget it (the cluster
+ * itself is the caller's to tear down). */
+static void close_bill(struct mjob *j, double now)
+{
     archive_log(j);
     if (!isnan(j->sim_launched) && !isnan(j->hourly) && now > j->sim_launched)
         j->cost += j->hourly * (now - j->sim_launched) / 3600.0;
     if (!isnan(j->sim_running) && now > j->sim_running)
         j->run_s += now - j->sim_running;
-    struct rt_cluster rc;
-    struct skyc_error e = {0};
-    enum skyc_err r = rt_cluster_load(&c->st, j->cluster, true, &rc, &e);
-    if (!r) {
-        /* terminate the nodes first: their processes die at once, so the
-         * agent has nothing to wait for (a switch costs no grace period) */
-        for (size_t i = 0; i < rc.nnodes; i++) {
-            struct provider_node pn;
-            rt_node_view(&rc.nodes[i], &pn);
-            rc.prov.ops->terminate(&rc.prov, &pn, NULL);
-        }
-        if (rt_cluster_down(&c->st, &rc, &e))
-            log_warning("job %ld: cannot tear down '%s': %s", j->id,
-                        j->cluster, e.msg);
-        rt_cluster_release(&rc);
-    } else if (r != SKYC_E_NOT_FOUND)
-        log_warning("job %ld: cannot load '%s': %s", j->id, j->cluster,
-                    e.msg);
-    set_str(&j->cluster, NULL);
     j->cluster_job = 0;
     j->sim_launched = j->sim_running = NAN;
     j->hourly = NAN;
 }
 
+/* Tear the job's cluster down (if any) at once and close its bill. */
+static void teardown(struct ctl *c, struct mjob *j, double now)
+{
+    if (!j->cluster)
+        return;
+    close_bill(j, now);
+    struct skyc_error e = {0};
+    if (destroy_cluster(&c->st, j->cluster, &e))
+        log_warning("job %ld: cannot tear down '%s': %s", j->id, j->cluster,
+                    e.msg);
+    set_str(&j->cluster, NULL);
+}
+
+static void retire(struct ctl *c, struct mjob *j, double now);
+
 static void finish(struct ctl *c, struct mjob *j, const char *status,
                    const char *msg)
 {
     double now = ctl_clock(c, j->provider);
-    teardown(c, j, now);
     if (j->retiring) {
-        struct mjob old = {.id = j->id, .cluster = j->retiring,
-                           .sim_launched = NAN, .sim_running = NAN,
-                           .hourly = NAN};
-        j->retiring = NULL;
-        teardown(c, &old, now);
+        list_add(&j->teardown, j->retiring);
+        FREE_AND_NULL(j->retiring);
+    }
+    if (j->cluster) {
+        /* on disk to tear down with the final status: by a worker (or after
+         * a crash) before the job leaves the controller */
+        close_bill(j, now);
+        list_add(&j->teardown, j->cluster);
+        FREE_AND_NULL(j->cluster);
     }
     set_str(&j->status, status);
     set_str(&j->message, msg);
@@ -244,7 +530,9 @@ static void finish(struct ctl *c, struct mjob *j, const char *status,
                   cost, isnan(od) ? 0 : od);
     save(c, j);
     log_info("job %ld: %s (%s)", j->id, status, msg ? msg : "");
-    ctl_forget(c, j->id);
+    retire(c, j, now);
+    if (!j->teardown)
+        ctl_forget(c, j->id);
 }
 
 /* On-demand $/h of the offering a cluster runs on (NaN when unknown). */
@@ -286,11 +574,15 @@ static bool code_listed(const char *csv, int code)
 }
 
 /* Submit the job to cluster j->cluster (new, or existing and healthy) as
- * planned; SKYC_OK with j updated to RUNNING. */
-static enum skyc_err do_launch(struct ctl *c, struct mjob *j,
-                               const struct mjob_plan *p,
-                               struct skyc_error *err)
+ * planned: the rt_launch part, which runs in a worker or inline, in the
+ * job's settings (use_job) and submission directory. */
+static enum skyc_err do_launch_run(const struct mjob *j,
+                                   const struct mjob_plan *p,
+                                   struct skyc_error *err)
 {
+    if (chdir(j->cwd))
+        log_warning("job %ld: cannot enter '%s': %s", j->id, j->cwd,
+                    strerror(errno));
     char *ckpt = jobs_checkpoint_dir(j->id);
     path_mkdir_p(ckpt, 0700);
     char *env0 = xasprintf("SKYC_CHECKPOINT_DIR=%s", ckpt);
@@ -309,18 +601,21 @@ static enum skyc_err do_launch(struct ctl *c, struct mjob *j,
         .avoid_region = p ? p->avoid_region : NULL,
     };
     int code = 0;
-    enum skyc_err r;
-    if (chdir(j->cwd))
-        log_warning("job %ld: cannot enter '%s': %s", j->id, j->cwd,
-                    strerror(errno));
-    r = rt_launch(&o, &code, err);
-    if (chdir("/"))
-        log_warning("cannot enter '/'");
-    if (r)
-        goto out;
+    enum skyc_err r = rt_launch(&o, &code, err);
+    free(env0);
+    free(env1);
+    free(ckpt);
+    return r;
+}
+
+/* After a successful rt_launch: what runs where, j updated to RUNNING. */
+static enum skyc_err adopt_launch(struct ctl *c, struct mjob *j,
+                                  struct skyc_error *err)
+{
     struct state_cluster sc;
-    if ((r = state_cluster_get(&c->st, j->cluster, &sc, err)))
-        goto out;
+    enum skyc_err r = state_cluster_get(&c->st, j->cluster, &sc, err);
+    if (r)
+        return r;
     j->spot = sc.spot;
     set_str(&j->region, sc.region);
     set_str(&j->zone, sc.zone);
@@ -334,11 +629,22 @@ static enum skyc_err do_launch(struct ctl *c, struct mjob *j,
     state_cluster_release(&sc);
     set_str(&j->status, MJOB_RUNNING);
     set_str(&j->message, NULL);
-out:
-    free(env0);
-    free(env1);
-    free(ckpt);
-    return r;
+    return SKYC_OK;
+}
+
+/* Submit inline; SKYC_OK with j updated to RUNNING. */
+static enum skyc_err do_launch(struct ctl *c, struct mjob *j,
+                               const struct mjob_plan *p,
+                               struct skyc_error *err)
+{
+    enum skyc_err r = do_launch_run(j, p, err);
+    return r ? r : adopt_launch(c, j, err);
+}
+
+static enum skyc_err launch_worker(struct live *l, const void *arg,
+                                   struct skyc_error *err)
+{
+    return do_launch_run(&l->j, arg, err);
 }
 
 static bool resource_error(enum skyc_err r)
@@ -347,10 +653,69 @@ static bool resource_error(enum skyc_err r)
            r == SKYC_E_INFEASIBLE || r == SKYC_E_AUTH;
 }
 
-/* Launch a new cluster for j as planned. true when it runs. */
+static bool deadline_mode(const struct mjob *j);
+
+/* What a launch came to (inline, or a worker's result): true when it
+ * runs. */
+static bool launch_result(struct ctl *c, struct mjob *j, struct live *l,
+                          enum skyc_err r, const char *msg,
+                          enum skyc_err *why)
+{
+    double now = ctl_clock(c, j->provider);
+    *why = r;
+    if (!r) {
+        j->sim_running = now;
+        l->attempt = 0;
+        l->looked = false;
+        EVENT(c, j, now, "RUNNING",
+              "%s on %s %s/%s at $%.4f/h (on-demand $%.4f/h)",
+              j->cluster, j->spot ? "spot" : "on-demand",
+              j->region ? j->region : "-", j->zone ? j->zone : "-",
+              j->hourly, isnan(j->od_hourly) ? j->hourly : j->od_hourly);
+        save(c, j);
+        return true;
+    }
+    /* rt_launch left nothing running on failure */
+    jobs_db_event(&c->db, j->id, now, "LAUNCH_FAILED", j->cluster,
+                  mjob_cost_now(j, now, NULL), NULL, "%s: %s",
+                  skyc_err_name(r), msg);
+    log_info("job %ld: launch of %s failed: %s", j->id, j->cluster, msg);
+    set_str(&j->cluster, NULL);
+    j->sim_launched = j->sim_running = NAN;
+    set_str(&j->message, msg);
+    if (!resource_error(r)) {
+        finish(c, j, MJOB_FAILED, j->message);
+        return false;
+    }
+    set_str(&j->status, j->preemptions || j->restarts ? MJOB_RECOVERING
+                                                      : MJOB_PENDING);
+    save(c, j);
+    return false;
+}
+
+/*
+ * Launch a new cluster for j as planned. true when it runs - or, outside
+ * the deadline mode, when the launch went to a worker or waits for a free
+ * one (the job stays PENDING/RECOVERING and the next pass asks again).
+ * When the worker is done, its result is handed back through the same
+ * call: the controller calls relaunch() again, which lands here and takes
+ * the result (l->launch_done) as an inline launch would have returned it.
+ */
 static bool launch_cluster(struct ctl *c, struct mjob *j, struct live *l,
                            const struct mjob_plan *p, enum skyc_err *why)
 {
+    if (l->launch_done) {
+        l->launch_done = false;
+        bool ok = launch_result(c, j, l, l->launch_rc,
+                                l->launch_msg ? l->launch_msg : "", why);
+        FREE_AND_NULL(l->launch_msg);
+        return ok;
+    }
+    bool async = c->max_workers > 0 && !deadline_mode(j);
+    if (async && !worker_free(c, j, true)) {
+        *why = SKYC_OK;
+        return true; /* no worker free: next pass */
+    }
     double now = ctl_clock(c, j->provider);
     j->launches++;
     char *name = xasprintf("mj%ld-%ld", j->id, j->launches);
@@ -371,36 +736,16 @@ static bool launch_cluster(struct ctl *c, struct mjob *j, struct live *l,
     log_info("job %ld: launching %s (%s)", j->id, j->cluster,
              p->why ? p->why : "");
     struct skyc_error e = {0};
-    enum skyc_err r = do_launch(c, j, p, &e);
-    *why = r;
-    if (!r) {
-        now = ctl_clock(c, j->provider);
-        j->sim_running = now;
-        l->attempt = 0;
-        EVENT(c, j, now, "RUNNING",
-              "%s on %s %s/%s at $%.4f/h (on-demand $%.4f/h)",
-              j->cluster, j->spot ? "spot" : "on-demand",
-              j->region ? j->region : "-", j->zone ? j->zone : "-",
-              j->hourly, isnan(j->od_hourly) ? j->hourly : j->od_hourly);
-        save(c, j);
-        return true;
-    }
-    /* rt_launch left nothing running on failure */
-    jobs_db_event(&c->db, j->id, now, "LAUNCH_FAILED", j->cluster,
-                  mjob_cost_now(j, now, NULL), NULL, "%s: %s",
-                  skyc_err_name(r), e.msg);
-    log_info("job %ld: launch of %s failed: %s", j->id, j->cluster, e.msg);
-    set_str(&j->cluster, NULL);
-    j->sim_launched = j->sim_running = NAN;
-    set_str(&j->message, e.msg);
-    if (!resource_error(r)) {
-        finish(c, j, MJOB_FAILED, e.msg);
-        return false;
-    }
-    set_str(&j->status, j->preemptions || j->restarts ? MJOB_RECOVERING
-                                                      : MJOB_PENDING);
-    save(c, j);
-    return false;
+    enum skyc_err r;
+    if (async) {
+        if (worker_start(c, &l->launch, launch_worker, l, p, &e)) {
+            *why = SKYC_OK;
+            return true;
+        }
+        r = e.code ? e.code : SKYC_E_IO;
+    } else
+        r = do_launch(c, j, p, &e);
+    return launch_result(c, j, l, r, e.msg, why);
 }
 
 /* ---- the deadline-aware mode ------------------------------------------- */
@@ -955,20 +1300,77 @@ static void on_preempted(struct ctl *c, struct mjob *j, struct live *l,
     lose_cluster(c, j, l, why, now);
 }
 
-/* Tear down the cluster a preemption or an interrupted switch left. */
+
+/*
+ * The cluster a preemption or an interrupted switch left (j->retiring)
+ * joins the job's teardown list in the same row update, so j->retiring is
+ * free again at once, as the recovery code expects; the list is torn down
+ * by workers, one cluster at a time per job (inline without workers), and
+ * a worker's end removes its name (retire_done()).
+ */
 static void retire(struct ctl *c, struct mjob *j, double now)
 {
-    if (!j->retiring)
+    if (j->retiring) {
+        if (!j->cluster || strcmp(j->cluster, j->retiring))
+            list_add(&j->teardown, j->retiring);
+        FREE_AND_NULL(j->retiring);
+        save(c, j);
+    }
+    if (!j->teardown)
         return;
-    if (!j->cluster || strcmp(j->cluster, j->retiring)) {
-        struct mjob old = {.id = j->id, .cluster = j->retiring,
-                           .sim_launched = NAN, .sim_running = NAN,
-                           .hourly = NAN};
-        j->retiring = NULL;
-        teardown(c, &old, now);
-    } else
-        set_str(&j->retiring, NULL);
-    save(c, j);
+    struct live *l = ctl_live(c, j->id);
+    /* the deadline mode's switches tear down inline, at the decision point
+     * (decide() relies on it), so its jobs' lists go inline too */
+    if (!l || c->max_workers == 0 || deadline_mode(j)) {
+        while (j->teardown) {
+            const char *sp = strchr(j->teardown, ' ');
+            char *name = sp ? xstrndup(j->teardown, (size_t)(sp - j->teardown))
+                            : xstrdup(j->teardown);
+            struct mjob old = {.id = j->id, .cluster = xstrdup(name),
+                               .sim_launched = NAN, .sim_running = NAN,
+                               .hourly = NAN};
+            teardown(c, &old, now); /* frees old.cluster */
+            list_remove(&j->teardown, name);
+            free(name);
+        }
+        save(c, j);
+        return;
+    }
+    if (l->teardown.pid || state_now() < l->next_check_retire ||
+        !worker_free(c, j, false))
+        return; /* one at a time, backing off, or the next pass */
+    const char *sp = strchr(j->teardown, ' ');
+    free(l->teardown.cluster);
+    l->teardown.cluster = sp ? xstrndup(j->teardown,
+                                        (size_t)(sp - j->teardown))
+                             : xstrdup(j->teardown);
+    struct skyc_error e = {0};
+    if (!worker_start(c, &l->teardown, teardown_worker, l,
+                      l->teardown.cluster, &e)) {
+        log_warning("job %ld: %s (trying again in 5 s)", j->id, e.msg);
+        l->next_check_retire = state_now() + 5;
+    }
+}
+
+/* A teardown worker ended. */
+static void retire_done(struct ctl *c, struct live *l, enum skyc_err r,
+                        const char *msg)
+{
+    struct mjob *j = &l->j;
+    if (r) {
+        log_warning("job %ld: cannot tear down '%s': %s (trying again in "
+                    "5 s)",
+                    j->id, l->teardown.cluster, msg);
+        l->next_check_retire = state_now() + 5;
+    } else {
+        list_remove(&j->teardown, l->teardown.cluster);
+        save(c, j);
+    }
+    FREE_AND_NULL(l->teardown.cluster);
+    if (mjob_status_terminal(j->status) && !j->teardown && !j->retiring)
+        ctl_forget(c, j->id);
+    else if (j->teardown)
+        retire(c, j, ctl_clock(c, j->provider));
 }
 
 /* Restart the job on its (healthy) cluster after a user error. */
@@ -1052,9 +1454,14 @@ static void resume_starting(struct ctl *c, struct mjob *j, struct live *l)
     struct state_cluster sc;
     double now = ctl_clock(c, j->provider);
     if (j->cluster && !state_cluster_get(&c->st, j->cluster, &sc, NULL)) {
-        if (!strcmp(sc.status, CLUSTER_INIT))
+        bool launching = !strcmp(sc.status, CLUSTER_INIT) &&
+                         sc.owner_pid > 0 && sc.owner_pid != getpid() &&
+                         (kill((pid_t)sc.owner_pid, 0) == 0 || errno == EPERM);
+        if (!strcmp(sc.status, CLUSTER_INIT) && !launching)
             rt_reconcile_cluster(&c->st, &sc, NULL);
         state_cluster_release(&sc);
+        if (launching)
+            return; /* a dead controller's worker, still dying: next pass */
     }
     if (j->cluster && !state_cluster_get(&c->st, j->cluster, &sc, NULL)) {
         long last = 0;
@@ -1086,12 +1493,32 @@ static void resume_starting(struct ctl *c, struct mjob *j, struct live *l)
 
 static void relaunch(struct ctl *c, struct mjob *j, struct live *l);
 
-static void step(struct ctl *c, struct mjob *j)
+/*
+ * One look at a job. RUNNING jobs are looked at every check interval (see
+ * the main loop); while state.db has not changed since the last full look
+ * only the provider's node state can have, so that look is
+ * nodes_healthy() alone.
+ */
+static void step(struct ctl *c, struct live *l, uint64_t state_ver,
+                 double interval)
 {
-    struct live *l = ctl_live(c, j->id);
+    struct mjob *j = &l->j;
+    double wall = state_now();
+    if (j->sim_submitted == MJOB_CLOCK_UNSET) {
+        /* first sight: the submission time on the job's provider clock */
+        j->sim_submitted = ctl_clock(c, j->provider) -
+                           (wall - j->submitted_at) *
+                               ctl_scale(c, j->provider);
+        jobs_db_event(&c->db, j->id, j->sim_submitted, "SUBMITTED", NULL, 0,
+                      NULL, "%s%s%s", j->strategy,
+                      j->policy ? " policy " : "", j->policy ? j->policy : "");
+        save(c, j);
+    }
     double now = ctl_clock(c, j->provider);
     /* left by a crash mid-switch or mid-recovery: the old cluster goes */
     retire(c, j, now);
+    if (l->launch.pid || mjob_status_terminal(j->status))
+        return; /* a launch in flight, or finished and being torn down */
     if (j->cancel_requested) {
         if (j->cluster) {
             struct state_job rj;
@@ -1111,8 +1538,19 @@ static void step(struct ctl *c, struct mjob *j)
         return;
     }
     if (!strcmp(j->status, MJOB_RUNNING)) {
+        if (!deadline_mode(j)) {
+            if (wall < l->next_check)
+                return;
+            l->next_check = wall + interval;
+            char why[160] = "";
+            if (l->looked && state_ver && l->state_ver == state_ver &&
+                nodes_healthy(c, j->cluster, j->provider, why, sizeof(why)))
+                return;
+        }
+        l->state_ver = state_ver;
+        l->looked = true;
         watch(c, j, l);
-        if (!j->retiring)
+        if (!j->retiring || mjob_status_terminal(j->status))
             return;
         /* preempted: ask for the replacement at once, then tear down */
         relaunch(c, j, l);
@@ -1288,6 +1726,81 @@ static double env_num(const char *name, double def)
     return end != v && d > 0 ? d : def;
 }
 
+/* Read what changed in jobs.db since the last read: new jobs, cancel
+ * requests (the controller is the only other writer). */
+static void load_jobs(struct ctl *c)
+{
+    struct mjob *js = NULL;
+    size_t n = 0;
+    struct skyc_error e = {0};
+    if (jobs_db_list_work(&c->db, c->max_id, &js, &n, &e)) {
+        log_warning("%s", e.msg);
+        c->jobs_ver = 0; /* read again next pass */
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        ctl_adopt(c, &js[i]);
+    mjob_list_free(js, n);
+}
+
+/* A launch worker ended: hand its result back through relaunch(). */
+static void launch_done(struct ctl *c, struct live *l, enum skyc_err r,
+                        char *msg)
+{
+    struct mjob *j = &l->j;
+    struct skyc_error e = {0};
+    if (!r && (r = adopt_launch(c, j, &e))) {
+        free(msg);
+        msg = xstrdup(e.msg);
+    }
+    l->launch_done = true;
+    l->launch_rc = r;
+    l->launch_msg = msg;
+    relaunch(c, j, l);
+    if (l->launch_done) {
+        enum skyc_err why;
+        launch_cluster(c, j, l, NULL, &why);
+    }
+}
+
+static void reap(struct ctl *c)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (size_t i = 0; i < c->nlive; i++) {
+            struct live *l = &c->live[i];
+            char *msg = NULL;
+            if (l->launch.pid == pid) {
+                enum skyc_err r = worker_result(c, &l->launch, status, &msg);
+                use_job(c, &l->j);
+                launch_done(c, l, r, msg);
+                break;
+            }
+            if (l->teardown.pid == pid) {
+                enum skyc_err r =
+                    worker_result(c, &l->teardown, status, &msg);
+                use_job(c, &l->j);
+                retire_done(c, l, r, msg);
+                free(msg);
+                break;
+            }
+        }
+    }
+}
+
+static void sweep_forgotten(struct ctl *c)
+{
+    for (size_t i = 0; i < c->nlive;) {
+        struct live *l = &c->live[i];
+        if (l->forget && !l->launch.pid && !l->teardown.pid) {
+            live_release(l);
+            c->live[i] = c->live[--c->nlive];
+        } else
+            i++;
+    }
+}
+
 int jobs_controller_main(bool foreground)
 {
     struct ctl c;
@@ -1317,6 +1830,12 @@ int jobs_controller_main(bool foreground)
         log_warning("%s", e.msg);
         goto out;
     }
+    c.own_env = jobs_env_snapshot();
+    {
+        const char *w = getenv("SKYC_JOBS_WORKERS");
+        c.max_workers = w && *w ? (size_t)strtoul(w, NULL, 10) : 4;
+    }
+    double check_ms = env_num("SKYC_JOBS_CHECK_MS", 0);
     c.tick = env_num("SKYC_JOBS_TICK_S", 600);
     c.overhead = env_num("SKYC_JOBS_OVERHEAD_S", c.tick);
     double poll_ms = env_num("SKYC_JOBS_POLL_MS", 100);
@@ -1327,26 +1846,46 @@ int jobs_controller_main(bool foreground)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGCHLD); /* a worker ended */
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGCHLD, SIG_DFL);
-    log_notice("controller %ld started (poll %.0f ms)", (long)getpid(),
-               poll_ms);
+    log_notice("controller %ld started (poll %.0f ms, %zu workers)",
+               (long)getpid(), poll_ms, c.max_workers);
     double idle_since = state_now();
+    bool first = true;
     for (;;) {
-        struct mjob *js = NULL;
-        size_t n = 0;
-        if (jobs_db_list(&c.db, true, &js, &n, &e)) {
-            log_warning("%s", e.msg);
-            skyc_error_clear(&e);
+        uint64_t jv = db_data_version(c.db.db);
+        if (first || jv != c.jobs_ver) {
+            c.jobs_ver = jv;
+            load_jobs(&c);
+            first = false;
         }
-        for (size_t i = 0; i < n; i++)
-            step(&c, &js[i]);
-        mjob_list_free(js, n);
-        while (waitpid(-1, NULL, WNOHANG) > 0)
-            ;
+        reap(&c);
+        /* RUNNING jobs: one look each per interval, the interval growing
+         * with their number (0.5 ms of budget per job, 1 s at most), so a
+         * thousand jobs cost a bounded rate of looks */
+        size_t nrun = 0;
+        for (size_t i = 0; i < c.nlive; i++)
+            nrun += !strcmp(c.live[i].j.status, MJOB_RUNNING);
+        double interval =
+            check_ms > 0 ? check_ms / 1000
+                         : SKYC_MIN(1.0, SKYC_MAX(poll_ms / 1000,
+                                                  (double)nrun * 0.0005));
+        uint64_t sv = db_data_version(c.st.db);
+        /* recoveries and running jobs first, then first launches */
+        for (int pass = 0; pass < 2; pass++)
+            for (size_t i = 0; i < c.nlive; i++) {
+                struct live *l = &c.live[i];
+                if (l->forget ||
+                    !strcmp(l->j.status, MJOB_PENDING) != (pass == 1))
+                    continue;
+                use_job(&c, &l->j);
+                step(&c, l, sv, interval);
+            }
+        sweep_forgotten(&c);
         double now = state_now();
-        if (n)
+        if (c.nlive || c.nworkers)
             idle_since = now;
         else if (idle_exit > 0 && now - idle_since > idle_exit) {
             log_notice("no unfinished jobs for %.0f s; exiting", idle_exit);
@@ -1364,14 +1903,14 @@ int jobs_controller_main(bool foreground)
 out:
     if (owner)
         unlink(pidf);
-    for (size_t i = 0; i < c.nprovs; i++) {
-        provider_close(&c.provs[i]);
-        free(c.prov_names[i]);
-    }
+    /* workers die with us (PR_SET_PDEATHSIG); what they leave is on disk */
     for (size_t i = 0; i < c.nlive; i++)
         live_release(&c.live[i]);
-    if (c.cat_state > 0)
-        catalog_release(&c.cat);
+    for (size_t i = 0; i < c.nenvs; i++)
+        ctl_env_free(c.envs[i]);
+    free(c.envs);
+    free(c.own_env);
+    free(c.cwd);
     free(c.live);
     if (c.st.db)
         state_close(&c.st);

@@ -3,6 +3,7 @@
  * preemptions, shortages and user errors, to its deadline, at least cost.
  *
  * Pieces:
+ *   jobs_env.c    the settings each job runs with (its submitter's).
  *   jobs_db.c     the jobs plane's own SQLite file, $XDG_STATE_HOME/skyc/
  *                 jobs.db (WAL, STRICT): tables `mjobs` (one row per managed
  *                 job) and `mjob_events` (its history: every launch,
@@ -22,7 +23,10 @@
  * a controller killed at any moment finds on restart either a healthy
  * cluster (it resumes watching, no relaunch), an INIT cluster whose launcher
  * died (the runtime's reconcile tears it down, the job is relaunched), or no
- * cluster (relaunched). Clusters of finished jobs are always torn down.
+ * cluster (relaunched). The controller's launch workers die with it, so
+ * their launches are such INIT clusters. A cluster to tear down (replaced,
+ * or of a finished job) is on disk (`retiring`, then `teardown`) until it
+ * is gone, so clusters of finished jobs are always torn down.
  *
  * Times: `at` fields are wall-clock Unix seconds; `sim_*` fields and the
  * deadline are provider-clock seconds (the sim's scaled clock, wall time for
@@ -53,6 +57,9 @@ bool mjob_status_terminal(const char *status);
 #define MJOB_EAGER "EAGER_NEXT_REGION"
 #define MJOB_DEADLINE "DEADLINE"
 
+/* sim_submitted of a job the controller has not seen yet. */
+#define MJOB_CLOCK_UNSET (-1.0)
+
 struct mjob {
     long id;
     char *name;     /* NULL = unnamed */
@@ -77,7 +84,8 @@ struct mjob {
     double od_hourly; /* $/h on-demand for the same offering, NaN unknown */
     char *avoid_region; /* EAGER_NEXT_REGION: block this one next launch */
     double submitted_at, ended_at; /* wall */
-    double sim_submitted;  /* provider clock at submission */
+    double sim_submitted;  /* provider clock at submission; MJOB_CLOCK_UNSET
+                              until the controller first sees the job */
     double sim_launched;   /* provider clock when the cluster was asked for */
     double sim_running;    /* provider clock when its job started, NaN */
     double run_s;  /* provider seconds of run time on finished clusters */
@@ -85,7 +93,15 @@ struct mjob {
     bool cancel_requested;
     char *message; /* why it ended or what it waits for, NULL none */
     long controller_pid; /* the controller that last touched it */
-    char *retiring; /* a cluster being replaced by a switch, NULL none */
+    char *retiring; /* a cluster being torn down (replaced by a switch or
+                       a recovery, or of a finished job), NULL none */
+    char *teardown; /* clusters to tear down, space-separated, NULL none:
+                       retiring (and a finished job's cluster) moves here
+                       in the same row update, and a worker's teardown
+                       removes its name */
+    char *env;      /* the settings at submission: a JSON object of the
+                       variables jobs_env_snapshot() keeps, NULL = the
+                       controller's own (rows from before it existed) */
 };
 void mjob_release(struct mjob *j);
 void mjob_list_free(struct mjob *j, size_t n);
@@ -122,6 +138,20 @@ enum skyc_err jobs_db_get(struct jobs_db *db, long id, struct mjob *j,
 enum skyc_err jobs_db_list(struct jobs_db *db, bool only_active,
                            struct mjob **js, size_t *n,
                            struct skyc_error *err);
+/*
+ * The controller's incremental read: unfinished jobs (and finished ones
+ * whose cluster is still being torn down) with an id above after_id, plus
+ * unfinished jobs at or below it with a cancel request. after_id 0 = all.
+ * ("Finished" counts a job as unfinished while retiring or teardown is
+ * set.)
+ */
+enum skyc_err jobs_db_list_work(struct jobs_db *db, long after_id,
+                                struct mjob **js, size_t *n,
+                                struct skyc_error *err);
+/* A write transaction (BEGIN IMMEDIATE); commit rolls back on failure. */
+enum skyc_err jobs_db_begin(struct jobs_db *db, struct skyc_error *err);
+enum skyc_err jobs_db_commit(struct jobs_db *db, struct skyc_error *err);
+void jobs_db_rollback(struct jobs_db *db);
 enum skyc_err jobs_db_request_cancel(struct jobs_db *db, long id,
                                      struct skyc_error *err);
 enum skyc_err jobs_db_event(struct jobs_db *db, long job_id, double sim_at,
@@ -148,6 +178,24 @@ char *jobs_controller_log(void);
 double mjob_cost_now(const struct mjob *j, double sim_now, double *od);
 /* Provider seconds of run time so far (finished clusters + current). */
 double mjob_run_now(const struct mjob *j, double sim_now);
+
+/* ---- per-job settings (jobs_env.c) -------------------------------------- */
+
+/*
+ * A managed job runs with the settings of the command that submitted it,
+ * whichever command started the controller: the environment variables
+ * named by jobs_env_kept() (SKYC_* except the controller's own SKYC_JOBS_*
+ * knobs, PATH, XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_DATA_HOME) are
+ * snapshot at submission into mjobs.env, and the controller applies them
+ * (and enters the job's submission directory) for everything it does for
+ * that job: planning, launches, provider and catalog look-ups.
+ */
+bool jobs_env_kept(const char *name, size_t len);
+/* The kept variables of this process as a JSON object (caller frees). */
+char *jobs_env_snapshot(void);
+/* Make this process's kept variables exactly those of snapshot (NULL or
+ * invalid: leave them as they are). */
+void jobs_env_apply(const char *snapshot);
 
 /* ---- the controller ---------------------------------------------------- */
 

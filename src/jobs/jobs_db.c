@@ -27,7 +27,8 @@ static const char schema[] =
     " submitted_at REAL NOT NULL, ended_at REAL, sim_submitted REAL NOT NULL,"
     " sim_launched REAL, sim_running REAL, run_s REAL NOT NULL,"
     " cost REAL NOT NULL, cancel_requested INTEGER NOT NULL, message TEXT,"
-    " controller_pid INTEGER NOT NULL, retiring TEXT) STRICT;"
+    " controller_pid INTEGER NOT NULL, retiring TEXT, env TEXT,"
+    " teardown TEXT) STRICT;"
     "CREATE TABLE IF NOT EXISTS mjob_events ("
     " job_id INTEGER NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL,"
     " sim_at REAL NOT NULL, kind TEXT NOT NULL, cluster TEXT,"
@@ -40,8 +41,10 @@ static const char schema[] =
     " cluster, cluster_job, spot, region, zone, hourly, od_hourly,"           \
     " avoid_region, submitted_at, ended_at, sim_submitted, sim_launched,"     \
     " sim_running, run_s, cost, cancel_requested, message, controller_pid,"                 \
-    " retiring"
-#define MJOB_NCOLS 33
+    " retiring, env, teardown"
+#define MJOB_NCOLS 35
+#define MJOB_TERMINAL_SQL                                                     \
+    "('SUCCEEDED','FAILED','FAILED_SETUP','FAILED_NO_RESOURCE','CANCELLED')"
 
 bool mjob_status_terminal(const char *s)
 {
@@ -66,6 +69,8 @@ void mjob_release(struct mjob *j)
     free(j->avoid_region);
     free(j->message);
     free(j->retiring);
+    free(j->env);
+    free(j->teardown);
     memset(j, 0, sizeof(*j));
 }
 
@@ -122,6 +127,22 @@ enum skyc_err jobs_db_open(struct jobs_db *db, struct skyc_error *err)
         rc = db_fail(db, err, "create tables");
         goto fail;
     }
+    /* files from before these columns: add them (NULL env = the
+     * controller's own settings, as those jobs always had) */
+    static const char *const added[][2] = {
+        {"SELECT env FROM mjobs LIMIT 0",
+         "ALTER TABLE mjobs ADD COLUMN env TEXT"},
+        {"SELECT teardown FROM mjobs LIMIT 0",
+         "ALTER TABLE mjobs ADD COLUMN teardown TEXT"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(added); i++)
+        if (sqlite3_exec(db->db, added[i][0], NULL, NULL, NULL) !=
+                SQLITE_OK &&
+            sqlite3_exec(db->db, added[i][1], NULL, NULL, NULL) !=
+                SQLITE_OK) {
+            rc = db_fail(db, err, "add a column");
+            goto fail;
+        }
     return SKYC_OK;
 fail:
     jobs_db_close(db);
@@ -173,6 +194,8 @@ static void bind_job(sqlite3_stmt *s, const struct mjob *j)
     db_bind_text(s, i++, j->message);
     sqlite3_bind_int64(s, i++, j->controller_pid);
     db_bind_text(s, i++, j->retiring);
+    db_bind_text(s, i++, j->env);
+    db_bind_text(s, i++, j->teardown);
 }
 
 /* Read id, MJOB_COLS. */
@@ -213,6 +236,8 @@ static void read_job(sqlite3_stmt *s, struct mjob *j)
     j->message = db_col_text(s, i++);
     j->controller_pid = (long)sqlite3_column_int64(s, i++);
     j->retiring = db_col_text(s, i++);
+    j->env = db_col_text(s, i++);
+    j->teardown = db_col_text(s, i++);
 }
 
 static sqlite3_stmt *prep(struct jobs_db *db, const char *sql,
@@ -232,7 +257,7 @@ enum skyc_err jobs_db_add(struct jobs_db *db, struct mjob *j,
     sqlite3_stmt *s = prep(db,
                            "INSERT INTO mjobs (" MJOB_COLS ") VALUES (?,?,?,?,"
                            "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-                           "?,?,?,?)",
+                           "?,?,?,?,?,?)",
                            err);
     if (!s)
         return SKYC_E_STATE;
@@ -253,7 +278,7 @@ enum skyc_err jobs_db_update(struct jobs_db *db, const struct mjob *j,
     sqlite3_stmt *s = prep(
         db,
         "UPDATE mjobs SET (" MJOB_COLS ") = (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-        "?,?,?,?,?,?,?,?,?,?,?,?,?,max(cancel_requested, ?),?,?,?) WHERE id = ?",
+        "?,?,?,?,?,?,?,?,?,?,?,?,?,max(cancel_requested, ?),?,?,?,?,?) WHERE id = ?",
         err);
     if (!s)
         return SKYC_E_STATE;
@@ -288,22 +313,18 @@ enum skyc_err jobs_db_get(struct jobs_db *db, long id, struct mjob *j,
     return rc;
 }
 
-enum skyc_err jobs_db_list(struct jobs_db *db, bool only_active,
-                           struct mjob **js, size_t *n,
-                           struct skyc_error *err)
+/* Run a SELECT id, MJOB_COLS query (bound by bind_after when > 0). */
+static enum skyc_err list_query(struct jobs_db *db, const char *sql,
+                                long bind_after, struct mjob **js, size_t *n,
+                                struct skyc_error *err)
 {
     *js = NULL;
     *n = 0;
-    sqlite3_stmt *s = prep(
-        db,
-        only_active
-            ? "SELECT id, " MJOB_COLS " FROM mjobs WHERE status NOT IN "
-              "('SUCCEEDED','FAILED','FAILED_SETUP','FAILED_NO_RESOURCE',"
-              "'CANCELLED') ORDER BY id"
-            : "SELECT id, " MJOB_COLS " FROM mjobs ORDER BY id",
-        err);
+    sqlite3_stmt *s = prep(db, sql, err);
     if (!s)
         return SKYC_E_STATE;
+    if (bind_after >= 0)
+        sqlite3_bind_int64(s, 1, bind_after);
     size_t alloc = 0;
     int r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -319,6 +340,55 @@ enum skyc_err jobs_db_list(struct jobs_db *db, bool only_active,
         return db_fail(db, err, "list jobs");
     }
     return SKYC_OK;
+}
+
+enum skyc_err jobs_db_list(struct jobs_db *db, bool only_active,
+                           struct mjob **js, size_t *n,
+                           struct skyc_error *err)
+{
+    return list_query(
+        db,
+        only_active ? "SELECT id, " MJOB_COLS " FROM mjobs WHERE status NOT IN "
+                      MJOB_TERMINAL_SQL " ORDER BY id"
+                    : "SELECT id, " MJOB_COLS " FROM mjobs ORDER BY id",
+        -1, js, n, err);
+}
+
+enum skyc_err jobs_db_list_work(struct jobs_db *db, long after_id,
+                                struct mjob **js, size_t *n,
+                                struct skyc_error *err)
+{
+    return list_query(
+        db,
+        "SELECT id, " MJOB_COLS " FROM mjobs WHERE (id > ?1 AND (status NOT"
+        " IN " MJOB_TERMINAL_SQL " OR retiring IS NOT NULL OR teardown IS NOT"
+        " NULL)) OR (id <= ?1 AND"
+        " cancel_requested = 1 AND status NOT IN " MJOB_TERMINAL_SQL
+        ") ORDER BY id",
+        after_id, js, n, err);
+}
+
+enum skyc_err jobs_db_begin(struct jobs_db *db, struct skyc_error *err)
+{
+    if (sqlite3_exec(db->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return db_fail(db, err, "begin");
+    return SKYC_OK;
+}
+
+enum skyc_err jobs_db_commit(struct jobs_db *db, struct skyc_error *err)
+{
+    if (sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        enum skyc_err rc = db_fail(db, err, "commit");
+        jobs_db_rollback(db);
+        return rc;
+    }
+    return SKYC_OK;
+}
+
+void jobs_db_rollback(struct jobs_db *db)
+{
+    sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 enum skyc_err jobs_db_request_cancel(struct jobs_db *db, long id,

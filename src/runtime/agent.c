@@ -18,7 +18,9 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "provision/sim.h"
 #include "runtime/runtime.h"
+#include "state/db.h"
 
 #include <fcntl.h>
 #include <jansson.h>
@@ -55,6 +57,7 @@ struct agent {
     double idle_since;
     double last_autostop;
     int sfd;
+    bool dirty; /* a job ended or moved on: schedule() again */
 };
 
 static void job_log(const struct agent_job *aj, const char *fmt, ...)
@@ -176,6 +179,7 @@ static void finish_job(struct agent *a, size_t idx, const char *status,
     free_procs(aj);
     state_job_release(&aj->j);
     a->jobs[idx] = a->jobs[--a->njobs];
+    a->dirty = true;
     if (!a->njobs)
         a->idle_since = state_now();
 }
@@ -485,24 +489,45 @@ int rt_agent_main(const char *cluster)
     recover(&a);
     a.idle_since = state_now();
     a.last_autostop = a.rc.c.autostop_minutes;
+    /* state.db is read again only when another process committed to it
+     * (its data version) or a job here moved on; with jobs running, the
+     * poll for their ends is a tenth of the youngest one's age, 100 ms to
+     * 1 s (SIGUSR1 from a command, or SIGCHLD, still wakes it at once) */
+    uint64_t seen_ver = 0;
+    a.dirty = true;
+    /* on the emulated cloud's scaled clock 1 s of wall time is minutes of
+     * billed time: keep polling every 100 ms there */
+    double max_ms = 1000;
+    if (!strcmp(a.rc.c.provider, "sim") &&
+        sim_provider_config(&a.rc.prov)->time_scale > 1)
+        max_ms = 100;
     for (;;) {
         advance(&a);
-        struct state_cluster c;
-        if (state_cluster_get(&a.st, cluster, &c, NULL) ||
-            c.agent_pid != (long)getpid()) {
-            if (!c.name || c.agent_pid != (long)getpid())
-                log_notice("cluster '%s' is gone or has another agent; "
-                           "exiting",
-                           cluster);
-            state_cluster_release(&c);
-            shutdown_jobs(&a);
-            code = 0;
-            goto out;
+        uint64_t ver = db_data_version(a.st.db);
+        if (ver != seen_ver || a.dirty || !ver) {
+            seen_ver = ver;
+            a.dirty = false;
+            struct state_cluster c;
+            if (state_cluster_get(&a.st, cluster, &c, NULL) ||
+                c.agent_pid != (long)getpid()) {
+                if (!c.name || c.agent_pid != (long)getpid())
+                    log_notice("cluster '%s' is gone or has another agent; "
+                               "exiting",
+                               cluster);
+                state_cluster_release(&c);
+                shutdown_jobs(&a);
+                code = 0;
+                goto out;
+            }
+            state_cluster_release(&a.rc.c);
+            a.rc.c = c;
+            schedule(&a);
         }
-        state_cluster_release(&a.rc.c);
-        a.rc.c = c;
-        schedule(&a);
-        int timeout = a.njobs ? 100 : 10000;
+        double age = 1e9;
+        for (size_t i = 0; i < a.njobs; i++)
+            age = SKYC_MIN(age, state_now() - a.jobs[i].j.started_at);
+        int timeout =
+            a.njobs ? (int)SKYC_MIN(max_ms, SKYC_MAX(100, age * 100)) : 10000;
         double now = state_now();
         if (autostop_due(&a, now, &timeout)) {
             log_notice("idle for %g minutes: autostop (%s)",
@@ -520,10 +545,12 @@ int rt_agent_main(const char *cluster)
         poll(&pfd, 1, timeout);
         struct signalfd_siginfo si;
         bool quit = false;
-        while (read(a.sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        while (read(a.sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
             if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
                 si.ssi_signo == SIGHUP)
                 quit = true;
+            a.dirty = true; /* asked to look again */
+        }
         if (quit) {
             log_notice("asked to exit: cancelling %zu running job%s", a.njobs,
                        a.njobs == 1 ? "" : "s");

@@ -33,3 +33,17 @@ double db_col_real(sqlite3_stmt *s, int i)
                ? NAN
                : sqlite3_column_double(s, i);
 }
+
+uint64_t db_data_version(sqlite3 *db)
+{
+    /* the pragma (unlike SQLITE_FCNTL_DATA_VERSION) starts a read
+     * transaction, so it sees commits made since the last statement */
+    sqlite3_stmt *s = NULL;
+    uint64_t v = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &s, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        v = (uint64_t)sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}

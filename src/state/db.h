@@ -18,5 +18,10 @@ void db_bind_text(sqlite3_stmt *s, int i, const char *v);
 void db_bind_real(sqlite3_stmt *s, int i, double v);
 char *db_col_text(sqlite3_stmt *s, int i);
 double db_col_real(sqlite3_stmt *s, int i);
+/* SQLite's data version of the main database: it changes whenever another
+ * connection commits a change (never for this connection's own writes),
+ * so a poller can skip its reads while it stays the same (the PRAGMA of
+ * that name). 0 on error. */
+uint64_t db_data_version(sqlite3 *db);
 
 #endif

@@ -36,7 +36,9 @@ jwait() {
     local end=$((SECONDS + secs)) s
     while [ $SECONDS -lt $end ]; do
         s=$(jfield "$id" status)
-        for w in "$@"; do [ "$s" = "$w" ] && return 0; done
+        # a finished job's cluster is torn down by a controller worker
+        # just after: wait for that too, so leak checks are meaningful
+        for w in "$@"; do [ "$s" = "$w" ] && [ -z "$(jfield "$id" tearing_down)" ] && return 0; done
         sleep 0.2
     done
     echo "timeout waiting for job $id to be $*: it is '$s'" >&2

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # kill -9 the managed-jobs controller: mid-run (healthy cluster: no
 # relaunch), while its spot node is preempted (recovered when it is back),
-# and mid-launch (the half-made cluster is torn down and the job relaunched);
-# never a lost job or a leaked cluster.
+# mid-launch (the half-made cluster is torn down and the job relaunched),
+# and with several launches in flight in the controller's workers while a
+# recovery goes on beside them; never a lost job or a leaked cluster.
 set -e
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/jobs_lib.sh"
@@ -76,5 +77,44 @@ t_contains "mid-launch: relaunched" "$(jevents "$J3")" "LAUNCH,RELAUNCH,LAUNCH,R
 t_eq "mid-launch: 2 launches" "$(jfield "$J3" launches)" "2"
 t_eq "mid-launch: no cluster leaked" "$(clusters_left)" "0"
 t_eq "mid-launch: no sim node leaked" "$(nodes_left)" "0"
+
+# 4. three slow launches in flight in workers (each pauses 10 s after
+# provisioning: the setting is the submitting command's, see
+# test_jobs_env.sh) while a spot job is preempted: the controller asks for
+# its replacement while they are still launching; then kill -9 it with the
+# launches still in flight
+jlaunch S4 "$T_TMP/spot.yaml"
+jwait "$S4" 30 RUNNING || true
+for k in 1 2 3; do
+    SKYC_DEBUG_LAUNCH_PAUSE_MS=10000 jlaunch "P$k" "$T_TMP/od.yaml"
+done
+relaunched=
+end=$((SECONDS + 8))
+while [ $SECONDS -lt $end ]; do
+    [ "$(jevents "$S4" | tr ',' '\n' | grep -c '^LAUNCH$')" -ge 2 ] && { relaunched=1; break; }
+    sleep 0.05
+done
+ctl=$(cat "$CTL_PID_FILE")
+workers=$(ps -o pid= --ppid "$ctl" | tr -d ' ')
+t_eq "in flight: the preempted job was relaunched" "$relaunched" "1"
+t_eq "in flight: beside three slow launches" \
+    "$(jfield "$P1" status) $(jfield "$P2" status) $(jfield "$P3" status)" \
+    "STARTING STARTING STARTING"
+t_eq "in flight: launches run in workers" "$([ "$(echo "$workers" | grep -c .)" -ge 3 ] && echo yes)" "yes"
+kill_ctl
+gone=yes
+for w in $workers; do
+    for _ in $(seq 40); do kill -0 "$w" 2>/dev/null || break; sleep 0.05; done
+    kill -0 "$w" 2>/dev/null && gone=no
+done
+t_eq "in flight: workers die with the controller" "$gone" "yes"
+t_run "in flight: queue restarts the controller" 0 skyc jobs queue
+for id in "$P1" "$P2" "$P3"; do
+    jwait "$id" 90 SUCCEEDED || t_fail "job $id killed in flight did not succeed"
+    t_contains "in flight: $id relaunched" "$(jevents "$id")" "LAUNCH,RELAUNCH,LAUNCH,RUNNING,SUCCEEDED"
+done
+jwait "$S4" 60 SUCCEEDED || t_fail "the recovered job did not succeed"
+t_eq "in flight: no cluster leaked" "$(clusters_left)" "0"
+t_eq "in flight: no sim node leaked" "$(nodes_left)" "0"
 
 t_done

@@ -126,7 +126,82 @@ static void test_db(void **state)
     assert_string_equal(ev[1].kind, "PREEMPTED");
     assert_true(fabs(ev[1].cost - 0.25) < 1e-12);
     mjob_events_free(ev, n);
+
+    /* the controller's incremental read: rows above the last id it saw
+     * (unfinished, or finished with a cluster still to tear down), and
+     * cancel requests at or below it */
+    struct mjob c3 = job(MJOB_FAILOVER), c4 = job(MJOB_FAILOVER);
+    c3.status = MJOB_SUCCEEDED;
+    c3.retiring = "mj3-1";
+    c3.env = "{\"SKYC_SIM_CONFIG\":\"/a.yaml\"}";
+    c4.status = MJOB_CANCELLED;
+    assert_int_equal(jobs_db_add(&db, &c3, &err), SKYC_OK);
+    assert_int_equal(jobs_db_add(&db, &c4, &err), SKYC_OK);
+    assert_int_equal(jobs_db_list_work(&db, 0, &js, &n, &err), SKYC_OK);
+    assert_int_equal(n, 2); /* 1 (running) and 3 (retiring) */
+    assert_int_equal(js[0].id, 1);
+    assert_int_equal(js[1].id, 3);
+    assert_string_equal(js[1].env, "{\"SKYC_SIM_CONFIG\":\"/a.yaml\"}");
+    assert_null(js[0].env);
+    mjob_list_free(js, n);
+    assert_int_equal(jobs_db_list_work(&db, 3, &js, &n, &err), SKYC_OK);
+    assert_int_equal(n, 1); /* job 1's cancel request */
+    assert_int_equal(js[0].id, 1);
+    assert_true(js[0].cancel_requested);
+    mjob_list_free(js, n);
+    /* a transaction rolled back leaves nothing */
+    assert_int_equal(jobs_db_begin(&db, &err), SKYC_OK);
+    assert_int_equal(jobs_db_add(&db, &c4, &err), SKYC_OK);
+    jobs_db_rollback(&db);
+    assert_int_equal(jobs_db_list(&db, false, &js, &n, &err), SKYC_OK);
+    assert_int_equal(n, 4);
+    mjob_list_free(js, n);
     jobs_db_close(&db);
+}
+
+/* Which variables a job keeps, and applying a snapshot. */
+static void test_env(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        bool kept;
+    } cases[] = {
+        {"SKYC_SIM_CONFIG", true},  {"SKYC_CATALOG_DIR", true},
+        {"SKYC_SHARED_DATA", true}, {"PATH", true},
+        {"XDG_CONFIG_HOME", true},  {"XDG_CACHE_HOME", true},
+        {"SKYC_JOBS_POLL_MS", false}, {"SKYC_JOBS_", false},
+        {"XDG_STATE_HOME", false},  {"HOME", false},
+        {"SKYC", false},            {"PATHX", false},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+        assert_int_equal(jobs_env_kept(cases[i].name, strlen(cases[i].name)),
+                         cases[i].kept);
+    setenv("SKYC_TEST_A", "one", 1);
+    setenv("SKYC_TEST_B", "two", 1);
+    setenv("SKYC_JOBS_TEST", "ctl", 1);
+    char *snap = jobs_env_snapshot();
+    assert_non_null(strstr(snap, "\"SKYC_TEST_A\":\"one\""));
+    assert_null(strstr(snap, "SKYC_JOBS_TEST"));
+    assert_null(strstr(snap, "XDG_STATE_HOME"));
+    /* another job's settings: B dropped, A changed, C added; the
+     * controller's own knobs and XDG_STATE_HOME untouched */
+    jobs_env_apply("{\"SKYC_TEST_A\":\"uno\",\"SKYC_TEST_C\":\"tres\","
+                   "\"XDG_STATE_HOME\":\"/nope\",\"PATH\":\"/bin\"}");
+    assert_string_equal(getenv("SKYC_TEST_A"), "uno");
+    assert_null(getenv("SKYC_TEST_B"));
+    assert_string_equal(getenv("SKYC_TEST_C"), "tres");
+    assert_string_equal(getenv("SKYC_JOBS_TEST"), "ctl");
+    assert_string_equal(getenv("XDG_STATE_HOME"), tmpdir);
+    assert_string_equal(getenv("PATH"), "/bin");
+    /* back; and junk changes nothing */
+    jobs_env_apply(snap);
+    jobs_env_apply("not json");
+    jobs_env_apply(NULL);
+    assert_string_equal(getenv("SKYC_TEST_A"), "one");
+    assert_string_equal(getenv("SKYC_TEST_B"), "two");
+    assert_null(getenv("SKYC_TEST_C"));
+    free(snap);
 }
 
 static void test_statuses_and_bill(void **state)
@@ -341,6 +416,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_db, setup, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_env, setup, teardown_dir),
         cmocka_unit_test(test_statuses_and_bill),
         cmocka_unit_test(test_recovery_plans),
         cmocka_unit_test(test_loss_classes),
