@@ -3,7 +3,10 @@
  * "<dir>/.<name>.skyc-part" with pwrite; commit truncates to size, syncs,
  * sets mtime and mode, and renames it over "<dir>/<name>". A commit that
  * finds no part written is a replay when the object is already there with
- * that size and mtime (success), else SKYC_E_NOT_FOUND.
+ * that size and mtime (success), else SKYC_E_NOT_FOUND. A whole-object
+ * put writes a private part "<dir>/.<name>.<pid>-<seq>.skyc-part"; the
+ * commit of <name> removes the private parts that dead writers (a gateway
+ * killed mid-put) left behind for it.
  */
 #include "core/common.h"
 #include "core/alloc.h"
@@ -13,6 +16,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -264,6 +268,43 @@ static void local_write_close(struct ep_writer *w)
     free(w);
 }
 
+/*
+ * After <final> is committed: unlink ".<name>.<pid>-<seq>.skyc-part" files
+ * whose writer process is gone (it died before its rename). Live writers,
+ * this process's own and unparsable names are left alone.
+ */
+static void sweep_dead_parts(const char *final)
+{
+    const char *slash = strrchr(final, '/');
+    char *dir = slash ? xstrndup(final, (size_t)(slash - final)) : xstrdup(".");
+    const char *name = slash ? slash + 1 : final;
+    size_t nl = strlen(name);
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        const char *e = de->d_name;
+        size_t el = strlen(e);
+        if (el <= nl + 12 || e[0] != '.' || strncmp(e + 1, name, nl) != 0 ||
+            e[nl + 1] != '.' || strcmp(e + el - 10, ".skyc-part") != 0)
+            continue;
+        char *end;
+        long pid = strtol(e + nl + 2, &end, 10);
+        if (pid <= 0 || *end != '-' || pid == (long)getpid())
+            continue;
+        strtoul(end + 1, &end, 10);
+        if (end != e + el - 10)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char *p = path_join(dir, e);
+        (void)unlink(p);
+        free(p);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+}
+
 static enum skyc_err local_write_commit(struct ep_writer *w, uint64_t size,
                                         int64_t mtime_ns, uint32_t mode,
                                         struct skyc_error *err)
@@ -283,6 +324,7 @@ static enum skyc_err local_write_commit(struct ep_writer *w, uint64_t size,
         if (stat(w->final, &fst) == 0 && S_ISREG(fst.st_mode) &&
             (uint64_t)fst.st_size == size &&
             (mtime_ns <= 0 || mtime_of(&fst) == mtime_ns)) {
+            sweep_dead_parts(w->final);
             rc = SKYC_OK;
             goto out;
         }
@@ -311,6 +353,7 @@ static enum skyc_err local_write_commit(struct ep_writer *w, uint64_t size,
                   w->final, strerror(errno));
         goto out;
     }
+    sweep_dead_parts(w->final);
     rc = SKYC_OK;
 out:
     local_write_close(w);

@@ -65,7 +65,7 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for i in $(seq 1 "$n"); do
     started=0
     for try in $(seq 1 20); do
-        port=$(( 20000 + (RANDOM % 20000) ))
+        port=$(( 20000 + (RANDOM % 12000) ))
         port_free "$port" || continue
         cat >"$dir/sshd_$i.conf" <<EOF
 Port $port

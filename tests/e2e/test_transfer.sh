@@ -113,7 +113,12 @@ t_not_contains "relay dies: failures counted" "$ERR" " 0 connection failures"
 
 # 5b. the only gateway keeps dying (every 3rd chunk) and is restarted by a
 #     supervisor loop: reconnects with backoff carry the transfer through
-PORT=$((20000 + RANDOM % 20000))
+#     (a fixed port below the kernel's ephemeral range, 32768+, so no
+#     outgoing connection of a neighbouring test can hold it)
+for _ in $(seq 1 50); do
+    PORT=$((20000 + RANDOM % 12000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break
+done
 ( for _ in $(seq 1 60); do
       [ -e "$T_TMP/stop-flapping" ] && break
       "$SKYC_BIN" gateway --listen 127.0.0.1:$PORT --fault-exit-chunk 3 \

@@ -11,7 +11,9 @@
 #include "transfer/manifest.h"
 #include "transfer/wire.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdlib.h>
@@ -415,6 +417,48 @@ static void test_local_concurrent_put(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A gateway killed mid-put leaves its private part behind; the next commit
+ * of that object removes it, but never a live writer's part. */
+static void touch_part(const char *dir, const char *name)
+{
+    char p[256];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    int fd = open(p, O_WRONLY | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+static void test_local_dead_parts(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/skyc-parts-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    pid_t dead = fork();
+    assert_true(dead >= 0);
+    if (dead == 0)
+        _exit(0);
+    assert_int_equal(waitpid(dead, NULL, 0), dead);
+    char name[128];
+    snprintf(name, sizeof(name), ".obj.%ld-7.skyc-part", (long)dead);
+    touch_part(dir, name);
+    char live[128];
+    snprintf(live, sizeof(live), ".obj.%ld-3.skyc-part", (long)getppid());
+    touch_part(dir, live);
+    touch_part(dir, ".objx.1-2.skyc-part"); /* another object's: kept */
+    struct endpoint *ep = NULL;
+    assert_int_equal(endpoint_local_open(dir, &ep, NULL), SKYC_OK);
+    assert_int_equal(ep->ops->put(ep, "obj", "abc", 3, 0, 0644, NULL),
+                     SKYC_OK);
+    endpoint_free(ep);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "test ! -e %s/%s && test -e %s/%s && "
+             "test -e %s/.objx.1-2.skyc-part && test -e %s/obj",
+             dir, name, dir, live, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* Pooled chunk buffers come back for the same size class, and free() and
  * chunkbuf_put() are interchangeable. */
 static void test_chunkbuf(void **state)
@@ -510,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_hello),   cmocka_unit_test(test_codec),
         cmocka_unit_test(test_layout),  cmocka_unit_test(test_manifest),
         cmocka_unit_test(test_local_commit_replay),
+        cmocka_unit_test(test_local_dead_parts),
         cmocka_unit_test(test_local_concurrent_put),
         cmocka_unit_test(test_chunkbuf),
         cmocka_unit_test(test_source_status),
