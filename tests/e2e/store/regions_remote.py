@@ -117,7 +117,7 @@ check("ttl primary kept in A", holders(d), {A})
 body, src = get(R, "p-ttl", "k")
 check("after eviction get at R is served from A", (body == d, src), (True, A))
 clients[A].delete_object(Bucket="p-ttl", Key="k")
-if not wait_for(lambda: remote_count() == 0):
+if not wait_for(lambda: remote_count() == 0, 30):
     left = remote.list_objects_v2(Bucket=rbucket, Prefix=rprefix + "/")
     print("left in the remote:", [(o["Key"], o["Size"])
                                   for o in left.get("Contents", [])],
