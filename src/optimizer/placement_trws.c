@@ -25,6 +25,7 @@
 #include "core/common.h"
 #include "core/alloc.h"
 #include "core/log.h"
+#include "core/clock.h"
 #include "optimizer/placement.h"
 #include "optimizer/placement_internal.h"
 
@@ -39,13 +40,6 @@ struct trws {
     double *omega;           /* per task: share sent to each edge */
     double *th, *tmp;        /* scratch, max labels long */
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static double gap_tol(double ub)
 {
@@ -391,7 +385,7 @@ enum skyc_err placement_solve_trws(const struct placement *p, size_t *labels,
     size_t *lab = xcalloc(p->n + 1, sizeof(*lab));
     size_t *best = xcalloc(p->n + 1, sizeof(*best));
     double ub = INFINITY, lb = -INFINITY, best_lb = -INFINITY;
-    double stall_lb = -INFINITY, t0 = now_s();
+    double stall_lb = -INFINITY, t0 = clock_mono_s();
     bool out_of_time = false;
     size_t it;
     for (it = 0; it < TRWS_MAX_ITERS; it++) {
@@ -408,7 +402,7 @@ enum skyc_err placement_solve_trws(const struct placement *p, size_t *labels,
         }
         if (ub - best_lb <= gap_tol(ub))
             break;
-        if (p->time_limit_s > 0 && now_s() - t0 >= p->time_limit_s) {
+        if (p->time_limit_s > 0 && clock_mono_s() - t0 >= p->time_limit_s) {
             out_of_time = true;
             break;
         }
@@ -440,7 +434,7 @@ enum skyc_err placement_solve_trws(const struct placement *p, size_t *labels,
         /* prune with the current messages, whose bound is lb */
         double left = 0;
         if (p->time_limit_s > 0)
-            left = SKYC_MAX(1e-3, p->time_limit_s - (now_s() - t0));
+            left = SKYC_MAX(1e-3, p->time_limit_s - (clock_mono_s() - t0));
         rc = finish_with_milp(&t, lb, ub, best, left, labels, objective,
                               stats, err);
     }

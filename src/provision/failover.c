@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/output.h"
 #include "core/strbuf.h"
+#include "core/clock.h"
 #include "catalog/catalog.h"
 #include "optimizer/optimizer.h"
 #include "provision/failover.h"
@@ -16,13 +17,6 @@
 static char *dup_or_null(const char *s)
 {
     return s ? xstrdup(s) : NULL;
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 void failover_record(struct failover_result *res,
@@ -40,7 +34,7 @@ void failover_record(struct failover_result *res,
     a->code = code;
     a->message = code == SKYC_OK ? NULL : dup_or_null(message);
     a->hourly = NAN;
-    a->at = wall_now();
+    a->at = clock_wall_s();
     a->round = 1;
 }
 
@@ -325,11 +319,11 @@ static double lookup_price(const struct catalog *cat,
 /* Sleep up to s seconds; false when interrupted. */
 static bool backoff_sleep(double s, volatile sig_atomic_t *interrupted)
 {
-    double end = wall_now() + s;
-    while (wall_now() < end) {
+    double end = clock_wall_s() + s;
+    while (clock_wall_s() < end) {
         if (interrupted && *interrupted)
             return false;
-        double left = end - wall_now();
+        double left = end - clock_wall_s();
         usleep((useconds_t)(SKYC_MIN(left, 0.05) * 1e6) + 1);
     }
     return !(interrupted && *interrupted);

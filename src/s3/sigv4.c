@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "core/alloc.h"
 #include "core/units.h"
+#include "core/hex.h"
 #include "s3/sigv4.h"
 
 #include <ctype.h>
@@ -12,23 +13,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-static const char hexdigits[] = "0123456789abcdef";
-
-static void to_hex(const uint8_t *in, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hexdigits[in[i] >> 4];
-        out[2 * i + 1] = hexdigits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 void sigv4_sha256_hex(const void *data, size_t len, char hex[65])
 {
     uint8_t md[32];
     unsigned int mdlen = 0;
     EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    to_hex(md, 32, hex);
+    hex_encode(md, 32, hex);
 }
 
 static void hmac(const uint8_t *key, size_t keylen, const void *data,
@@ -346,7 +336,7 @@ void sigv4_hmac_hex(const uint8_t key[32], const char *data, size_t len,
 {
     uint8_t out[32];
     hmac(key, 32, data, len, out);
-    to_hex(out, 32, hex);
+    hex_encode(out, 32, hex);
 }
 
 void sigv4_signature(const struct sigv4_credentials *c,

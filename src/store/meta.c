@@ -4,6 +4,7 @@
 #include "core/common.h"
 #include "core/alloc.h"
 #include "core/strbuf.h"
+#include "core/clock.h"
 #include "store/meta.h"
 
 #include <fcntl.h>
@@ -170,13 +171,6 @@ static bool exec1(struct meta *m, int q)
     return ok;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 enum skyc_err meta_open(struct meta *m, const char *path, bool sync_full,
                         struct skyc_error *err)
 {
@@ -328,7 +322,7 @@ enum skyc_err meta_bucket_create(struct meta *m, const char *name,
     LOCK();
     sqlite3_stmt *s = st(m, Q_BUCKET_INSERT);
     bind_text(s, 1, name);
-    sqlite3_bind_int64(s, 2, now_ms());
+    sqlite3_bind_int64(s, 2, clock_wall_ms());
     bind_text(s, 3, region);
     int r = sqlite3_step(s);
     if (r == SQLITE_DONE)
@@ -627,7 +621,7 @@ enum skyc_err meta_upload_create(struct meta *m, const struct meta_upload *u,
     bind_text(s, 1, u->id);
     bind_text(s, 2, u->bucket);
     bind_text(s, 3, u->key);
-    sqlite3_bind_int64(s, 4, u->initiated_ms ? u->initiated_ms : now_ms());
+    sqlite3_bind_int64(s, 4, u->initiated_ms ? u->initiated_ms : clock_wall_ms());
     bind_text(s, 5, u->headers ? u->headers : "[]");
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = db_fail(m, err, "upload insert");
@@ -694,7 +688,7 @@ enum skyc_err meta_part_put(struct meta *m, const char *upload,
     sqlite3_bind_int64(s, 3, (sqlite3_int64)p->size);
     bind_text(s, 4, p->etag);
     bind_text(s, 5, p->blob);
-    sqlite3_bind_int64(s, 6, p->mtime_ms ? p->mtime_ms : now_ms());
+    sqlite3_bind_int64(s, 6, p->mtime_ms ? p->mtime_ms : clock_wall_ms());
     if (p->region)
         bind_text(s, 7, p->region);
     else
@@ -930,7 +924,7 @@ enum skyc_err meta_policy_set(struct meta *m, const char *bucket,
     sqlite3_stmt *s = st(m, Q_POLICY_SET);
     bind_text(s, 1, bucket);
     bind_text(s, 2, policy);
-    sqlite3_bind_int64(s, 3, now_ms());
+    sqlite3_bind_int64(s, 3, clock_wall_ms());
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = db_fail(m, err, "policy write");
     else if (sqlite3_changes(m->db) == 0)

@@ -424,6 +424,12 @@ enum MHD_Result respond_empty(struct req *r, int status)
     return respond(r, status, resp);
 }
 
+enum MHD_Result respond_internal(struct req *r, const struct skyc_error *err)
+{
+    log_warning("store: %s %s: %s", r->method, r->path, err->msg);
+    return respond_error(r, S3E_InternalError, NULL);
+}
+
 enum MHD_Result respond_error(struct req *r, enum s3err e, const char *msg)
 {
     struct strbuf x = STRBUF_INIT, res = STRBUF_INIT;

@@ -12,12 +12,6 @@
 #include "store/server_internal.h"
 #include "transfer/s3xml.h"
 
-static enum MHD_Result internal(struct req *r, const struct skyc_error *err)
-{
-    log_warning("store: %s %s: %s", r->method, r->path, err->msg);
-    return respond_error(r, S3E_InternalError, NULL);
-}
-
 /* 0 ok, or the response already queued (returned through *ret). */
 static bool bucket_exists(struct req *r, enum MHD_Result *ret)
 {
@@ -27,7 +21,7 @@ static bool bucket_exists(struct req *r, enum MHD_Result *ret)
     if (rc == SKYC_OK)
         return true;
     *ret = rc == SKYC_E_NOT_FOUND ? respond_error(r, S3E_NoSuchBucket, NULL)
-                                  : internal(r, &err);
+                                  : respond_internal(r, &err);
     return false;
 }
 
@@ -56,7 +50,7 @@ enum MHD_Result h_list_buckets(struct req *r)
     struct bucket_list b = {&x};
     if (meta_bucket_list(&r->srv->meta, bucket_xml, &b, &err)) {
         strbuf_release(&x);
-        return internal(r, &err);
+        return respond_internal(r, &err);
     }
     strbuf_addstr(&x, "</Buckets></ListAllMyBucketsResult>");
     return respond_xml(r, 200, &x);
@@ -89,7 +83,7 @@ enum MHD_Result h_create_bucket(struct req *r)
     if (rc == SKYC_E_FAILED)
         return respond_error(r, S3E_BucketAlreadyOwnedByYou, NULL);
     if (rc)
-        return internal(r, &err);
+        return respond_internal(r, &err);
     mr_bucket_created(r->srv, r->bucket);
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -110,7 +104,7 @@ static bool bucket_home(struct req *r, char out[128], enum MHD_Result *ret)
     if (rc) {
         *ret = rc == SKYC_E_NOT_FOUND
                    ? respond_error(r, S3E_NoSuchBucket, NULL)
-                   : internal(r, &err);
+                   : respond_internal(r, &err);
         return false;
     }
     if (r->srv->multi)
@@ -142,7 +136,7 @@ enum MHD_Result h_delete_bucket(struct req *r)
     if (rc == SKYC_E_FAILED)
         return respond_error(r, S3E_BucketNotEmpty, NULL);
     if (rc)
-        return internal(r, &err);
+        return respond_internal(r, &err);
     return respond_empty(r, 204);
 }
 
@@ -358,7 +352,7 @@ enum MHD_Result h_list_objects(struct req *r, int version)
         rc = meta_object_list(&r->srv->meta, r->bucket, l.prefix, after,
                               list_cb, &l, &err);
     if (rc) {
-        ret = internal(r, &err);
+        ret = respond_internal(r, &err);
         goto out;
     }
     struct strbuf x = STRBUF_INIT;
@@ -468,7 +462,7 @@ enum MHD_Result h_list_uploads(struct req *r)
             : SKYC_OK;
     if (rc) {
         strbuf_release(&body);
-        return internal(r, &err);
+        return respond_internal(r, &err);
     }
     strbuf_addstr(&x, XML_HEAD "<ListMultipartUploadsResult xmlns=\"" XMLNS
                                "\"><Bucket>");

@@ -169,6 +169,9 @@ void req_fail(struct req *r, enum s3err e, const char *msg);
 
 /* Responses. Each consumes nothing of r and queues exactly one response. */
 enum MHD_Result respond_error(struct req *r, enum s3err e, const char *msg);
+/* InternalError for a failure of ours; err's message goes to the log, not
+ * to the client. */
+enum MHD_Result respond_internal(struct req *r, const struct skyc_error *err);
 enum MHD_Result respond_xml(struct req *r, int status, struct strbuf *xml);
 enum MHD_Result respond_empty(struct req *r, int status);
 /* Add the headers every response carries, then queue. Frees resp. */

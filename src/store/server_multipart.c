@@ -7,6 +7,8 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "core/clock.h"
+#include "core/hex.h"
 #include "s3/xmlbody.h"
 #include "store/server_internal.h"
 
@@ -15,35 +17,12 @@
 
 #define MIN_PART_SIZE (5u << 20)
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void hex(const uint8_t *in, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[in[i] >> 4];
-        out[2 * i + 1] = hx[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static enum MHD_Result internal(struct req *r, const struct skyc_error *err)
-{
-    log_warning("store: %s %s: %s", r->method, r->path, err->msg);
-    return respond_error(r, S3E_InternalError, NULL);
-}
-
 static enum MHD_Result no_bucket(struct req *r, enum skyc_err rc,
                                  struct skyc_error *err)
 {
     if (rc == SKYC_E_NOT_FOUND)
         return respond_error(r, S3E_NoSuchBucket, NULL);
-    return internal(r, err);
+    return respond_internal(r, err);
 }
 
 /* ---- multipart ------------------------------------------------------- */
@@ -55,9 +34,9 @@ enum MHD_Result h_create_upload(struct req *r)
     char id[33];
     if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
         return respond_error(r, S3E_InternalError, NULL);
-    hex(rnd, 16, id);
+    hex_encode(rnd, 16, id);
     char *headers = collect_object_headers(r);
-    struct meta_upload u = {id, r->bucket, r->key, headers, now_ms()};
+    struct meta_upload u = {id, r->bucket, r->key, headers, clock_wall_ms()};
     enum skyc_err rc = meta_upload_create(&r->srv->meta, &u, &err);
     free(headers);
     if (rc)
@@ -93,10 +72,10 @@ enum MHD_Result h_upload_part(struct req *r)
         return respond_error(r, S3E_NoSuchUpload, NULL);
     }
     if (rc)
-        return internal(r, &err);
+        return respond_internal(r, &err);
     char etag[40];
     etag[0] = '"';
-    hex(r->md5_out, 16, etag + 1);
+    hex_encode(r->md5_out, 16, etag + 1);
     etag[33] = '"';
     etag[34] = '\0';
     enum MHD_Result ret = finish_put(r, etag, NULL, true, n, u.id);
@@ -174,7 +153,7 @@ enum MHD_Result h_complete_upload(struct req *r)
         goto out;
     }
     if (rc) {
-        ret = internal(r, &err);
+        ret = respond_internal(r, &err);
         goto out;
     }
     if (!s3_parse_complete(r->buf.buf, r->buf.len, &c, msg)) {
@@ -183,7 +162,7 @@ enum MHD_Result h_complete_upload(struct req *r)
     }
     if ((rc = meta_part_list(&r->srv->meta, u.id, 0, collect_part, &pv,
                              &err))) {
-        ret = internal(r, &err);
+        ret = respond_internal(r, &err);
         goto out;
     }
     ctx = EVP_MD_CTX_new();
@@ -213,7 +192,7 @@ enum MHD_Result h_complete_upload(struct req *r)
         }
     struct store_region *reg = region_for_write(r);
     if ((rc = backend_create(&reg->be, &w, &err))) {
-        ret = internal(r, &err);
+        ret = respond_internal(r, &err);
         goto out;
     }
     /* parts may sit in different regions (each was written where its
@@ -225,7 +204,7 @@ enum MHD_Result h_complete_upload(struct req *r)
                                               : reg;
         if ((rc = backend_append_from(&w, &from->be, p->blob, 0, p->size,
                                       &err))) {
-            ret = internal(r, &err);
+            ret = respond_internal(r, &err);
             goto out;
         }
     }
@@ -234,12 +213,12 @@ enum MHD_Result h_complete_upload(struct req *r)
     char etag[48];
     EVP_DigestFinal_ex(ctx, md, &mdlen);
     etag[0] = '"';
-    hex(md, 16, etag + 1);
+    hex_encode(md, 16, etag + 1);
     snprintf(etag + 33, sizeof(etag) - 33, "-%zu\"", c.nparts);
     char id[BLOB_ID_LEN + 1];
     memcpy(id, w.id, sizeof(id));
     if ((rc = backend_commit(&w, &err))) {
-        ret = internal(r, &err);
+        ret = respond_internal(r, &err);
         goto out;
     }
     struct meta_object o = {
@@ -247,7 +226,7 @@ enum MHD_Result h_complete_upload(struct req *r)
         .key = r->key,
         .size = total,
         .etag = etag,
-        .mtime_ms = now_ms(),
+        .mtime_ms = clock_wall_ms(),
         .blob = id,
         .region = reg->name,
         .headers = u.headers,
@@ -256,7 +235,7 @@ enum MHD_Result h_complete_upload(struct req *r)
     if (rc) {
         backend_remove(&reg->be, id);
         ret = rc == SKYC_E_NOT_FOUND ? respond_error(r, S3E_NoSuchUpload, NULL)
-                                     : internal(r, &err);
+                                     : respond_internal(r, &err);
         goto out;
     }
     mr_after_put(r, id, total, reg);
@@ -306,7 +285,7 @@ enum MHD_Result h_abort_upload(struct req *r)
         return respond_error(r, S3E_NoSuchUpload, NULL);
     }
     if (rc)
-        return internal(r, &err);
+        return respond_internal(r, &err);
     rc = meta_upload_finish(&r->srv->meta, u.id, NULL, &blobs, &nblobs, &err);
     meta_upload_release(&u);
     for (size_t i = 0; i < nblobs; i++) {
@@ -317,7 +296,7 @@ enum MHD_Result h_abort_upload(struct req *r)
     if (rc == SKYC_E_NOT_FOUND)
         return respond_error(r, S3E_NoSuchUpload, NULL);
     if (rc)
-        return internal(r, &err);
+        return respond_internal(r, &err);
     return respond_empty(r, 204);
 }
 
@@ -357,7 +336,7 @@ enum MHD_Result h_list_parts(struct req *r)
         return respond_error(r, S3E_NoSuchUpload, NULL);
     }
     if (rc)
-        return internal(r, &err);
+        return respond_internal(r, &err);
     const char *mp = req_arg(r, "max-parts");
     const char *pm = req_arg(r, "part-number-marker");
     long max = mp ? strtol(mp, NULL, 10) : 1000;
@@ -370,7 +349,7 @@ enum MHD_Result h_list_parts(struct req *r)
     if (rc) {
         meta_upload_release(&u);
         strbuf_release(&body);
-        return internal(r, &err);
+        return respond_internal(r, &err);
     }
     strbuf_addstr(&x, XML_HEAD "<ListPartsResult xmlns=\"" XMLNS "\"><Bucket>");
     xml_escape(&x, r->bucket, strlen(r->bucket));

@@ -8,35 +8,14 @@
 #include <ctype.h>
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "core/clock.h"
+#include "core/hex.h"
 #include "s3/xmlbody.h"
 #include "store/server_internal.h"
 
 #include <jansson.h>
 #include <sys/random.h>
 #include <unistd.h>
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void hex(const uint8_t *in, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[in[i] >> 4];
-        out[2 * i + 1] = hx[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static enum MHD_Result internal(struct req *r, const struct skyc_error *err)
-{
-    log_warning("store: %s %s: %s", r->method, r->path, err->msg);
-    return respond_error(r, S3E_InternalError, NULL);
-}
 
 /* Compare an ETag from a header with a stored one, quotes optional. */
 bool etag_eq(const char *a, const char *stored)
@@ -188,7 +167,7 @@ static enum MHD_Result no_bucket(struct req *r, enum skyc_err rc,
 {
     if (rc == SKYC_E_NOT_FOUND)
         return respond_error(r, S3E_NoSuchBucket, NULL);
-    return internal(r, err);
+    return respond_internal(r, err);
 }
 
 bool precheck_put(struct req *r)
@@ -243,11 +222,11 @@ enum MHD_Result finish_put(struct req *r, const char *etag,
         r->w_open = false;
         if ((rc = backend_commit(&r->w, &err))) {
             free(headers);
-            return internal(r, &err);
+            return respond_internal(r, &err);
         }
     }
     if (part) {
-        struct meta_part p = {part_no, size, (char *)etag, id, now_ms(),
+        struct meta_part p = {part_no, size, (char *)etag, id, clock_wall_ms(),
                               reg->name};
         rc = meta_part_put(&r->srv->meta, upload_id, &p, &old, &err);
     } else {
@@ -256,7 +235,7 @@ enum MHD_Result finish_put(struct req *r, const char *etag,
             .key = r->key,
             .size = size,
             .etag = (char *)etag,
-            .mtime_ms = now_ms(),
+            .mtime_ms = clock_wall_ms(),
             .blob = id,
             .region = reg->name,
             .headers = headers,
@@ -273,7 +252,7 @@ enum MHD_Result finish_put(struct req *r, const char *etag,
         if (rc == SKYC_E_NOT_FOUND)
             return respond_error(r, part ? S3E_NoSuchUpload : S3E_NoSuchBucket,
                                  NULL);
-        return internal(r, &err);
+        return respond_internal(r, &err);
     }
     if (old)
         remove_everywhere(r->srv, old);
@@ -297,7 +276,7 @@ enum MHD_Result h_put_object(struct req *r)
 {
     char etag[40];
     etag[0] = '"';
-    hex(r->md5_out, 16, etag + 1);
+    hex_encode(r->md5_out, 16, etag + 1);
     etag[33] = '"';
     etag[34] = '\0';
     return finish_put(r, etag, collect_object_headers(r), false, 0, NULL);
@@ -358,7 +337,7 @@ enum MHD_Result h_get_object(struct req *r, bool head)
         return respond_error(r, S3E_NoSuchKey, NULL);
     }
     if (rc)
-        return internal(r, &err);
+        return respond_internal(r, &err);
     const char *vid = req_arg(r, "versionId");
     if (vid && strcmp(vid, "null") != 0) {
         meta_object_release(&o);
@@ -394,7 +373,7 @@ enum MHD_Result h_get_object(struct req *r, bool head)
     if (!o.has_data && !stream &&
         (rc = backend_open_read(&reg->be, o.blob, &fd, &bsize, &err))) {
         meta_object_release(&o);
-        return internal(r, &err);
+        return respond_internal(r, &err);
     }
     uint64_t off = 0, len = o.size;
     int status = 200;
@@ -494,7 +473,7 @@ enum MHD_Result h_delete_object(struct req *r)
             SKYC_E_NOT_FOUND)
         return respond_error(r, S3E_NoSuchBucket, NULL);
     if (rc && rc != SKYC_E_NOT_FOUND)
-        return internal(r, &err);
+        return respond_internal(r, &err);
     if (!rc)
         mr_delete(r, r->key);
     if (old)
@@ -598,7 +577,7 @@ enum MHD_Result h_copy_object(struct req *r, bool part)
         rc = meta_upload_get(&r->srv->meta, req_arg(r, "uploadId"), &u, &err);
         if (rc || strcmp(u.bucket, r->bucket) || strcmp(u.key, r->key)) {
             ret = rc && rc != SKYC_E_NOT_FOUND
-                      ? internal(r, &err)
+                      ? respond_internal(r, &err)
                       : respond_error(r, S3E_NoSuchUpload, NULL);
             goto out;
         }
@@ -618,7 +597,7 @@ enum MHD_Result h_copy_object(struct req *r, bool part)
         goto out;
     }
     if (rc) {
-        ret = internal(r, &err);
+        ret = respond_internal(r, &err);
         goto out;
     }
     if (conditions(r, &o, "x-amz-copy-source-if-match",
@@ -659,12 +638,12 @@ enum MHD_Result h_copy_object(struct req *r, bool part)
     struct store_region *dst = region_for_write(r);
     if ((rc = copy_blob(region_named(r->srv, o.region), o.blob, &o, off, len,
                         dst, &w, md5, &err))) {
-        ret = internal(r, &err);
+        ret = respond_internal(r, &err);
         goto out;
     }
     char etag[40];
     etag[0] = '"';
-    hex(md5, 16, etag + 1);
+    hex_encode(md5, 16, etag + 1);
     etag[33] = '"';
     etag[34] = '\0';
     /* a copy of a multipart object keeps its ETag, as S3's does */
@@ -672,11 +651,11 @@ enum MHD_Result h_copy_object(struct req *r, bool part)
     char id[BLOB_ID_LEN + 1];
     memcpy(id, w.id, sizeof(id));
     if ((rc = backend_commit(&w, &err))) {
-        ret = internal(r, &err);
+        ret = respond_internal(r, &err);
         goto out;
     }
     char *old = NULL;
-    int64_t mt = now_ms();
+    int64_t mt = clock_wall_ms();
     if (part) {
         struct meta_part p = {part_no, len, etag, id, mt, dst->name};
         rc = meta_part_put(&r->srv->meta, u.id, &p, &old, &err);
@@ -701,7 +680,7 @@ enum MHD_Result h_copy_object(struct req *r, bool part)
         ret = rc == SKYC_E_NOT_FOUND
                   ? respond_error(r, part ? S3E_NoSuchUpload : S3E_NoSuchBucket,
                                   NULL)
-                  : internal(r, &err);
+                  : respond_internal(r, &err);
         goto out;
     }
     if (old)

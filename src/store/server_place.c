@@ -45,6 +45,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "core/clock.h"
 #include "store/server_internal.h"
 
 #include <errno.h>
@@ -68,13 +69,6 @@ struct copy_job {
     struct blob_writer w;
     bool cancelled;   /* an eviction of (blob, dst) came meanwhile */
 };
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The server region holding model region m, or NULL. */
 static struct store_region *region_of_model(struct store_server *s,
@@ -621,7 +615,7 @@ void mr_after_put(struct req *r, const char *blob, uint64_t size,
     if (b == UINT32_MAX)
         goto out;
     if (place_put(&s->place, b, r->key, size, s->regions[r->at].model,
-                  wall_now(), pl, &err)) {
+                  clock_wall_s(), pl, &err)) {
         log_warning("store: placement of %s/%s: %s", r->bucket, r->key,
                     err.msg);
         goto out;
@@ -648,7 +642,7 @@ struct store_region *mr_for_read(struct req *r, const struct meta_object *o,
     uint32_t b = bucket_locked(s, r->bucket);
     if (b == UINT32_MAX)
         goto out;
-    if (place_get(&s->place, b, r->key, s->regions[r->at].model, wall_now(),
+    if (place_get(&s->place, b, r->key, s->regions[r->at].model, clock_wall_s(),
                   pl, &err)) {
         log_warning("store: placement of %s/%s: %s; reading the primary",
                     r->bucket, r->key, err.msg);
@@ -699,7 +693,7 @@ void mr_delete(struct req *r, const char *key)
     struct place_plan *pl = &s->plan;
     uint32_t b = bucket_locked(s, r->bucket);
     if (b != UINT32_MAX &&
-        !place_delete(&s->place, b, key, wall_now(), pl, &err)) {
+        !place_delete(&s->place, b, key, clock_wall_s(), pl, &err)) {
         journal_locked(s, 'd', b, key, 0, 0);
         plan_locked(s, pl, NULL, NULL, false, &w);
     }
@@ -714,7 +708,7 @@ static void *timer_main(void *arg)
 {
     struct store_server *s = arg;
     struct skyc_error err = {0};
-    double last_sync = wall_now();
+    double last_sync = clock_wall_s();
     struct place_plan pl;
     place_plan_init(&pl);
     pthread_mutex_lock(&s->place_mu);
@@ -728,7 +722,7 @@ static void *timer_main(void *arg)
         pthread_cond_timedwait(&s->place_cv, &s->place_mu, &ts);
         if (s->stopping)
             break;
-        double now = wall_now();
+        double now = clock_wall_s();
         if (place_next_expiry(&s->place) <= now) {
             struct plan_work w = {0};
             pl.n = 0;

@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "catalog/catalog.h"
 #include "solver/lp.h"
 #include "solver/milp.h"
@@ -247,13 +248,6 @@ static double cpu_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Solve a model, accounting time and nodes in plan; solutions no better
  * than cutoff (when finite) are not looked for. */
 static enum skyc_err model_solve_cut(struct model *md,
@@ -284,15 +278,15 @@ static enum skyc_err model_solve_cut(struct model *md,
     struct milp_params p = {.time_limit_s = req->time_limit_s,
                             .rel_gap = 1e-9, .abs_gap = 1e-10,
                             .cbc_options = req->reference ? NULL : opts};
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = clock_mono_s(), c0 = cpu_s();
     enum skyc_err rc = milp_solve(&md->m, &p, res, err);
-    plan->solve_s += now_s() - t0;
+    plan->solve_s += clock_mono_s() - t0;
     if (getenv("SKYC_TRANSFER_DEBUG"))
         fprintf(stderr,
                 "transfer: milp %zu vars %zu rows: status %d objective %.9g "
                 "bound %.9g, %.3f s (CPU %.3f s), %ld nodes\n",
                 md->m.nvars, md->m.nrows, (int)res->status, res->objective,
-                res->best_bound, now_s() - t0, cpu_s() - c0, res->nodes);
+                res->best_bound, clock_mono_s() - t0, cpu_s() - c0, res->nodes);
     plan->nodes += res->nodes;
     plan->solves++;
     return rc;
@@ -751,7 +745,7 @@ static enum skyc_err solve_pruned(struct model *md,
     bool *gift = xcalloc(n, sizeof(*gift));
     enum skyc_err rc = SKYC_OK;
     double tput = proto->tput;
-    double zl = 0, t0 = now_s();
+    double zl = 0, t0 = clock_mono_s();
     double tend = tput > 0 ? tput : proto->sweep ? proto->tlo : 0;
     int rounds = 0;
     *done = false;
@@ -767,7 +761,7 @@ static enum skyc_err solve_pruned(struct model *md,
         *done = true;
         goto out;
     }
-    double tl = now_s(), cl = cpu_s();
+    double tl = clock_mono_s(), cl = cpu_s();
     /*
      * Maximum throughput leaves the LP highly degenerate (flows cost
      * nothing, any of many vertices is optimal): it is solved with egress
@@ -798,12 +792,12 @@ static enum skyc_err solve_pruned(struct model *md,
                       transfer_ingress_cap(g->cloud[req->dst]));
     }
     plan->solves++;
-    plan->solve_s += now_s() - tl;
+    plan->solve_s += clock_mono_s() - tl;
     if (getenv("SKYC_TRANSFER_DEBUG"))
         fprintf(stderr,
                 "transfer: lp %zu vars %zu rows: status %d objective %.9g, "
                 "%.3f s (CPU %.3f s)\n",
-                full.m.nvars, full.m.nrows, (int)st, zl, now_s() - tl,
+                full.m.nvars, full.m.nrows, (int)st, zl, clock_mono_s() - tl,
                 cpu_s() - cl);
     if (st == MILP_INFEASIBLE) {
         res->status = MILP_INFEASIBLE; /* a relaxation: so is M */
@@ -933,7 +927,7 @@ static enum skyc_err solve_pruned(struct model *md,
         fprintf(stderr,
                 "transfer: pruned: LP %.9g, plan %.9g, %d gift rounds, %zu "
                 "regions, %.3f s\n",
-                zl, res->objective, rounds, ns, now_s() - t0);
+                zl, res->objective, rounds, ns, clock_mono_s() - t0);
     }
 out:
     if (!*done) {

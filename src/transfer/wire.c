@@ -3,6 +3,7 @@
  */
 #include "core/common.h"
 #include "core/alloc.h"
+#include "core/hex.h"
 #include "transfer/wire.h"
 
 #include <arpa/inet.h>
@@ -249,25 +250,6 @@ void wire_body_release(struct wire_body *body)
     body->data_len = 0;
 }
 
-static void hex(char *out, const uint8_t *in, size_t n)
-{
-    static const char d[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = d[in[i] >> 4];
-        out[2 * i + 1] = d[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
-static int unhex1(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 void wire_hello_encode(struct strbuf *sb, const struct wire_hello *h)
 {
     json_t *o = json_object();
@@ -280,7 +262,7 @@ void wire_hello_encode(struct strbuf *sb, const struct wire_hello *h)
     json_object_set_new(o, "dest", json_string(h->dest ? h->dest : ""));
     if (h->has_key) {
         char k[65];
-        hex(k, h->key, 32);
+        hex_encode(h->key, 32, k);
         json_object_set_new(o, "key", json_string(k));
     }
     char *s = json_dumps(o, JSON_COMPACT);
@@ -339,7 +321,7 @@ enum skyc_err wire_hello_decode(struct wire_hello *h, const uint8_t *buf,
             goto out;
         }
         for (int i = 0; i < 32; i++) {
-            int hi = unhex1(k[2 * i]), lo = unhex1(k[2 * i + 1]);
+            int hi = hex_digit(k[2 * i]), lo = hex_digit(k[2 * i + 1]);
             if (hi < 0 || lo < 0) {
                 skyc_fail(err, rc, "hello: \"key\" must be 64 hex digits");
                 goto out;

@@ -1,7 +1,9 @@
 /* Unit tests of core/: errors, strbuf, units, suggestions, tables. */
 #include "core/common.h"
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/error.h"
+#include "core/hex.h"
 #include "core/output.h"
 #include "core/strbuf.h"
 #include "core/suggest.h"
@@ -102,12 +104,33 @@ static void test_table(void **state)
     table_release(&t);
 }
 
+static void test_hex_clock(void **state)
+{
+    (void)state;
+    const uint8_t in[] = {0x00, 0x9f, 0xa0, 0xff};
+    char out[9];
+    hex_encode(in, 4, out);
+    assert_string_equal(out, "009fa0ff");
+    hex_encode(in, 0, out);
+    assert_string_equal(out, "");
+    assert_int_equal(hex_digit('7'), 7);
+    assert_int_equal(hex_digit('b'), 11);
+    assert_int_equal(hex_digit('F'), 15);
+    assert_int_equal(hex_digit('g'), -1);
+    assert_int_equal(hex_digit(0), -1);
+    double w = clock_wall_s();
+    int64_t ms = clock_wall_ms();
+    assert_true(w > 1.6e9 && ms / 1000 - (int64_t)w <= 1);
+    double a = clock_mono_s(), b = clock_mono_s();
+    assert_true(b >= a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_error_codes), cmocka_unit_test(test_strbuf),
         cmocka_unit_test(test_durations),   cmocka_unit_test(test_suggest),
-        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_table), cmocka_unit_test(test_hex_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
