@@ -58,8 +58,7 @@ static void send_status(struct bar *b, const struct sender_stats *st,
     wire_status_encode(&sb, &ws);
     struct wire_hdr h = {0};
     h.type = WIRE_STATUS;
-    h.payload_len = h.raw_len = (uint32_t)(sb.len - WIRE_HDR_LEN);
-    wire_hdr_encode(&h, (uint8_t *)sb.buf);
+    wire_frame_seal(&sb, &h);
     const char *p = sb.buf;
     size_t left = sb.len;
     while (left && !b->status_broken) {

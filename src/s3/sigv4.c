@@ -51,23 +51,12 @@ void sigv4_uri_encode(struct strbuf *out, const char *s, size_t len,
     }
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 void sigv4_uri_decode(struct strbuf *out, const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         int hi, lo;
         if (s[i] == '%' && i + 2 < len &&
-            (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+            (hi = hex_digit(s[i + 1])) >= 0 && (lo = hex_digit(s[i + 2])) >= 0) {
             strbuf_addch(out, hi * 16 + lo);
             i += 2;
         } else {
@@ -454,7 +443,7 @@ static bool is_hex64(const char *s, size_t n)
     if (n != 64)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (hexval(s[i]) < 0)
+        if (hex_digit(s[i]) < 0)
             return false;
     return true;
 }

@@ -183,8 +183,7 @@ static enum skyc_err copy_remote(const struct copy_opts *o,
     wire_source_encode(&sb, &req);
     struct wire_hdr h = {0};
     h.type = WIRE_SOURCE;
-    h.payload_len = h.raw_len = (uint32_t)(sb.len - WIRE_HDR_LEN);
-    wire_hdr_encode(&h, (uint8_t *)sb.buf);
+    wire_frame_seal(&sb, &h);
 
     struct sockaddr_storage ss;
     if ((rc = wire_parse_addr(sg, &ss, err)) != SKYC_OK)

@@ -415,8 +415,7 @@ static void start_relay(struct gconn *up, struct wire_hello *hello)
     wire_hello_encode(&sb, &next);
     struct wire_hdr h = {0};
     h.type = WIRE_HELLO;
-    h.payload_len = h.raw_len = (uint32_t)(sb.len - WIRE_HDR_LEN);
-    wire_hdr_encode(&h, (uint8_t *)sb.buf);
+    wire_frame_seal(&sb, &h);
     down->pending_len = sb.len;
     down->pending_hello = (uint8_t *)strbuf_detach(&sb, NULL);
     up->role = ROLE_RELAY_UP;

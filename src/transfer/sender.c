@@ -818,8 +818,7 @@ static void on_connected(uv_connect_t *req, int status)
     memset(hello.key, 0, sizeof(hello.key));
     struct wire_hdr h = {0};
     h.type = WIRE_HELLO;
-    h.payload_len = h.raw_len = (uint32_t)(sb.len - WIRE_HDR_LEN);
-    wire_hdr_encode(&h, (uint8_t *)sb.buf);
+    wire_frame_seal(&sb, &h);
     size_t len = sb.len;
     frame_rd_init(&c->rd, 1 << 20);
     uv_read_start((uv_stream_t *)&c->tcp, s_alloc, s_read);

@@ -55,6 +55,12 @@ void wire_hdr_encode(const struct wire_hdr *h, uint8_t out[WIRE_HDR_LEN])
     memcpy(out + 44, h->tag, 16);
 }
 
+void wire_frame_seal(struct strbuf *sb, struct wire_hdr *h)
+{
+    h->payload_len = h->raw_len = (uint32_t)(sb->len - WIRE_HDR_LEN);
+    wire_hdr_encode(h, (uint8_t *)sb->buf);
+}
+
 enum skyc_err wire_hdr_decode(struct wire_hdr *h, const uint8_t *in,
                               size_t len, struct skyc_error *err)
 {

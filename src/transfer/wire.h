@@ -75,6 +75,12 @@ struct wire_hdr {
 };
 
 void wire_hdr_encode(const struct wire_hdr *h, uint8_t out[WIRE_HDR_LEN]);
+/*
+ * A control frame built in place: sb holds WIRE_HDR_LEN reserved bytes and
+ * then the payload. Sets h's payload and raw lengths from sb and writes the
+ * header into those first bytes. Cannot fail.
+ */
+void wire_frame_seal(struct strbuf *sb, struct wire_hdr *h);
 /* Decode and validate (magic, known type, lengths within limits). */
 enum skyc_err wire_hdr_decode(struct wire_hdr *h, const uint8_t *in,
                               size_t len, struct skyc_error *err);
