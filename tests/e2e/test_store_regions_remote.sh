@@ -13,18 +13,8 @@ t_need_shared skystore
 s3_need boto3 aws
 
 RAK=remote-cloud-key RSK=remote-cloud-secret
-"$SKYC_BIN" store serve --data "$T_TMP/cloud" --listen 127.0.0.1:0 \
-    --access-key "$RAK" --secret-key "$RSK" --no-fsync \
-    >"$T_TMP/cloud.out" 2>"$T_TMP/cloud.err" &
-cloud_pid=$!
-t_on_exit "kill -9 $cloud_pid 2>/dev/null"
-for _ in $(seq 1 100); do
-    rport=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T_TMP/cloud.out")
-    [ -n "$rport" ] && break
-    sleep 0.1
-done
-[ -n "$rport" ] || { echo "FAIL: remote store did not start" >&2; cat "$T_TMP/cloud.err" >&2; exit 1; }
-RURL=http://127.0.0.1:$rport
+s3_cloud_start "$RAK" "$RSK"
+cloud_pid=$CLOUD_PID
 S3_URL=$RURL AWS_ACCESS_KEY_ID=$RAK AWS_SECRET_ACCESS_KEY=$RSK \
     t_run "remote bucket made" 0 awss3 s3 mb s3://cloud-bucket
 

@@ -41,6 +41,29 @@ s3_start() {
     S3_URL=http://127.0.0.1:$S3_PORT
 }
 
+# s3_cloud_start AK SK: a second store server playing a remote cloud's
+# bucket service (no fsync); sets CLOUD_PID and RURL. Killed on exit (after
+# a SIGCONT, for tests that freeze it).
+s3_cloud_start() {
+    : >"$T_TMP/cloud.out"
+    "$SKYC_BIN" store serve --data "$T_TMP/cloud" --listen 127.0.0.1:0 \
+        --access-key "$1" --secret-key "$2" --no-fsync \
+        >"$T_TMP/cloud.out" 2>"$T_TMP/cloud.err" &
+    CLOUD_PID=$!
+    t_on_exit "kill -CONT $CLOUD_PID 2>/dev/null; kill -9 $CLOUD_PID 2>/dev/null"
+    local i port=
+    for i in $(seq 1 100); do
+        port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T_TMP/cloud.out")
+        [ -n "$port" ] && break
+        kill -0 "$CLOUD_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$port" ]; then
+        echo "FAIL: remote store did not start:" >&2; cat "$T_TMP/cloud.err" >&2; exit 1
+    fi
+    RURL=http://127.0.0.1:$port
+}
+
 s3_stop() { # graceful (SIGTERM), waits
     kill "$S3_PID" 2>/dev/null; wait "$S3_PID" 2>/dev/null || true
 }
