@@ -32,7 +32,11 @@ def remote_holds(data):
     lst = remote.list_objects_v2(Bucket=rbucket, Prefix=rprefix + "/")
     for o in lst.get("Contents", []):
         if o["Size"] == len(data):
-            got = remote.get_object(Bucket=rbucket, Key=o["Key"])["Body"].read()
+            try:
+                got = remote.get_object(Bucket=rbucket,
+                                        Key=o["Key"])["Body"].read()
+            except remote.exceptions.NoSuchKey:
+                continue  # evicted between the listing and the read
             if got == data:
                 return True
     return False
