@@ -19,6 +19,23 @@ s3_need() { # fail loudly when a client is missing (scripts/install-deps install
     done
 }
 
+# s3_serve_port NAME PID: wait for the server PID, whose stdout is
+# $T_TMP/NAME.out, to print its address; prints its port, or fails the test
+# with $T_TMP/NAME.err.
+s3_serve_port() {
+    local i port=
+    for i in $(seq 1 100); do
+        port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T_TMP/$1.out")
+        [ -n "$port" ] && break
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$port" ]; then
+        echo "FAIL: store serve ($1) did not start:" >&2; cat "$T_TMP/$1.err" >&2; exit 1
+    fi
+    echo "$port"
+}
+
 # s3_start DATA_DIR [extra serve args...]
 s3_start() {
     local data=$1; shift
@@ -28,16 +45,7 @@ s3_start() {
         >"$T_TMP/serve.out" 2>>"$T_TMP/serve.err" &
     S3_PID=$!
     t_on_exit "kill -9 $S3_PID 2>/dev/null"
-    local i
-    for i in $(seq 1 100); do
-        S3_PORT=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T_TMP/serve.out")
-        [ -n "$S3_PORT" ] && break
-        kill -0 "$S3_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ -z "$S3_PORT" ]; then
-        echo "FAIL: store serve did not start:" >&2; cat "$T_TMP/serve.err" >&2; exit 1
-    fi
+    S3_PORT=$(s3_serve_port serve "$S3_PID")
     S3_URL=http://127.0.0.1:$S3_PORT
 }
 
@@ -51,17 +59,7 @@ s3_cloud_start() {
         >"$T_TMP/cloud.out" 2>"$T_TMP/cloud.err" &
     CLOUD_PID=$!
     t_on_exit "kill -CONT $CLOUD_PID 2>/dev/null; kill -9 $CLOUD_PID 2>/dev/null"
-    local i port=
-    for i in $(seq 1 100); do
-        port=$(sed -n 's/^listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T_TMP/cloud.out")
-        [ -n "$port" ] && break
-        kill -0 "$CLOUD_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if [ -z "$port" ]; then
-        echo "FAIL: remote store did not start:" >&2; cat "$T_TMP/cloud.err" >&2; exit 1
-    fi
-    RURL=http://127.0.0.1:$port
+    RURL=http://127.0.0.1:$(s3_serve_port cloud "$CLOUD_PID")
 }
 
 s3_stop() { # graceful (SIGTERM), waits
