@@ -761,6 +761,48 @@ static bool note_bucket(void *ctx, const char *name, int64_t created_ms)
     return true;
 }
 
+/*
+ * With place_mu held, at start: a replica the engine holds but the
+ * metadata has no copies row for was queued or in flight when the server
+ * last stopped or crashed. Queue it again from the primary, so the bytes
+ * follow the engine's view (and its bill). Returns how many.
+ */
+static size_t requeue_lost_locked(struct store_server *s)
+{
+    struct skyc_error err = {0};
+    size_t n = 0;
+    for (size_t i = 0; i < s->place.nobjects; i++) {
+        const struct place_object *o = &s->place.objects[i];
+        if (!o->live || o->ncopies < 2 || o->bucket >= s->place.nbuckets)
+            continue;
+        const char *bname = s->place.buckets[o->bucket].name;
+        struct meta_object row;
+        if (meta_object_get(&s->meta, bname, o->key, &row, &err)) {
+            skyc_error_clear(&err);
+            continue;
+        }
+        struct store_region *src =
+            row.region ? region_named(s, row.region) : NULL;
+        for (uint16_t c = 0; src && row.blob && *row.blob && c < o->ncopies;
+             c++) {
+            struct store_region *dst =
+                region_of_model(s, o->copies[c].region);
+            if (o->copies[c].primary || !dst || dst == src)
+                continue;
+            enum skyc_err rc =
+                meta_copy_has(&s->meta, bname, o->key, dst->name, &err);
+            skyc_error_clear(&err);
+            if (rc != SKYC_E_NOT_FOUND)
+                continue;
+            job_queue_locked(s, job_new_locked(s, bname, o->key, row.blob, src,
+                                               dst, false));
+            n++;
+        }
+        meta_object_release(&row);
+    }
+    return n;
+}
+
 enum skyc_err mr_start(struct store_server *s, struct skyc_error *err)
 {
     enum skyc_err rc;
@@ -823,6 +865,13 @@ enum skyc_err mr_start(struct store_server *s, struct skyc_error *err)
     }
     if (!rc)
         rc = meta_bucket_list(&s->meta, note_bucket, s, err);
+    if (!rc) {
+        size_t lost = requeue_lost_locked(s);
+        if (lost)
+            log_notice("store: %zu replica(s) not made before the last stop "
+                       "queued again",
+                       lost);
+    }
     pthread_mutex_unlock(&s->place_mu);
     if (rc)
         return rc;
@@ -846,8 +895,9 @@ void mr_stop(struct store_server *s)
         return;
     pthread_mutex_lock(&s->place_mu);
     /* let the copies in flight finish (bounded: each is one blob), drop
-     * the queue's rest: the engine's view outlives them, reads fall back
-     * to the primary where no replica was recorded */
+     * the queue's rest: reads fall back to the primary where no replica
+     * was recorded, and the next start queues them again
+     * (requeue_lost_locked) */
     s->stopping = true;
     pthread_cond_broadcast(&s->place_cv);
     pthread_cond_broadcast(&s->copy_cv);

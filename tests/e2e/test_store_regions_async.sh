@@ -107,10 +107,16 @@ t_run "get at gcp after the crash" 0 \
     -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$G/cor/obj1"
 t_contains "the replayed engine still reads obj1's replica at gcp" "$(cat "$T_TMP/h")" "x-skyc-read-region: gcp:europe-west1"
 t_eq "its bytes" "$(cmp "$T_TMP/obj1" "$T_TMP/got1b" && echo same)" same
+# the engine kept obj3's replica at gcp (always-store); the crash lost its
+# copy, so the start queues it again from the primary
+t_contains "lost replica queued again at start" "$(cat "$T_TMP/serve.err")" "1 replica(s) not made before the last stop queued again"
+for _ in $(seq 1 100); do [ "$(pending "$A")" = 0 ] && break; sleep 0.1; done
+t_eq "the lost replica is made" "$(copies)" 3
+t_eq "and is in the remote bucket" "$(remote_keys)" 3
 t_run "get of obj3 at gcp after the crash" 0 \
     curl -sf -o "$T_TMP/got3b" -D "$T_TMP/h" --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_AK:$S3_SK" \
     -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$G/cor/obj3"
-t_contains "obj3 (no replica recorded) served from aws" "$(cat "$T_TMP/h")" "x-skyc-read-region: aws:us-east-1"
+t_contains "obj3 served from its remade replica at gcp" "$(cat "$T_TMP/h")" "x-skyc-read-region: gcp:europe-west1"
 t_eq "obj3's bytes" "$(cmp "$T_TMP/obj2" "$T_TMP/got3b" && echo same)" same
 s3_regions_stop
 t_eq "journal restarted at stop" "$(cut -f1 "$T_TMP/meta/placement.journal" | tr -d '\n')" g
