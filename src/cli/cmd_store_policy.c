@@ -19,21 +19,6 @@
 
 #include <jansson.h>
 
-struct s3_errinfo {
-    char code[64];
-    char msg[512];
-};
-
-static void err_text(void *arg, const char *name, const char *text, int d)
-{
-    struct s3_errinfo *e = arg;
-    (void)d;
-    if (!strcmp(name, "Code"))
-        snprintf(e->code, sizeof(e->code), "%s", text);
-    else if (!strcmp(name, "Message"))
-        snprintf(e->msg, sizeof(e->msg), "%s", text);
-}
-
 static const char *const usage[] = {
     "skyc store policy get BUCKET --endpoint URL [--json]",
     "skyc store policy set BUCKET POLICY --endpoint URL [--json]",
@@ -105,10 +90,8 @@ enum skyc_err cmd_store_policy(int argc, const char **argv,
                                   &resp, err)))
         goto out;
     if (status != 200) {
-        struct s3_errinfo e = {"", ""};
-        struct s3x_handler h = {NULL, err_text, &e};
-        if (resp.len)
-            (void)s3x_parse(resp.buf, resp.len, &h, NULL);
+        struct s3x_error e;
+        s3x_parse_error(resp.buf, resp.len, &e);
         rc = skyc_fail(err,
                        status == 403   ? SKYC_E_AUTH
                        : status == 404 ? SKYC_E_NOT_FOUND

@@ -14,6 +14,8 @@ void *xrealloc(void *ptr, size_t size);
 /* Reallocate ptr to hold nmemb elements of size bytes, checking overflow. */
 void *xreallocarray(void *ptr, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
+/* xstrdup(s), or NULL for a NULL s. */
+char *xstrdup_or_null(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* A new string formatted like printf. */
 char *xasprintf(const char *fmt, ...) SKYC_PRINTF(1, 2);

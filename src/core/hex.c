@@ -21,3 +21,13 @@ int hex_digit(int c)
         return c - 'A' + 10;
     return -1;
 }
+
+bool hex_string(const char *s, size_t n)
+{
+    if (!n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (hex_digit((unsigned char)s[i]) < 0)
+            return false;
+    return true;
+}

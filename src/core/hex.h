@@ -11,6 +11,9 @@
  * holds at least 2n + 1 bytes. */
 void hex_encode(const uint8_t *in, size_t n, char *out);
 
+/* Are s[0..n) all hex digits (either case)? False for n == 0. */
+bool hex_string(const char *s, size_t n);
+
 /* The value of one hex digit (either case), or -1 for any other char. */
 int hex_digit(int c);
 

@@ -3,15 +3,18 @@
 #include "core/http.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <unistd.h>
 
-static void curl_init_once(void)
+static void curl_init(void)
 {
-    static bool done;
-    if (!done) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        done = true;
-    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void http_global_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, curl_init);
 }
 
 enum skyc_err http_download(const char *url, const char *path,
@@ -26,7 +29,7 @@ enum skyc_err http_download(const char *url, const char *path,
                        strerror(errno));
         goto out;
     }
-    curl_init_once();
+    http_global_init();
     curl = curl_easy_init();
     if (!curl) {
         rc = skyc_fail(err, SKYC_E_INTERNAL, "cannot start libcurl");

@@ -12,6 +12,10 @@
 #include "core/common.h"
 #include "core/error.h"
 
+/* libcurl's global set-up, once per process (thread-safe). Every user of
+ * libcurl calls it before its first easy handle. */
+void http_global_init(void);
+
 /* Returns SKYC_OK, SKYC_E_NOT_FOUND on 404, SKYC_E_NETWORK or SKYC_E_IO. */
 enum skyc_err http_download(const char *url, const char *path,
                             struct skyc_error *err);

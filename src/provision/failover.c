@@ -14,11 +14,6 @@
 
 #include <unistd.h>
 
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 void failover_record(struct failover_result *res,
                      const struct provider_request *r, enum skyc_err code,
                      const char *message)
@@ -26,13 +21,13 @@ void failover_record(struct failover_result *res,
     ALLOC_GROW(res->attempts, res->nattempts + 1, res->attempts_alloc);
     struct failover_attempt *a = &res->attempts[res->nattempts++];
     memset(a, 0, sizeof(*a));
-    a->cloud = dup_or_null(r->cloud);
-    a->region = dup_or_null(r->region);
-    a->zone = dup_or_null(r->zone);
-    a->instance_type = dup_or_null(r->instance_type);
+    a->cloud = xstrdup_or_null(r->cloud);
+    a->region = xstrdup_or_null(r->region);
+    a->zone = xstrdup_or_null(r->zone);
+    a->instance_type = xstrdup_or_null(r->instance_type);
     a->spot = r->spot;
     a->code = code;
-    a->message = code == SKYC_OK ? NULL : dup_or_null(message);
+    a->message = code == SKYC_OK ? NULL : xstrdup_or_null(message);
     a->hourly = NAN;
     a->at = clock_wall_s();
     a->round = 1;
@@ -53,12 +48,12 @@ static void request_copy(struct provider_request *dst,
                          const struct provider_request *src)
 {
     *dst = *src;
-    dst->cluster = dup_or_null(src->cluster);
-    dst->cloud = dup_or_null(src->cloud);
-    dst->region = dup_or_null(src->region);
-    dst->zone = dup_or_null(src->zone);
-    dst->instance_type = dup_or_null(src->instance_type);
-    dst->accelerator = dup_or_null(src->accelerator);
+    dst->cluster = xstrdup_or_null(src->cluster);
+    dst->cloud = xstrdup_or_null(src->cloud);
+    dst->region = xstrdup_or_null(src->region);
+    dst->zone = xstrdup_or_null(src->zone);
+    dst->instance_type = xstrdup_or_null(src->instance_type);
+    dst->accelerator = xstrdup_or_null(src->accelerator);
 }
 
 void failover_result_release(struct failover_result *res)
@@ -108,8 +103,8 @@ static void blocklist_add(struct blocklist *bl, int cloud, const char *region,
 {
     ALLOC_GROW(bl->v, bl->n + 1, bl->alloc);
     ALLOC_GROW(bl->auth, bl->n + 1, bl->auth_alloc);
-    bl->v[bl->n] = (struct opt_block){cloud, dup_or_null(region),
-                                      dup_or_null(zone), dup_or_null(type),
+    bl->v[bl->n] = (struct opt_block){cloud, xstrdup_or_null(region),
+                                      xstrdup_or_null(zone), xstrdup_or_null(type),
                                       spot};
     bl->auth[bl->n++] = auth;
 }

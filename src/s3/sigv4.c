@@ -440,12 +440,7 @@ static bool parse_credential(const char *s, size_t n, struct sigv4_claim *c)
 
 static bool is_hex64(const char *s, size_t n)
 {
-    if (n != 64)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (hex_digit(s[i]) < 0)
-            return false;
-    return true;
+    return n == 64 && hex_string(s, n);
 }
 
 bool sigv4_parse_authorization(const char *v, struct sigv4_claim *out)

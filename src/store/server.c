@@ -4,6 +4,7 @@
  * hashes, checksums) and responses. See server.h.
  */
 #include "core/common.h"
+#include "core/hex.h"
 #include "core/alloc.h"
 #include <ctype.h>
 #include "core/log.h"
@@ -712,12 +713,7 @@ static const struct store_user *find_user(struct store_server *s,
 
 static bool is_hex64(const char *s)
 {
-    if (!s || strlen(s) != 64)
-        return false;
-    for (int i = 0; i < 64; i++)
-        if (!isxdigit((unsigned char)s[i]))
-            return false;
-    return true;
+    return s && strlen(s) == 64 && hex_string(s, 64);
 }
 
 static void authenticate(struct req *r)

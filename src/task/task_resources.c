@@ -114,15 +114,10 @@ static void spec_release(struct res_spec *s)
     free(s->entries);
 }
 
-static char *dup_or_null(const char *s)
-{
-    return s ? xstrdup(s) : NULL;
-}
-
 static void replace(char **dst, const char *src)
 {
     free(*dst);
-    *dst = dup_or_null(src);
+    *dst = xstrdup_or_null(src);
 }
 
 /* Copy the fields of src selected by mask over dst (deep copies). */

@@ -4,7 +4,7 @@
 #include "core/common.h"
 #include "core/alloc.h"
 #include "transfer/codec.h"
-#include "transfer/crc32c.h"
+#include "s3/checksum.h"
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -62,7 +62,7 @@ enum skyc_err codec_seal(const struct codec *c, struct wire_hdr *h,
     uint8_t *body = *buf + WIRE_HDR_LEN;
     h->flags = 0;
     h->raw_len = (uint32_t)*len;
-    h->crc = crc32c(0, body, *len);
+    h->crc = crc32c_update(0, body, *len);
     memset(h->nonce, 0, sizeof(h->nonce));
     memset(h->tag, 0, sizeof(h->tag));
     if (c->compress && *len > 0) {
@@ -134,7 +134,7 @@ enum skyc_err codec_open(const uint8_t *key, const struct wire_hdr *h,
                   h->id, *len, h->raw_len);
         goto out;
     }
-    uint32_t got = crc32c(0, *buf, *len);
+    uint32_t got = crc32c_update(0, *buf, *len);
     if (got != h->crc) {
         skyc_fail(err, rc,
                   "chunk %" PRIu64 ": checksum mismatch (crc32c %08" PRIx32

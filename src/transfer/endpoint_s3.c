@@ -9,6 +9,7 @@
  * completes the upload. An object that is written whole is one PUT.
  */
 #include "core/common.h"
+#include "core/http.h"
 #include "core/alloc.h"
 #include "core/strbuf.h"
 #include "s3/sigv4.h"
@@ -107,27 +108,11 @@ static bool resp_header(const struct resp *r, const char *name,
     return false;
 }
 
-/* The <Code> and <Message> of an S3 error body, for messages. */
-struct errinfo {
-    char code[64];
-    char msg[256];
-};
-static void err_text(void *arg, const char *name, const char *text, int d)
-{
-    struct errinfo *e = arg;
-    if (!strcmp(name, "Code"))
-        snprintf(e->code, sizeof(e->code), "%s", text);
-    else if (!strcmp(name, "Message"))
-        snprintf(e->msg, sizeof(e->msg), "%s", text);
-}
-
 static enum skyc_err status_error(const struct resp *r, const char *what,
                                   struct skyc_error *err)
 {
-    struct errinfo e = {"", ""};
-    struct s3x_handler h = {NULL, err_text, &e};
-    if (r->body.len)
-        (void)s3x_parse(r->body.buf, r->body.len, &h, NULL);
+    struct s3x_error e;
+    s3x_parse_error(r->body.buf, r->body.len, &e);
     enum skyc_err code = SKYC_E_NETWORK;
     if (r->status == 404)
         code = SKYC_E_NOT_FOUND;
@@ -751,11 +736,6 @@ static const char *env_or(const char *a, const char *b, const char *def)
     return v && *v ? v : def;
 }
 
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 enum skyc_err endpoint_s3_open(const char *spec, struct endpoint **out,
                                struct skyc_error *err)
 {
@@ -779,7 +759,6 @@ enum skyc_err endpoint_s3_open_with(const char *spec,
                                     struct endpoint **out,
                                     struct skyc_error *err)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
     const char *b = spec + 5;
     size_t bl = strcspn(b, "/");
     const char *ak = o->access_key, *sk = o->secret_key;
@@ -794,7 +773,7 @@ enum skyc_err endpoint_s3_open_with(const char *spec,
                          "AWS_SECRET_ACCESS_KEY", spec);
     if (!o->url || !*o->url)
         return skyc_fail(err, SKYC_E_USAGE, "'%s': no endpoint URL", spec);
-    pthread_once(&once, curl_init_once);
+    http_global_init();
     struct s3_ep *ep = xcalloc(1, sizeof(*ep));
     const char *url = o->url;
     size_t ul = strlen(url);

@@ -6,7 +6,7 @@
 #include "core/log.h"
 #include "core/strbuf.h"
 #include "transfer/codec.h"
-#include "transfer/crc32c.h"
+#include "s3/checksum.h"
 #include "transfer/endpoint.h"
 #include "transfer/frame.h"
 #include "transfer/gateway.h"
@@ -251,7 +251,7 @@ static void sink_work_run(uv_work_t *req)
         struct wire_seg s;
         struct ep_writer *wr = NULL;
         w->verdict = WIRE_ERROR;
-        if (crc32c(0, w->buf, w->len) != w->h.crc) {
+        if (crc32c_update(0, w->buf, w->len) != w->h.crc) {
             snprintf(w->err.msg, sizeof(w->err.msg),
                      "commit %" PRIu64 ": checksum mismatch", w->h.id);
             w->verdict = WIRE_NACK;

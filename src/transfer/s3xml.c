@@ -77,3 +77,21 @@ enum skyc_err s3x_parse(const char *xml, size_t len,
     strbuf_release(&s.text);
     return rc;
 }
+
+static void error_text(void *arg, const char *name, const char *text, int d)
+{
+    struct s3x_error *e = arg;
+    (void)d;
+    if (!strcmp(name, "Code"))
+        snprintf(e->code, sizeof(e->code), "%s", text);
+    else if (!strcmp(name, "Message"))
+        snprintf(e->msg, sizeof(e->msg), "%s", text);
+}
+
+void s3x_parse_error(const char *xml, size_t len, struct s3x_error *e)
+{
+    struct s3x_handler h = {NULL, error_text, e};
+    e->code[0] = e->msg[0] = '\0';
+    if (len)
+        (void)s3x_parse(xml, len, &h, NULL);
+}

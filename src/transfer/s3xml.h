@@ -23,4 +23,12 @@ struct s3x_handler {
 enum skyc_err s3x_parse(const char *xml, size_t len,
                         const struct s3x_handler *h, struct skyc_error *err);
 
+/* The <Code> and <Message> of an S3 error body, for messages: "" where the
+ * body has none (or is not XML). Never fails. */
+struct s3x_error {
+    char code[64];
+    char msg[512];
+};
+void s3x_parse_error(const char *xml, size_t len, struct s3x_error *e);
+
 #endif

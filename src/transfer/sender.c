@@ -5,7 +5,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/strbuf.h"
-#include "transfer/crc32c.h"
+#include "s3/checksum.h"
 #include "transfer/frame.h"
 #include "transfer/sender.h"
 #include "transfer/wire.h"
@@ -464,7 +464,7 @@ static enum skyc_err crc_file(int fd, const char *key, uint64_t off,
                                   : strerror(errno));
             break;
         }
-        *crc = crc32c(*crc, b, (size_t)n);
+        *crc = crc32c_update(*crc, b, (size_t)n);
         done += (size_t)n;
     }
     chunkbuf_put(b);
@@ -499,7 +499,7 @@ static void prep_run(uv_work_t *req)
         p->buf = xmalloc(WIRE_HDR_LEN + meta.len);
         memcpy(p->buf + WIRE_HDR_LEN, meta.buf, meta.len);
         p->len = WIRE_HDR_LEN + meta.len;
-        h.crc = crc32c(0, meta.buf, meta.len);
+        h.crc = crc32c_update(0, meta.buf, meta.len);
         strbuf_release(&meta);
         p->rc = src->ops->open_fd(src, key, &p->fd, &p->err);
         if (p->rc == SKYC_OK)
@@ -595,7 +595,7 @@ static void start_commit(struct sender *s, struct sconn *c, uint32_t obj)
     h.id = obj | COMMIT_BIT;
     h.part_size = s->o->part_size;
     h.payload_len = h.raw_len = (uint32_t)(sb.len - WIRE_HDR_LEN);
-    h.crc = crc32c(0, sb.buf + WIRE_HDR_LEN, h.payload_len);
+    h.crc = crc32c_update(0, sb.buf + WIRE_HDR_LEN, h.payload_len);
     wire_hdr_encode(&h, (uint8_t *)sb.buf);
     s->ost[obj] = K_INFLIGHT;
     s->oconn[obj] = (uint32_t)c->idx;
